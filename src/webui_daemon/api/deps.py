@@ -1,0 +1,65 @@
+"""Request dependencies: the services container and who is calling (any / verified / admin)."""
+
+import time
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+
+from webui_daemon.services import errors
+from webui_daemon.storage.rows import UserRow
+
+if TYPE_CHECKING:
+    from webui_daemon.app import Services
+
+PEER_KEY = "webui.peer"
+
+
+def get_services(request: Request) -> "Services":
+    services: Services = request.app.state.services
+    return services
+
+
+def request_token(request: Request) -> str | None:
+    """Where Open WebUI looks, in its order: Bearer header, `token` cookie, the API-key header."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    cookie = request.cookies.get("token")
+    if cookie:
+        return cookie
+    services = get_services(request)
+    key = request.headers.get(services.settings.custom_api_key_header)
+    return key.strip() if key else None
+
+
+def peer_uid(request: Request) -> int | None:
+    """The OS uid of a Unix-socket caller (set by our uvicorn protocol); None over TCP."""
+    peer = request.scope.get("extensions", {}).get(PEER_KEY)
+    return None if peer is None else int(peer.uid)
+
+
+async def get_current_user(request: Request) -> UserRow:
+    services = get_services(request)
+    user = await services.auth.authenticate(request_token(request), peer_uid(request))
+    if user.last_active_at < time.time() - 60:
+        await services.users_repo.touch(user.id)
+    return user
+
+
+async def get_verified_user(user: Annotated[UserRow, Depends(get_current_user)]) -> UserRow:
+    if user.role not in ("user", "admin"):
+        raise errors.AccessProhibited(errors.ACCESS_PROHIBITED)
+    return user
+
+
+async def get_admin_user(user: Annotated[UserRow, Depends(get_current_user)]) -> UserRow:
+    if user.role != "admin":
+        raise errors.AccessProhibited(errors.ACCESS_PROHIBITED)
+    return user
+
+
+AnyUser = Annotated[UserRow, Depends(get_current_user)]
+VerifiedUser = Annotated[UserRow, Depends(get_verified_user)]
+AdminUser = Annotated[UserRow, Depends(get_admin_user)]
+ServicesDep = Annotated["Services", Depends(get_services)]

@@ -1,0 +1,128 @@
+"""create_app(settings): the FastAPI app, and the lifespan that builds every resource."""
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from fastapi import FastAPI
+
+from webui_daemon import __version__
+from webui_daemon.api import auths, errors, groups, system, users
+from webui_daemon.api.limits import BodySizeLimit
+from webui_daemon.security.ratelimit import SlidingWindowLimiter
+from webui_daemon.security.tokens import new_secret_key, parse_duration
+from webui_daemon.services.auth import AuthService
+from webui_daemon.services.groups import GroupService
+from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
+from webui_daemon.services.users import UserService
+from webui_daemon.settings import Settings
+from webui_daemon.storage.config import ConfigRepo
+from webui_daemon.storage.db import Database
+from webui_daemon.storage.groups import GroupRepo
+from webui_daemon.storage.users import AuthRepo, UserRepo
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class ListenInfo:
+    """Where the server listens; filled in by the server before it starts serving."""
+
+    socket: str | None = None
+    tcp: str | None = None
+
+
+@dataclass(slots=True)
+class Services:
+    settings: Settings
+    db: Database
+    users_repo: UserRepo
+    auth: AuthService
+    users: UserService
+    groups: GroupService
+    listen: ListenInfo = field(default_factory=ListenInfo)
+
+
+def load_secret_key(settings: Settings) -> str:
+    """WEBUI_SECRET_KEY, or a key generated once into the data folder (mode 0600)."""
+    if settings.webui_secret_key:
+        return settings.webui_secret_key
+    path = settings.data_dir / ".webui_secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    key = new_secret_key()
+    # O_EXCL: if another process wrote it first, read theirs rather than overwrite it.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+async def build_services(settings: Settings, listen: ListenInfo) -> Services:
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    parse_duration(settings.jwt_expires_in)  # fail at start-up on a bad JWT_EXPIRES_IN
+    db = Database(settings.db_path)
+    await db.open()
+    users_repo, auth_repo, group_repo = UserRepo(db), AuthRepo(db), GroupRepo(db)
+    config_repo = ConfigRepo(db)
+    config = ConfigService(
+        config_repo,
+        RuntimeConfig(
+            enable_signup=settings.enable_signup and settings.webui_auth,
+            default_user_role=settings.default_user_role,
+            enable_api_keys=settings.enable_api_keys,
+            jwt_expires_in=settings.jwt_expires_in,
+        ),
+    )
+    await config.load()
+    auth = AuthService(
+        db, users_repo, auth_repo, group_repo, config_repo, config,
+        secret=load_secret_key(settings),
+        webui_auth=settings.webui_auth,
+        daemon_uid=os.getuid(),
+        local_user_role=settings.local_user_role,
+        rate_limiter=SlidingWindowLimiter(settings.signin_rate_limit, settings.signin_rate_window_s),
+    )
+    await auth.ensure_admin_from_env(settings.webui_admin_email, settings.webui_admin_password)
+    return Services(
+        settings=settings,
+        db=db,
+        users_repo=users_repo,
+        auth=auth,
+        users=UserService(db, users_repo, auth_repo, group_repo, auth),
+        groups=GroupService(group_repo),
+        listen=listen,
+    )
+
+
+def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
+    listen_info = listen or ListenInfo()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        services = await build_services(settings, listen_info)
+        app.state.services = services
+        log.info("webui daemon %s ready (data: %s)", __version__, settings.data_dir)
+        try:
+            yield
+        finally:
+            await services.db.close()
+
+    app = FastAPI(
+        title="webui daemon",
+        version=__version__,
+        description="Open WebUI's HTTP API, served for the terminal.",
+        lifespan=lifespan,
+    )
+    errors.install(app)
+    for module in (system, auths, users, groups):
+        app.include_router(module.router)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    return app

@@ -1,0 +1,1 @@
+"""Wire models shared by the daemon and its clients: pydantic only."""

@@ -1,0 +1,42 @@
+"""Wire models of the public system routes: health, version, config."""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class StatusResponse(BaseModel):
+    status: bool = True
+
+
+class VersionResponse(BaseModel):
+    version: str
+    # webui extension: our own release, beside the Open WebUI version we emulate.
+    webui_version: str | None = None
+
+
+class ConfigResponse(BaseModel):
+    """`GET /api/config` (spec 8): extra keys are added for signed-in callers."""
+
+    model_config = ConfigDict(extra="allow")
+
+    status: bool = True
+    name: str = "Open WebUI"
+    version: str
+    default_locale: str = ""
+    oauth: dict[str, Any] = Field(default_factory=lambda: {"providers": {}})
+    features: dict[str, Any]
+    onboarding: bool | None = None
+
+
+class DaemonInfo(BaseModel):
+    """`GET /api/webui/info` (webui extension): where the daemon keeps its data and who called."""
+
+    version: str
+    data_dir: str
+    socket: str | None
+    tcp: str | None
+    shared: bool
+    pid: int
+    transport: str
+    peer_uid: int | None = None

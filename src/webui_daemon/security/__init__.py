@@ -1,0 +1,1 @@
+"""Security primitives: passwords, tokens, API keys, peer credentials, permissions, rate limits."""

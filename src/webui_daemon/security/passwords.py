@@ -1,0 +1,22 @@
+"""Password hashing with argon2id."""
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+# Accounts created from a local OS identity have no password; no argon2 hash starts with "!".
+NO_PASSWORD = "!"
+
+_hasher = PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+def verify_password(hashed: str, password: str) -> bool:
+    if hashed == NO_PASSWORD:
+        return False
+    try:
+        return _hasher.verify(hashed, password)
+    except (VerificationError, InvalidHashError):
+        return False

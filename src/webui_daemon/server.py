@@ -1,0 +1,237 @@
+"""Run the daemon: the data-folder lock, the Unix socket (and optional TCP), uvicorn, shutdown.
+
+Unix-socket callers are identified by SO_PEERCRED: a thin subclass of uvicorn's HTTP protocol
+reads the peer's credentials when a connection is made and puts them in each request's scope.
+"""
+
+import asyncio
+import contextlib
+import fcntl
+import grp
+import logging
+import os
+import signal
+import socket
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from webui_daemon.api.deps import PEER_KEY
+from webui_daemon.app import ListenInfo, create_app
+from webui_daemon.security.peer import peer_credentials
+from webui_daemon.settings import Settings
+
+log = logging.getLogger("webui_daemon")
+
+
+class StartupError(Exception):
+    """A reason the daemon cannot start, worded for the person who started it."""
+
+
+@dataclass(slots=True)
+class ServeOptions:
+    socket: Path | None = None
+    host: str | None = None
+    port: int | None = None
+    data_dir: Path | None = None
+    shared: bool = False
+    group: str | None = None
+    log_level: str | None = None
+    no_socket: bool = False
+
+
+def build_settings(options: ServeOptions) -> Settings:
+    overrides: dict[str, Any] = {}
+    if options.socket is not None:
+        overrides["WEBUI_SOCKET"] = options.socket
+    if options.host is not None:
+        overrides["WEBUI_HOST"] = options.host
+    if options.port is not None:
+        overrides["WEBUI_PORT"] = options.port
+    if options.data_dir is not None:
+        overrides["DATA_DIR"] = options.data_dir
+    if options.shared:
+        overrides["WEBUI_SHARED"] = True
+    if options.group is not None:
+        overrides["WEBUI_SHARED_GROUP"] = options.group
+    if options.log_level is not None:
+        overrides["WEBUI_LOG_LEVEL"] = options.log_level
+    return Settings(**overrides)
+
+
+@contextlib.contextmanager
+def data_dir_lock(data_dir: Path) -> Iterator[Path]:
+    """Hold an exclusive lock on the data folder for the daemon's lifetime."""
+    path = data_dir / "daemon.lock"
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise StartupError(
+            f"another webui daemon already uses {data_dir} ({holder}); "
+            "stop it first or pass --data-dir"
+        ) from None
+    try:
+        yield path
+    finally:
+        handle.close()
+
+
+def _socket_in_use(path: Path) -> bool:
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(0.5)
+    try:
+        probe.connect(str(path))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+def bind_unix_socket(path: Path, *, shared: bool, group: str | None) -> socket.socket:
+    """Bind the socket with its final mode from the start (no window where others can connect)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o755 if shared else 0o700)
+    if path.exists() or path.is_symlink():
+        if _socket_in_use(path):
+            raise StartupError(f"a webui daemon already listens on {path}")
+        path.unlink()  # left behind by a daemon that was killed
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    mode = 0o660 if shared else 0o600
+    old_umask = os.umask(0o777 & ~mode)
+    try:
+        sock.bind(str(path))
+    finally:
+        os.umask(old_umask)
+    if shared and group:
+        try:
+            gid = grp.getgrnam(group).gr_gid
+        except KeyError:
+            sock.close()
+            path.unlink(missing_ok=True)
+            raise StartupError(f"no such group: {group} (create it or pass another --group)") from None
+        os.chown(path, -1, gid)
+    os.chmod(path, mode)
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def bind_tcp_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        raise StartupError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+def _peer_aware(base: type[Any]) -> type[Any]:
+    """uvicorn's HTTP protocol, plus the Unix peer's credentials in every request scope."""
+
+    class PeerAwareProtocol(base):  # type: ignore[misc, valid-type]
+        def connection_made(self, transport: asyncio.Transport) -> None:
+            super().connection_made(transport)
+            raw = transport.get_extra_info("socket")
+            if raw is None or raw.family != socket.AF_UNIX:
+                return
+            creds = peer_credentials(raw)
+            if creds is None:
+                return
+            inner = self.app
+
+            async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+                scope.setdefault("extensions", {})[PEER_KEY] = creds
+                await inner(scope, receive, send)
+
+            self.app = app
+
+    return PeerAwareProtocol
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+
+
+def run(options: ServeOptions) -> int:
+    """Start the daemon and block until SIGTERM/SIGINT; returns the exit code."""
+    try:
+        settings = build_settings(options)
+    except ValueError as exc:
+        print(f"webui: invalid setting: {exc}", file=sys.stderr)
+        return 1
+    _configure_logging(settings.log_level)
+    try:
+        return _serve(settings, options)
+    except StartupError as exc:
+        print(f"webui: {exc}", file=sys.stderr)
+        return 1
+
+
+def _serve(settings: Settings, options: ServeOptions) -> int:
+    import uvicorn
+    from uvicorn.config import Config
+
+    os.umask(0o077)  # database, logs and uploads are private to the daemon's account
+    settings.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if settings.shared:
+        os.chmod(settings.data_dir, 0o700)  # the daemon reads it; the users go through the socket
+    with data_dir_lock(settings.data_dir) as lock_path:
+        listen = ListenInfo()
+        sockets: list[socket.socket] = []
+        socket_path = None if options.no_socket else settings.resolved_socket_path()
+        try:
+            if socket_path is not None:
+                sockets.append(
+                    bind_unix_socket(
+                        socket_path, shared=settings.shared, group=settings.shared_group
+                    )
+                )
+                listen.socket = str(socket_path)
+            if settings.port is not None:
+                tcp = bind_tcp_socket(settings.host, settings.port)
+                sockets.append(tcp)
+                host, port = tcp.getsockname()[:2]
+                listen.tcp = f"http://{host}:{port}"
+            if not sockets:
+                raise StartupError("nothing to listen on: give a socket or --port")
+            lock_path.write_text(f"pid {os.getpid()}, socket {listen.socket or '-'}\n")
+
+            config = Config(
+                create_app(settings, listen),
+                lifespan="on",
+                log_config=None,
+                access_log=False,
+                server_header=False,
+                timeout_graceful_shutdown=10,
+            )
+            config.load()
+            config.http_protocol_class = _peer_aware(config.http_protocol_class)
+            server = uvicorn.Server(config)
+            # uvicorn re-raises the signal that stopped it once it is done; a no-op handler
+            # here turns that into a clean exit 0 after the graceful shutdown.
+            for sig in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(sig, lambda *_: None)
+            where = ", ".join(x for x in (listen.socket, listen.tcp) if x)
+            log.info("listening on %s", where)
+            asyncio.run(server.serve(sockets=sockets))
+            return 0 if server.started else 1
+        finally:
+            for sock in sockets:
+                sock.close()
+            if socket_path is not None and listen.socket is not None:
+                socket_path.unlink(missing_ok=True)

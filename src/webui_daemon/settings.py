@@ -1,0 +1,84 @@
+"""Daemon settings from the environment, using Open WebUI's variable names where it has them."""
+
+import os
+import warnings
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def default_data_dir() -> Path:
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("webui"))
+
+
+def default_socket_path() -> Path:
+    """`$XDG_RUNTIME_DIR/webui/webui.sock`, or platformdirs' fallback when that is unset."""
+    import platformdirs
+
+    with warnings.catch_warnings():
+        # platformdirs warns when XDG_RUNTIME_DIR is unset (root, cron, some SSH sessions);
+        # its fallback is fine for us, so keep the warning away from users.
+        warnings.simplefilter("ignore")
+        return Path(platformdirs.user_runtime_dir("webui")) / "webui.sock"
+
+
+class Settings(BaseSettings):
+    """Every knob the daemon reads. Unprefixed names are Open WebUI's; ours start with WEBUI_."""
+
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore", populate_by_name=True)
+
+    # Where the database, secret key, uploads and logs live.
+    data_dir: Path = Field(default_factory=default_data_dir, alias="DATA_DIR")
+    # JWT signing key; generated once into the data folder when not given.
+    webui_secret_key: str = Field(default="", alias="WEBUI_SECRET_KEY")
+    # False: single-user mode (spec 2.5).
+    webui_auth: bool = Field(default=True, alias="WEBUI_AUTH")
+    enable_signup: bool = Field(default=True, alias="ENABLE_SIGNUP")
+    default_user_role: Literal["pending", "user", "admin"] = Field(
+        default="pending", alias="DEFAULT_USER_ROLE"
+    )
+    # On by default here (Open WebUI's default is off): scripts are a main use of a terminal tool.
+    enable_api_keys: bool = Field(default=True, alias="ENABLE_API_KEYS")
+    jwt_expires_in: str = Field(default="4w", alias="JWT_EXPIRES_IN")
+    webui_admin_email: str = Field(default="", alias="WEBUI_ADMIN_EMAIL")
+    webui_admin_password: str = Field(default="", alias="WEBUI_ADMIN_PASSWORD")
+    webui_name: str = Field(default="Open WebUI", alias="WEBUI_NAME")
+    custom_api_key_header: str = Field(default="x-api-key", alias="CUSTOM_API_KEY_HEADER")
+
+    # --- webui's own settings ---
+    # Unix socket path; empty means the per-user default (or /run/webui/webui.sock with --shared).
+    socket_path: Path | None = Field(default=None, alias="WEBUI_SOCKET")
+    # Serve several local users from one socket (mode 0660, owned by `shared_group`).
+    shared: bool = Field(default=False, alias="WEBUI_SHARED")
+    shared_group: str | None = Field(default=None, alias="WEBUI_SHARED_GROUP")
+    # Role given to other OS users on first contact over a shared socket.
+    local_user_role: Literal["pending", "user", "admin"] = Field(
+        default="user", alias="WEBUI_LOCAL_USER_ROLE"
+    )
+    # TCP listener, off unless a port is given.
+    host: str = Field(default="127.0.0.1", alias="WEBUI_HOST")
+    port: int | None = Field(default=None, alias="WEBUI_PORT")
+    # Largest request body accepted on JSON routes.
+    max_body_bytes: int = Field(default=2 * 1024 * 1024, alias="WEBUI_MAX_BODY_BYTES")
+    # Signin attempts allowed per email in the window (Open WebUI: 15 per 3 minutes).
+    signin_rate_limit: int = Field(default=15, alias="WEBUI_SIGNIN_RATE_LIMIT")
+    signin_rate_window_s: float = Field(default=180.0, alias="WEBUI_SIGNIN_RATE_WINDOW")
+    log_level: str = Field(default="info", alias="WEBUI_LOG_LEVEL")
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "webui.db"
+
+    def resolved_socket_path(self) -> Path:
+        if self.socket_path is not None:
+            return self.socket_path
+        if self.shared:
+            return Path("/run/webui/webui.sock")
+        return default_socket_path()
+
+    def daemon_uid(self) -> int:
+        return os.getuid()

@@ -1,0 +1,1 @@
+"""SQLite storage: the connection, append-only migrations and the repositories (all SQL lives here)."""
