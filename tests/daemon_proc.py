@@ -80,8 +80,17 @@ def start_daemon(
     log_path = tmp / f"daemon-{port}.log"
     full_env = daemon_env(env)
     cmd = [
-        sys.executable, "-m", "webui_daemon", "--socket", str(socket_path),
-        "--data-dir", str(data_dir), "--host", "127.0.0.1", "--port", str(port),
+        sys.executable,
+        "-m",
+        "webui_daemon",
+        "--socket",
+        str(socket_path),
+        "--data-dir",
+        str(data_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
         *(args or []),
     ]
     with log_path.open("wb") as log:

@@ -83,12 +83,19 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
     )
     await config.load()
     auth = AuthService(
-        db, users_repo, auth_repo, group_repo, config_repo, config,
+        db,
+        users_repo,
+        auth_repo,
+        group_repo,
+        config_repo,
+        config,
         secret=load_secret_key(settings),
         webui_auth=settings.webui_auth,
         daemon_uid=os.getuid(),
         local_user_role=settings.local_user_role,
-        rate_limiter=SlidingWindowLimiter(settings.signin_rate_limit, settings.signin_rate_window_s),
+        rate_limiter=SlidingWindowLimiter(
+            settings.signin_rate_limit, settings.signin_rate_window_s
+        ),
     )
     await auth.ensure_admin_from_env(settings.webui_admin_email, settings.webui_admin_password)
     return Services(

@@ -114,7 +114,9 @@ def bind_unix_socket(path: Path, *, shared: bool, group: str | None) -> socket.s
         except KeyError:
             sock.close()
             path.unlink(missing_ok=True)
-            raise StartupError(f"no such group: {group} (create it or pass another --group)") from None
+            raise StartupError(
+                f"no such group: {group} (create it or pass another --group)"
+            ) from None
         os.chown(path, -1, gid)
     os.chmod(path, mode)
     sock.listen(128)
@@ -139,7 +141,7 @@ def bind_tcp_socket(host: str, port: int) -> socket.socket:
 def _peer_aware(base: type[Any]) -> type[Any]:
     """uvicorn's HTTP protocol, plus the Unix peer's credentials in every request scope."""
 
-    class PeerAwareProtocol(base):  # type: ignore[misc, valid-type]
+    class PeerAwareProtocol(base):  # type: ignore[misc]
         def connection_made(self, transport: asyncio.Transport) -> None:
             super().connection_made(transport)
             raw = transport.get_extra_info("socket")
@@ -148,7 +150,7 @@ def _peer_aware(base: type[Any]) -> type[Any]:
             creds = peer_credentials(raw)
             if creds is None:
                 return
-            inner = self.app
+            inner: Any = self.app  # type: ignore[has-type]  # uvicorn sets it untyped
 
             async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 scope.setdefault("extensions", {})[PEER_KEY] = creds

@@ -36,11 +36,17 @@ async def _session(
         token, expires_at = issued.token, issued.expires_at
     response.set_cookie("token", token, httponly=True, samesite="lax")
     return SessionUserResponse(
-        token=token, expires_at=expires_at, id=user.id, email=user.email, name=user.name,
-        role=user.role,  # type: ignore[arg-type]
+        token=token,
+        expires_at=expires_at,
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
         profile_image_url=user.profile_image_url,
         permissions=await services.auth.permissions(user),
-        bio=user.bio, gender=user.gender, date_of_birth=user.date_of_birth,
+        bio=user.bio,
+        gender=user.gender,
+        date_of_birth=user.date_of_birth,
     )
 
 
@@ -53,13 +59,17 @@ async def session_user(
 
 
 @router.post("/signup")
-async def signup(form: SignupForm, response: Response, services: ServicesDep) -> SessionUserResponse:
+async def signup(
+    form: SignupForm, response: Response, services: ServicesDep
+) -> SessionUserResponse:
     user = await services.auth.signup(form.name, form.email, form.password, form.profile_image_url)
     return await _session(services, user, response)
 
 
 @router.post("/signin")
-async def signin(form: SigninForm, response: Response, services: ServicesDep) -> SessionUserResponse:
+async def signin(
+    form: SigninForm, response: Response, services: ServicesDep
+) -> SessionUserResponse:
     user = await services.auth.signin(form.email, form.password)
     return await _session(services, user, response)
 
@@ -94,8 +104,12 @@ async def add_user(form: AddUserForm, _: AdminUser, services: ServicesDep) -> Ad
     )
     issued = services.auth.issue(user)
     return AddUserResponse(
-        id=user.id, email=user.email, name=user.name, role=user.role,  # type: ignore[arg-type]
-        profile_image_url=user.profile_image_url, token=issued.token,
+        id=user.id,
+        email=user.email,
+        name=user.name,
+        role=user.role,
+        profile_image_url=user.profile_image_url,
+        token=issued.token,
     )
 
 
@@ -124,5 +138,3 @@ async def get_api_key(user: AnyUser, services: ServicesDep) -> ApiKey:
 @router.delete("/api_key")
 async def delete_api_key(user: AnyUser, services: ServicesDep) -> bool:
     return await services.auth.delete_api_key(user)
-
-

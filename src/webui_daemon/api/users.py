@@ -122,5 +122,3 @@ async def profile_image(user_id: str, _: VerifiedUser, services: ServicesDep) ->
 
 def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-

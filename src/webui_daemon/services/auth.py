@@ -74,9 +74,15 @@ class AuthService:
         now = int(time.time())
         user_id = str(uuid.uuid4())
         row = UserRow(
-            id=user_id, email=email, name=name, role=role,
+            id=user_id,
+            email=email,
+            name=name,
+            role=role,
             profile_image_url=profile_image_url or f"/api/v1/users/{user_id}/profile/image",
-            last_active_at=now, created_at=now, updated_at=now, os_uid=os_uid,
+            last_active_at=now,
+            created_at=now,
+            updated_at=now,
+            os_uid=os_uid,
         )
         async with self._db.transaction() as conn:
             if await self._users.email_exists(conn, email):
@@ -103,8 +109,11 @@ class AuthService:
         if has_users and (not self.config.current.enable_signup or not self._webui_auth):
             raise errors.Forbidden(errors.ACCESS_PROHIBITED)
         return await self._create_user(
-            name=name.strip(), email=email, password_hash=passwords.hash_password(password),
-            role=self.config.current.default_user_role, profile_image_url=profile_image_url,
+            name=name.strip(),
+            email=email,
+            password_hash=passwords.hash_password(password),
+            role=self.config.current.default_user_role,
+            profile_image_url=profile_image_url,
             first_user_rule=True,
         )
 
@@ -115,16 +124,21 @@ class AuthService:
         if not _EMAIL.fullmatch(email):
             raise errors.WebUIError(errors.INVALID_EMAIL)
         return await self._create_user(
-            name=name.strip(), email=email, password_hash=passwords.hash_password(password),
-            role=role, profile_image_url=profile_image_url,
+            name=name.strip(),
+            email=email,
+            password_hash=passwords.hash_password(password),
+            role=role,
+            profile_image_url=profile_image_url,
         )
 
     async def ensure_admin_from_env(self, email: str, password: str) -> None:
         """WEBUI_ADMIN_EMAIL / WEBUI_ADMIN_PASSWORD: create that admin when no user exists."""
         if email and password and await self._users.count() == 0:
             await self._create_user(
-                name="Admin", email=_normalise_email(email),
-                password_hash=passwords.hash_password(password), role="admin",
+                name="Admin",
+                email=_normalise_email(email),
+                password_hash=passwords.hash_password(password),
+                role="admin",
             )
 
     async def local_user(self, uid: int) -> UserRow:
@@ -139,7 +153,10 @@ class AuthService:
             email = f"{name}+{uid}@localhost"
         try:
             return await self._create_user(
-                name=name, email=email, password_hash=passwords.NO_PASSWORD, role=role,
+                name=name,
+                email=email,
+                password_hash=passwords.NO_PASSWORD,
+                role=role,
                 os_uid=uid,
             )
         except errors.Conflict:
@@ -173,8 +190,10 @@ class AuthService:
         if await self._users.count() > 0:
             raise errors.Forbidden("WEBUI_AUTH=False is only allowed while no users exist.")
         return await self._create_user(
-            name="User", email="admin@localhost",
-            password_hash=passwords.hash_password("admin"), role="admin",
+            name="User",
+            email="admin@localhost",
+            password_hash=passwords.hash_password("admin"),
+            role="admin",
         )
 
     def issue(self, user: UserRow) -> tokens.IssuedToken:
@@ -269,15 +288,19 @@ class AuthService:
     def admin_config(self) -> AdminConfig:
         c = self.config.current
         return AdminConfig(
-            ENABLE_SIGNUP=c.enable_signup, DEFAULT_USER_ROLE=c.default_user_role,  # type: ignore[arg-type]
-            ENABLE_API_KEYS=c.enable_api_keys, JWT_EXPIRES_IN=c.jwt_expires_in,
+            ENABLE_SIGNUP=c.enable_signup,
+            DEFAULT_USER_ROLE=c.default_user_role,
+            ENABLE_API_KEYS=c.enable_api_keys,
+            JWT_EXPIRES_IN=c.jwt_expires_in,
         )
 
     async def update_admin_config(self, form: AdminConfig) -> AdminConfig:
         try:
             await self.config.update(
-                enable_signup=form.ENABLE_SIGNUP, default_user_role=form.DEFAULT_USER_ROLE,
-                enable_api_keys=form.ENABLE_API_KEYS, jwt_expires_in=form.JWT_EXPIRES_IN,
+                enable_signup=form.ENABLE_SIGNUP,
+                default_user_role=form.DEFAULT_USER_ROLE,
+                enable_api_keys=form.ENABLE_API_KEYS,
+                jwt_expires_in=form.JWT_EXPIRES_IN,
             )
         except ValueError as exc:
             raise errors.WebUIError(str(exc)) from exc

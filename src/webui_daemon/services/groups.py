@@ -29,9 +29,15 @@ class GroupService:
     async def create(self, actor: UserRow, form: GroupForm) -> GroupResponse:
         now = int(time.time())
         row = GroupRow(
-            id=str(uuid.uuid4()), user_id=actor.id, name=form.name.strip(),
-            description=form.description, created_at=now, updated_at=now,
-            permissions=form.permissions, data=form.data, meta=None,
+            id=str(uuid.uuid4()),
+            user_id=actor.id,
+            name=form.name.strip(),
+            description=form.description,
+            created_at=now,
+            updated_at=now,
+            permissions=form.permissions,
+            data=form.data,
+            meta=None,
         )
         await self._groups.insert(row)
         return group_response(row)

@@ -7,17 +7,37 @@ from webui_daemon.storage.rows import GroupRow, UserRow
 
 def user_model(row: UserRow) -> UserModel:
     return UserModel(
-        id=row.id, email=row.email, username=row.username, role=row.role,  # type: ignore[arg-type]
-        name=row.name, profile_image_url=row.profile_image_url, bio=row.bio, gender=row.gender,
-        date_of_birth=row.date_of_birth, timezone=row.timezone, info=row.info,
-        settings=row.settings, oauth=row.oauth, last_active_at=row.last_active_at,
-        updated_at=row.updated_at, created_at=row.created_at, os_uid=row.os_uid,
+        id=row.id,
+        email=row.email,
+        username=row.username,
+        role=row.role,
+        name=row.name,
+        profile_image_url=row.profile_image_url,
+        bio=row.bio,
+        gender=row.gender,
+        date_of_birth=row.date_of_birth,
+        timezone=row.timezone,
+        info=row.info,
+        settings=row.settings,
+        oauth=row.oauth,
+        last_active_at=row.last_active_at,
+        updated_at=row.updated_at,
+        created_at=row.created_at,
+        os_uid=row.os_uid,
     )
 
 
 def group_response(row: GroupRow) -> GroupResponse:
     return GroupResponse(
-        id=row.id, user_id=row.user_id, name=row.name, description=row.description,
-        permissions=row.permissions, data=row.data, meta=row.meta, user_ids=row.user_ids,
-        member_count=len(row.user_ids), created_at=row.created_at, updated_at=row.updated_at,
+        id=row.id,
+        user_id=row.user_id,
+        name=row.name,
+        description=row.description,
+        permissions=row.permissions,
+        data=row.data,
+        meta=row.meta,
+        user_ids=row.user_ids,
+        member_count=len(row.user_ids),
+        created_at=row.created_at,
+        updated_at=row.updated_at,
     )

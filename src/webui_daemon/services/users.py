@@ -26,7 +26,11 @@ _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 
 class UserService:
     def __init__(
-        self, db: Database, users: UserRepo, auth_repo: AuthRepo, groups: GroupRepo,
+        self,
+        db: Database,
+        users: UserRepo,
+        auth_repo: AuthRepo,
+        groups: GroupRepo,
         auth: AuthService,
     ) -> None:
         self._db = db
@@ -41,8 +45,11 @@ class UserService:
         limit = PAGE_SIZE if page is not None else None
         offset = (max(page or 1, 1) - 1) * PAGE_SIZE
         rows, total = await self._users.page(
-            query=query, order_by=order_by or "created_at",
-            descending=(direction or "asc").lower() == "desc", limit=limit, offset=offset,
+            query=query,
+            order_by=order_by or "created_at",
+            descending=(direction or "asc").lower() == "desc",
+            limit=limit,
+            offset=offset,
         )
         memberships = await self._groups.group_ids_by_user([r.id for r in rows])
         users = [
@@ -70,8 +77,7 @@ class UserService:
         primary = await self._auth.primary_admin_id()
         if form.role is not None and form.role != target.role and target.id == primary:
             raise errors.Forbidden(
-                "The primary admin's role cannot be changed. "
-                + errors.ACCESS_PROHIBITED
+                "The primary admin's role cannot be changed. " + errors.ACCESS_PROHIBITED
             )
         fields: dict[str, Any] = {}
         if form.role is not None:
@@ -86,9 +92,9 @@ class UserService:
                 raise errors.WebUIError(errors.INVALID_EMAIL)
             fields["email"] = email
         async with self._db.transaction() as conn:
-            if "email" in fields and fields["email"] != target.email:
-                if await self._users.email_exists(conn, fields["email"]):
-                    raise errors.Conflict(errors.EMAIL_TAKEN)
+            changes_email = "email" in fields and fields["email"] != target.email
+            if changes_email and await self._users.email_exists(conn, fields["email"]):
+                raise errors.Conflict(errors.EMAIL_TAKEN)
             await self._users.update(conn, user_id, **fields)
             if form.password:
                 await self._auth_repo.set_password(

@@ -1,1 +1,1 @@
-"""SQLite storage: the connection, append-only migrations and the repositories (all SQL lives here)."""
+"""SQLite storage: connection, append-only migrations, repositories (all SQL lives here)."""

@@ -22,7 +22,7 @@ class GroupRepo:
             return {}
         marks = ",".join("?" * len(group_ids))
         rows = await self._db.fetchall(
-            f"SELECT group_id, user_id FROM group_member WHERE group_id IN ({marks}) "  # noqa: S608
+            f"SELECT group_id, user_id FROM group_member WHERE group_id IN ({marks}) "
             "ORDER BY created_at, user_id",
             group_ids,
         )
@@ -38,15 +38,14 @@ class GroupRepo:
         return GroupRow(**values, user_ids=user_ids)
 
     async def all(self) -> list[GroupRow]:
-        rows = await self._db.fetchall(
-            f'SELECT {_COLUMNS} FROM "group" ORDER BY name, id'  # noqa: S608
-        )
+        rows = await self._db.fetchall(f'SELECT {_COLUMNS} FROM "group" ORDER BY name, id')
         members = await self._members([str(r["id"]) for r in rows])
         return [self._row(r, members[str(r["id"])]) for r in rows]
 
     async def get(self, group_id: str) -> GroupRow | None:
         row = await self._db.fetchone(
-            f'SELECT {_COLUMNS} FROM "group" WHERE id = ?', (group_id,)  # noqa: S608
+            f'SELECT {_COLUMNS} FROM "group" WHERE id = ?',
+            (group_id,),
         )
         if row is None:
             return None
@@ -55,7 +54,7 @@ class GroupRepo:
 
     async def for_user(self, user_id: str) -> list[GroupRow]:
         rows = await self._db.fetchall(
-            f'SELECT {", ".join("g." + c.strip() for c in _COLUMNS.split(","))} '  # noqa: S608
+            f"SELECT {', '.join('g.' + c.strip() for c in _COLUMNS.split(','))} "
             'FROM "group" g JOIN group_member m ON m.group_id = g.id WHERE m.user_id = ? '
             "ORDER BY g.name",
             (user_id,),
@@ -68,7 +67,7 @@ class GroupRepo:
             return {}
         marks = ",".join("?" * len(user_ids))
         rows = await self._db.fetchall(
-            f"SELECT user_id, group_id FROM group_member WHERE user_id IN ({marks})",  # noqa: S608
+            f"SELECT user_id, group_id FROM group_member WHERE user_id IN ({marks})",
             user_ids,
         )
         out: dict[str, list[str]] = {u: [] for u in user_ids}
@@ -79,11 +78,17 @@ class GroupRepo:
     async def insert(self, group: GroupRow) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(
-                f'INSERT INTO "group" ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',  # noqa: S608
+                f'INSERT INTO "group" ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
                 (
-                    group.id, group.user_id, group.name, group.description,
-                    dumps(group.permissions), dumps(group.data), dumps(group.meta),
-                    group.created_at, group.updated_at,
+                    group.id,
+                    group.user_id,
+                    group.name,
+                    group.description,
+                    dumps(group.permissions),
+                    dumps(group.data),
+                    dumps(group.meta),
+                    group.created_at,
+                    group.updated_at,
                 ),
             )
 
@@ -95,7 +100,7 @@ class GroupRepo:
         assignments = "".join(f"{k} = ?, " for k in fields)
         async with self._db.transaction() as conn:
             cur = await conn.execute(
-                f'UPDATE "group" SET {assignments}updated_at = ? WHERE id = ?',  # noqa: S608
+                f'UPDATE "group" SET {assignments}updated_at = ? WHERE id = ?',
                 (*values, int(time.time()), group_id),
             )
             return cur.rowcount > 0
@@ -114,9 +119,7 @@ class GroupRepo:
                 "SELECT ?, id, ? FROM user WHERE id = ?",
                 [(group_id, now, uid) for uid in user_ids],
             )
-            await conn.execute(
-                'UPDATE "group" SET updated_at = ? WHERE id = ?', (now, group_id)
-            )
+            await conn.execute('UPDATE "group" SET updated_at = ? WHERE id = ?', (now, group_id))
 
     async def remove_members(self, group_id: str, user_ids: list[str]) -> None:
         now = int(time.time())
@@ -125,6 +128,4 @@ class GroupRepo:
                 "DELETE FROM group_member WHERE group_id = ? AND user_id = ?",
                 [(group_id, uid) for uid in user_ids],
             )
-            await conn.execute(
-                'UPDATE "group" SET updated_at = ? WHERE id = ?', (now, group_id)
-            )
+            await conn.execute('UPDATE "group" SET updated_at = ? WHERE id = ?', (now, group_id))

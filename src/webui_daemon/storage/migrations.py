@@ -83,7 +83,8 @@ MIGRATIONS: tuple[Migration, ...] = (
 
 async def applied_migrations(conn: aiosqlite.Connection) -> list[str]:
     await conn.execute(
-        "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)"
+        "CREATE TABLE IF NOT EXISTS _migrations "
+        "(name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)"
     )
     async with conn.execute("SELECT name FROM _migrations ORDER BY rowid") as cur:
         return [str(row[0]) for row in await cur.fetchall()]

@@ -15,8 +15,21 @@ _USER_COLUMNS = (
 _JSON_COLUMNS = ("info", "settings", "oauth")
 # Columns an update may touch; anything else is a programming error.
 _UPDATABLE = frozenset(
-    {"email", "username", "name", "role", "profile_image_url", "bio", "gender", "date_of_birth",
-     "timezone", "info", "settings", "oauth", "last_active_at"}
+    {
+        "email",
+        "username",
+        "name",
+        "role",
+        "profile_image_url",
+        "bio",
+        "gender",
+        "date_of_birth",
+        "timezone",
+        "info",
+        "settings",
+        "oauth",
+        "last_active_at",
+    }
 )
 _ORDERABLE = frozenset({"created_at", "name", "email", "role", "last_active_at", "updated_at"})
 
@@ -32,17 +45,28 @@ class UserRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
 
-    async def insert(
-        self, conn: aiosqlite.Connection, user: UserRow, password_hash: str
-    ) -> None:
+    async def insert(self, conn: aiosqlite.Connection, user: UserRow, password_hash: str) -> None:
         await conn.execute(
-            f"INSERT INTO user ({_USER_COLUMNS}) VALUES "  # noqa: S608 - constant column list
+            f"INSERT INTO user ({_USER_COLUMNS}) VALUES "
             "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
-                user.id, user.email, user.username, user.name, user.role,
-                user.profile_image_url, user.bio, user.gender, user.date_of_birth,
-                user.timezone, dumps(user.info), dumps(user.settings), dumps(user.oauth),
-                user.os_uid, user.last_active_at, user.created_at, user.updated_at,
+                user.id,
+                user.email,
+                user.username,
+                user.name,
+                user.role,
+                user.profile_image_url,
+                user.bio,
+                user.gender,
+                user.date_of_birth,
+                user.timezone,
+                dumps(user.info),
+                dumps(user.settings),
+                dumps(user.oauth),
+                user.os_uid,
+                user.last_active_at,
+                user.created_at,
+                user.updated_at,
             ),
         )
         await conn.execute(
@@ -64,25 +88,28 @@ class UserRepo:
 
     async def get(self, user_id: str) -> UserRow | None:
         row = await self._db.fetchone(
-            f"SELECT {_USER_COLUMNS} FROM user WHERE id = ?", (user_id,)  # noqa: S608
+            f"SELECT {_USER_COLUMNS} FROM user WHERE id = ?",
+            (user_id,),
         )
         return _user(row) if row else None
 
     async def get_by_email(self, email: str) -> UserRow | None:
         row = await self._db.fetchone(
-            f"SELECT {_USER_COLUMNS} FROM user WHERE email = ?", (email,)  # noqa: S608
+            f"SELECT {_USER_COLUMNS} FROM user WHERE email = ?",
+            (email,),
         )
         return _user(row) if row else None
 
     async def get_by_os_uid(self, uid: int) -> UserRow | None:
         row = await self._db.fetchone(
-            f"SELECT {_USER_COLUMNS} FROM user WHERE os_uid = ?", (uid,)  # noqa: S608
+            f"SELECT {_USER_COLUMNS} FROM user WHERE os_uid = ?",
+            (uid,),
         )
         return _user(row) if row else None
 
     async def get_by_api_key(self, key: str) -> UserRow | None:
         row = await self._db.fetchone(
-            f"SELECT {', '.join('u.' + c.strip() for c in _USER_COLUMNS.split(','))} "  # noqa: S608
+            f"SELECT {', '.join('u.' + c.strip() for c in _USER_COLUMNS.split(','))} "
             "FROM api_key k JOIN user u ON u.id = k.user_id WHERE k.key = ?",
             (key,),
         )
@@ -100,15 +127,18 @@ class UserRepo:
         where, params = "", []
         if query:
             where = "WHERE name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\'"
-            pattern = "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            pattern = (
+                "%" + query.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+            )
             params = [pattern, pattern]
         column = order_by if order_by in _ORDERABLE else "created_at"
         direction = "DESC" if descending else "ASC"
         total_row = await self._db.fetchone(
-            f"SELECT COUNT(*) FROM user {where}", params  # noqa: S608 - fixed fragments only
+            f"SELECT COUNT(*) FROM user {where}",
+            params,
         )
         sql = (
-            f"SELECT {_USER_COLUMNS} FROM user {where} "  # noqa: S608 - fixed fragments only
+            f"SELECT {_USER_COLUMNS} FROM user {where} "
             f"ORDER BY {column} {direction}, id LIMIT ? OFFSET ?"
         )
         rows = await self._db.fetchall(sql, [*params, -1 if limit is None else limit, offset])
@@ -116,7 +146,7 @@ class UserRepo:
 
     async def first(self) -> UserRow | None:
         row = await self._db.fetchone(
-            f"SELECT {_USER_COLUMNS} FROM user ORDER BY created_at, rowid LIMIT 1"  # noqa: S608
+            f"SELECT {_USER_COLUMNS} FROM user ORDER BY created_at, rowid LIMIT 1"
         )
         return _user(row) if row else None
 
@@ -129,7 +159,7 @@ class UserRepo:
         values = [dumps(v) if k in _JSON_COLUMNS else v for k, v in fields.items()]
         assignments = ", ".join(f"{k} = ?" for k in fields)
         await conn.execute(
-            f"UPDATE user SET {assignments}, updated_at = ? WHERE id = ?",  # noqa: S608
+            f"UPDATE user SET {assignments}, updated_at = ? WHERE id = ?",
             (*values, int(time.time()), user_id),
         )
 

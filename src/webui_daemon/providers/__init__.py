@@ -1,0 +1,1 @@
+"""Model providers: Ollama and OpenAI-compatible upstreams, routing, stream conversion."""
