@@ -17,6 +17,10 @@ from webui_daemon.schemas.users import (
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
+# Pages past the end are simply empty; the bound keeps the row offset inside SQLite's 64-bit
+# integers (a larger page number used to overflow there and answer 500).
+MAX_PAGE = 1_000_000_000
+
 
 @router.get("/")
 async def list_users(
@@ -25,7 +29,7 @@ async def list_users(
     query: str | None = Query(default=None, max_length=200),
     order_by: str | None = None,
     direction: str | None = None,
-    page: int | None = Query(default=1, ge=1),
+    page: int | None = Query(default=1, ge=1, le=MAX_PAGE),
 ) -> UserListResponse:
     return await services.users.page(query, order_by, direction, page)
 
@@ -40,7 +44,7 @@ async def search_users(
     _: VerifiedUser,
     services: ServicesDep,
     query: str | None = Query(default=None, max_length=200),
-    page: int | None = Query(default=1, ge=1),
+    page: int | None = Query(default=1, ge=1, le=MAX_PAGE),
 ) -> UserListResponse:
     return await services.users.page(query, "name", "asc", page)
 
