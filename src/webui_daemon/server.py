@@ -96,7 +96,13 @@ def _socket_in_use(path: Path) -> bool:
 
 def bind_unix_socket(path: Path, *, shared: bool, group: str | None) -> socket.socket:
     """Bind the socket with its final mode from the start (no window where others can connect)."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o755 if shared else 0o700)
+    # The daemon runs under umask 077, which would make a new folder for a shared socket
+    # untraversable by the very users it is shared with.
+    old_umask = os.umask(0o022 if shared else 0o077)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o755 if shared else 0o700)
+    finally:
+        os.umask(old_umask)
     if path.exists() or path.is_symlink():
         if _socket_in_use(path):
             raise StartupError(f"a webui daemon already listens on {path}")
@@ -161,6 +167,25 @@ def _peer_aware(base: type[Any]) -> type[Any]:
     return PeerAwareProtocol
 
 
+def _server_class(base: type[Any]) -> type[Any]:
+    """uvicorn's Server, which on shutdown also interrupts running generations at once."""
+
+    class WebUIServer(base):  # type: ignore[misc]
+        async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+            # Stop accepting first, then end live turns (saving what arrived, marked
+            # interrupted), so their streaming responses finish instead of holding the
+            # graceful shutdown open until its timeout.
+            for listener in getattr(self, "servers", []):
+                listener.close()
+            services = getattr(self.config.loaded_app_state(), "services", None)
+            turns = getattr(services, "turns", None)
+            if turns is not None:
+                await turns.shutdown()
+            await super().shutdown(sockets=sockets)
+
+    return WebUIServer
+
+
 def _configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(),
@@ -223,7 +248,7 @@ def _serve(settings: Settings, options: ServeOptions) -> int:
             )
             config.load()
             config.http_protocol_class = _peer_aware(config.http_protocol_class)
-            server = uvicorn.Server(config)
+            server = _server_class(uvicorn.Server)(config)
             # uvicorn re-raises the signal that stopped it once it is done; a no-op handler
             # here turns that into a clean exit 0 after the graceful shutdown.
             for sig in (signal.SIGTERM, signal.SIGINT):
