@@ -177,7 +177,7 @@ def _server_class(base: type[Any]) -> type[Any]:
             # graceful shutdown open until its timeout.
             for listener in getattr(self, "servers", []):
                 listener.close()
-            services = getattr(self.config.loaded_app_state(), "services", None)
+            services = getattr(self.config.app.state, "services", None)
             turns = getattr(services, "turns", None)
             if turns is not None:
                 await turns.shutdown()
