@@ -12,6 +12,7 @@ import logging
 import os
 import signal
 import socket
+import stat
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -104,6 +105,9 @@ def bind_unix_socket(path: Path, *, shared: bool, group: str | None) -> socket.s
     finally:
         os.umask(old_umask)
     if path.exists() or path.is_symlink():
+        if not stat.S_ISSOCK(path.lstat().st_mode):
+            # A typo in --socket must not cost someone a file.
+            raise StartupError(f"{path} exists and is not a socket; remove it or pick another path")
         if _socket_in_use(path):
             raise StartupError(f"a webui daemon already listens on {path}")
         path.unlink()  # left behind by a daemon that was killed
