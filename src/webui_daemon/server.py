@@ -22,6 +22,7 @@ from typing import Any
 from webui_daemon.api.deps import PEER_KEY
 from webui_daemon.app import ListenInfo, create_app
 from webui_daemon.security.peer import peer_credentials
+from webui_daemon.security.tokens import parse_duration
 from webui_daemon.settings import Settings
 
 log = logging.getLogger("webui_daemon")
@@ -202,10 +203,12 @@ def run(options: ServeOptions) -> int:
     """Start the daemon and block until SIGTERM/SIGINT; returns the exit code."""
     try:
         settings = build_settings(options)
+        # Checked before uvicorn starts: a bad value is then one line, not a lifespan traceback.
+        parse_duration(settings.jwt_expires_in)
+        _configure_logging(settings.log_level)
     except ValueError as exc:
         print(f"webui: invalid setting: {exc}", file=sys.stderr)
         return 1
-    _configure_logging(settings.log_level)
     try:
         return _serve(settings, options)
     except StartupError as exc:
