@@ -1,0 +1,1 @@
+"""webui front ends: the typed client, the `webui` command and (later) the terminal UI."""

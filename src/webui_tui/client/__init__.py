@@ -1,0 +1,1 @@
+"""Typed async client for a webui daemon or an Open WebUI server (see `api.WebUIClient`)."""

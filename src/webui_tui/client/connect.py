@@ -1,0 +1,37 @@
+"""Open a client the way a person means it: discovery, stored credentials, auto-start."""
+
+import os
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+from webui_tui.client.api import WebUIClient
+from webui_tui.client.autostart import AutostartTransport
+from webui_tui.client.credentials import resolve_token
+from webui_tui.client.discovery import Target, discover
+
+
+def autostart_disabled(env: Mapping[str, str] | None = None) -> bool:
+    """`WEBUI_NO_AUTOSTART=1` (or true/yes/on) turns auto-start off."""
+    value = (os.environ if env is None else env).get("WEBUI_NO_AUTOSTART", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def open_client(
+    target: Target | None = None,
+    *,
+    token: str | None = None,
+    autostart: bool = True,
+    on_start: Callable[[Path], None] | None = None,
+    timeout: float = 30.0,
+) -> WebUIClient:
+    """A client for `target` (default: discovered), with its token and, if allowed, auto-start.
+
+    Raises ValueError for a malformed `WEBUI_URL`.
+    """
+    target = target or discover()
+    if token is None:
+        token = resolve_token(target)
+    transport = None
+    if autostart and target.may_autostart and target.socket and not autostart_disabled():
+        transport = AutostartTransport(target.socket, on_start)
+    return WebUIClient(target, token=token, transport=transport, timeout=timeout)
