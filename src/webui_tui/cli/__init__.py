@@ -1,0 +1,1 @@
+"""The `webui` command (Typer); `main.main` is the entry point."""

@@ -1,0 +1,105 @@
+"""The Typer application: global options, the subcommands, and errors turned into exit codes."""
+
+import os
+import sys
+from typing import Annotated
+
+import typer
+
+from webui_tui.cli import apikey, auth, groups, serve, status, users
+from webui_tui.cli.runtime import EXIT_SERVER, EXIT_USAGE, CliState, UsageProblem
+from webui_tui.client.errors import WebUIClientError
+
+app = typer.Typer(
+    name="webui",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from webui_daemon import __version__
+
+        typer.echo(f"webui {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def root(
+    ctx: typer.Context,
+    no_autostart: Annotated[
+        bool,
+        typer.Option(
+            "--no-autostart",
+            help="Never start the daemon in the background (env WEBUI_NO_AUTOSTART=1).",
+        ),
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", "-V", help="Print the version.", is_eager=True, callback=_print_version
+        ),
+    ] = False,
+) -> None:
+    """Open WebUI for the terminal.
+
+    Talks to the local daemon on its socket (started on demand), or to WEBUI_URL after login.
+    """
+    ctx.obj = CliState(no_autostart=no_autostart)
+    if ctx.invoked_subcommand is None:
+        # For now the bare command shows help; a later issue opens the terminal UI here.
+        _echo_help(ctx.get_help())
+
+
+app.command()(serve.serve)
+app.command()(status.status)
+app.command()(auth.login)
+app.command()(auth.logout)
+app.add_typer(users.app, name="users")
+app.add_typer(groups.app, name="groups")
+app.add_typer(apikey.app, name="apikey")
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"webui: {message}", file=sys.stderr)
+    return code
+
+
+def run(args: list[str]) -> int:
+    """Run the command line; every failure becomes one line on stderr and an exit code."""
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="webui", standalone_mode=False)
+    except WebUIClientError as exc:
+        return _fail(exc.message, EXIT_SERVER)
+    except UsageProblem as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except typer.Abort:
+        return _fail("aborted", EXIT_USAGE)
+    except typer.TyperException as exc:
+        return _usage_error(exc)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:
+        if os.environ.get("WEBUI_DEBUG"):
+            raise
+        text = f"unexpected error: {type(exc).__name__}: {exc} (WEBUI_DEBUG=1 shows where)"
+        return _fail(text, EXIT_SERVER)
+    return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+def _usage_error(exc: typer.TyperException) -> int:
+    ctx = getattr(exc, "ctx", None)
+    if type(exc).__name__ == "NoArgsIsHelpError":
+        _echo_help(exc.format_message())  # `webui users` alone: its help, not an error
+        return 0
+    where = f" (see `{ctx.command_path} --help`)" if ctx is not None else ""
+    return _fail(f"{exc.format_message()}{where}", EXIT_USAGE)
+
+
+def _echo_help(text: str) -> None:
+    # With rich installed, Typer prints help itself and hands back an empty string.
+    if text:
+        typer.echo(text)

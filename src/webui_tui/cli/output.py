@@ -1,0 +1,60 @@
+"""Printing: rich tables on a terminal, tab-separated lines in a pipe, JSON with --json."""
+
+import json
+import sys
+import time
+from collections.abc import Sequence
+from typing import Annotated, Any
+
+import typer
+from pydantic import BaseModel
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def stdout_is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+def to_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any]) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json")
+    if isinstance(value, dict):
+        return value
+    return [item.model_dump(mode="json") for item in value]
+
+
+def print_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(to_json(value), indent=2, ensure_ascii=False) + "\n")
+
+
+def print_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
+    """A rich table on a terminal; in a pipe, one tab-separated line per row, no header."""
+    if not stdout_is_tty():
+        for row in rows:
+            print("\t".join(" ".join(cell.split()) for cell in row))
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(*columns, header_style="bold", box=None, pad_edge=False)
+    for row in rows:
+        # Text, not str: a name like "[admin]" must not be read as rich markup.
+        table.add_row(*(Text(cell) for cell in row))
+    Console().print(table)
+
+
+def say(text: str) -> None:
+    print(text)
+
+
+def note(text: str) -> None:
+    """A remark for the person, on stderr so that stdout stays clean for scripts."""
+    print(f"webui: {text}", file=sys.stderr)
+
+
+def when(epoch: int | None) -> str:
+    if not epoch:
+        return "-"
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(epoch))

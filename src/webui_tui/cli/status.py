@@ -1,0 +1,125 @@
+"""`webui status`: is the server there, what is it, where does it keep data, who am I to it."""
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any, TypeVar
+
+import typer
+
+from webui_tui.cli.output import JsonFlag, print_json, say
+from webui_tui.cli.runtime import call, resolve_target
+from webui_tui.client.api import WebUIClient
+from webui_tui.client.discovery import Target
+from webui_tui.client.errors import DaemonUnreachable, RequestFailed
+
+T = TypeVar("T")
+
+_SOURCES = {
+    "default": "per-user default",
+    "shared": "shared daemon",
+    "WEBUI_SOCKET": "from WEBUI_SOCKET",
+    "WEBUI_URL": "from WEBUI_URL",
+    "argument": "given",
+}
+
+
+async def _soft(work: Awaitable[T]) -> T | RequestFailed:
+    """The answer, or the refusal: status reports a refusal instead of failing on it."""
+    try:
+        return await work
+    except RequestFailed as exc:
+        return exc
+
+
+async def collect(client: WebUIClient) -> dict[str, Any]:
+    """Everything status shows, as one JSON-ready dict."""
+    version = await client.version()  # the first call: starts the daemon if needed
+    info, me = await asyncio.gather(_soft(client.daemon_info()), _soft(client.whoami()))
+    target = client.target
+    report: dict[str, Any] = {
+        "reachable": True,
+        "address": target.address,
+        "transport": "unix" if target.is_socket else "http",
+        "source": target.source,
+        "server": "webui" if version.webui_version else "open-webui",
+        "version": version.webui_version,
+        "api_version": version.version,
+        "data_dir": None,
+        "pid": None,
+        "listening": None,
+        "peer_uid": None,
+        "user": None,
+        "identified_by": None,
+        "problem": None,
+    }
+    if isinstance(info, RequestFailed):
+        report["problem"] = info.message
+    elif info is not None:
+        report |= {
+            "data_dir": info.data_dir,
+            "pid": info.pid,
+            "listening": {"socket": info.socket, "tcp": info.tcp, "shared": info.shared},
+            "peer_uid": info.peer_uid,
+        }
+    if isinstance(me, RequestFailed):
+        report["problem"] = me.message
+    else:
+        report["user"] = {"id": me.id, "name": me.name, "email": me.email, "role": me.role}
+        # On the socket without a token the daemon knows us by our OS account (SO_PEERCRED).
+        report["identified_by"] = "token" if client.token else "os-account"
+    return report
+
+
+def _human(report: dict[str, Any]) -> None:
+    if report["server"] == "webui":
+        say(f"webui daemon {report['version']} (Open WebUI API {report['api_version']}), running")
+    else:
+        say(f"Open WebUI server {report['api_version']}, reachable")
+    kind = "unix socket" if report["transport"] == "unix" else "URL"
+    rows = [("address", f"{report['address']} ({kind}, {_SOURCES[report['source']]})")]
+    if report["data_dir"]:
+        rows.append(("data dir", report["data_dir"]))
+        rows.append(("pid", str(report["pid"])))
+        listening = report["listening"]
+        if listening["tcp"]:
+            rows.append(("tcp", listening["tcp"]))
+        if listening["shared"]:
+            rows.append(("shared", "yes: serves several local users"))
+    user = report["user"]
+    if user:
+        by = "by token"
+        if report["identified_by"] == "os-account":
+            uid = report["peer_uid"]
+            by = "by your OS account" + (f", uid {uid}" if uid is not None else "")
+        rows.append(("you", f"{user['name']} <{user['email']}>, {user['role']} ({by})"))
+    else:
+        rows.append(("you", "not signed in"))
+    if report["problem"]:
+        rows.append(("note", report["problem"]))
+    for key, value in rows:
+        say(f"  {key:<9} {value}")
+
+
+def status(ctx: typer.Context, json_out: JsonFlag = False) -> None:
+    """Show whether the daemon runs, its version, where it lives, and who you are to it."""
+    target = resolve_target()
+    try:
+        report = call(ctx, collect, target=target)
+    except DaemonUnreachable as exc:
+        if json_out:
+            print_json(_unreachable(target, exc))
+        raise
+    if json_out:
+        print_json(report)
+    else:
+        _human(report)
+
+
+def _unreachable(target: Target, exc: DaemonUnreachable) -> dict[str, Any]:
+    return {
+        "reachable": False,
+        "address": target.address,
+        "transport": "unix" if target.is_socket else "http",
+        "source": target.source,
+        "problem": exc.message,
+    }
