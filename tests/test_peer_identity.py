@@ -1,0 +1,325 @@
+"""Who is calling on the Unix socket (SO_PEERCRED): the OS account, unless a token says otherwise.
+
+The second-account tests create a throwaway OS user and group (root only) and run a small
+stdlib-only HTTP client as that user, against a `--shared` socket and a per-user one.
+"""
+
+import grp
+import json
+import os
+import pwd
+import shutil
+import stat
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.daemon_proc import DaemonProc, start_daemon
+from tests.support import assert_error, bearer, tcp, unix, whoami
+
+# ---- the daemon's own account ------------------------------------------------------------------
+
+
+def test_socket_caller_without_token_is_its_os_account(daemon: DaemonProc) -> None:
+    name = pwd.getpwuid(os.getuid()).pw_name
+    with unix(daemon) as c:
+        me = whoami(c)
+        assert me.status_code == 200, me.text
+        body = me.json()
+        assert (body["name"], body["email"], body["role"]) == (name, f"{name}@localhost", "admin")
+        # The same account on every connection, not a new user each time.
+        with unix(daemon) as again:
+            assert whoami(again).json()["id"] == body["id"]
+        # It is a real user: listed, linked to the uid, and its session token works over TCP.
+        users = c.get("/api/v1/users/").json()["users"]
+        linked = [u for u in users if u["id"] == body["id"]]
+        assert linked and linked[0]["os_uid"] == os.getuid()
+        info = c.get("/api/webui/info").json()
+        assert (info["transport"], info["peer_uid"]) == ("unix", os.getuid())
+    with tcp(daemon) as c:
+        assert whoami(c, headers=bearer(body["token"])).json()["id"] == body["id"]
+        assert c.get("/api/webui/info", headers=bearer(body["token"])).json()["transport"] == "tcp"
+
+
+def test_token_on_the_socket_overrides_the_uid(daemon: DaemonProc) -> None:
+    with unix(daemon) as c:
+        r = c.post(
+            "/api/v1/auths/add",  # as the OS account: an admin without any token
+            json={"name": "Ursula", "email": "ursula@example.com", "password": "pw-123456"},
+        )
+        assert r.status_code == 200, r.text
+        ursula = r.json()
+        assert ursula["role"] == "pending"  # /auths/add defaults to pending, as Open WebUI does
+        promoted = c.post(f"/api/v1/users/{ursula['id']}/update", json={"role": "user"})
+        assert promoted.status_code == 200, promoted.text
+        me = whoami(c, headers=bearer(ursula["token"]))
+        assert me.status_code == 200, me.text
+        assert (me.json()["id"], me.json()["role"]) == (ursula["id"], "user")
+        # The token's user, with its role: the OS account behind the socket is admin, she is not.
+        assert_error(c.get("/api/v1/users/", headers=bearer(ursula["token"])), 401)
+        assert c.get("/api/v1/users/").status_code == 200  # same socket, no token: admin
+        # A bad token is refused, not quietly replaced by the uid identity.
+        assert_error(whoami(c, headers=bearer("bad-token")), 401)
+        with unix(daemon, cookies={"token": ursula["token"]}) as cookie_client:
+            assert whoami(cookie_client).json()["id"] == ursula["id"]
+
+
+def test_tcp_never_uses_the_peer_identity(daemon: DaemonProc) -> None:
+    with tcp(daemon) as c:
+        assert_error(whoami(c), 401)
+        config = c.get("/api/config").json()
+        assert "permissions" not in config  # anonymous view only
+
+
+# ---- a second OS account (root only) -----------------------------------------------------------
+
+CLIENT = r"""
+import http.client, json, os, socket, sys
+
+class UnixConnection(http.client.HTTPConnection):
+    def __init__(self, path):
+        super().__init__("webui", timeout=10)
+        self.unix_path = path
+    def connect(self):
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(10)
+        sock.connect(self.unix_path)
+        self.sock = sock
+
+out = []
+for step in json.loads(sys.argv[1]):
+    try:
+        if step["op"] == "listdir":
+            out.append({"entries": os.listdir(step["path"])})
+            continue
+        conn = UnixConnection(step["socket"])
+        body = json.dumps(step["json"]).encode() if "json" in step else None
+        headers = dict(step.get("headers", {}))
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+        conn.request(step["method"], step["path"], body=body, headers=headers)
+        resp = conn.getresponse()
+        out.append({"status": resp.status, "body": json.loads(resp.read() or b"null")})
+        conn.close()
+    except OSError as exc:
+        out.append({"error": type(exc).__name__, "errno": exc.errno})
+print(json.dumps(out))
+"""
+
+
+@dataclass(frozen=True)
+class OsUser:
+    name: str
+    uid: int
+    gid: int
+    group: str  # a group the user belongs to, for the shared socket
+    group_gid: int
+    python: str  # an interpreter this account may execute
+
+
+def _require_root_tools() -> None:
+    if os.geteuid() != 0:
+        pytest.skip("creating a second OS account needs root")
+    for tool in ("useradd", "userdel", "groupadd", "groupdel"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+
+
+def _python_for(uid: int, gid: int) -> str | None:
+    """The test venv may live where other accounts cannot read (e.g. under /root)."""
+    for candidate in (os.path.realpath(shutil.which("python3") or ""), "/usr/bin/python3"):
+        if not candidate or not os.path.exists(candidate):
+            continue
+        try:
+            probe = subprocess.run(
+                [candidate, "-I", "-S", "-c", "import http.client, json, socket"],
+                user=uid,
+                group=gid,
+                extra_groups=[],
+                cwd="/",
+                env={"PATH": "/usr/bin:/bin"},
+                capture_output=True,
+                timeout=20,
+                check=False,
+            )
+        except OSError:  # not executable by that account
+            continue
+        if probe.returncode == 0:
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def os_user() -> Iterator[OsUser]:
+    _require_root_tools()
+    suffix = uuid.uuid4().hex[:8]
+    name, group = f"webui-test-{suffix}", f"webui-tg-{suffix}"
+    subprocess.run(["groupadd", group], check=True, capture_output=True, timeout=30)
+    try:
+        subprocess.run(
+            ["useradd", "-M", "-N", "-s", "/usr/sbin/nologin", "-G", group, name],
+            check=True,
+            capture_output=True,
+            timeout=30,
+        )
+        try:
+            entry = pwd.getpwnam(name)
+            python = _python_for(entry.pw_uid, entry.pw_gid)
+            if python is None:
+                pytest.skip("no Python interpreter that the test account may run")
+            yield OsUser(
+                name,
+                entry.pw_uid,
+                entry.pw_gid,
+                group,
+                grp.getgrnam(group).gr_gid,
+                python,
+            )
+        finally:
+            subprocess.run(["userdel", name], capture_output=True, timeout=30, check=False)
+    finally:
+        subprocess.run(["groupdel", group], capture_output=True, timeout=30, check=False)
+
+
+def run_as(user: OsUser, steps: list[dict[str, Any]], *, in_group: bool = True) -> list[Any]:
+    """Run the client as `user` (with or without its extra group) and return its results."""
+    proc = subprocess.run(
+        [user.python, "-I", "-S", "-c", CLIENT, json.dumps(steps)],
+        user=user.uid,
+        group=user.gid,
+        extra_groups=[user.group_gid] if in_group else [],
+        cwd="/",
+        env={"PATH": "/usr/bin:/bin", "HOME": "/"},
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr
+    results: list[Any] = json.loads(proc.stdout)
+    return results
+
+
+@pytest.fixture(scope="module")
+def open_dir() -> Iterator[Path]:
+    """A folder every account can traverse (pytest's own tmp folders are private to root)."""
+    path = Path(tempfile.mkdtemp(prefix="webui-peer-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def shared_daemon(os_user: OsUser, open_dir: Path) -> Iterator[DaemonProc]:
+    # The socket's folder does not exist yet: the daemon must create it traversable.
+    base = open_dir / "shared"
+    base.mkdir(mode=0o755)
+    base.chmod(0o755)
+    proc = start_daemon(
+        base,
+        socket_path=base / "run" / "webui.sock",
+        args=["--shared", "--group", os_user.group],
+    )
+    yield proc
+    proc.stop()
+
+
+def test_shared_socket_mode_and_group(shared_daemon: DaemonProc, os_user: OsUser) -> None:
+    st = shared_daemon.socket_path.stat()
+    assert stat.S_ISSOCK(st.st_mode)
+    assert stat.S_IMODE(st.st_mode) == 0o660
+    assert st.st_gid == os_user.group_gid
+    assert stat.S_IMODE(shared_daemon.socket_path.parent.stat().st_mode) == 0o755
+    assert stat.S_IMODE(shared_daemon.data_dir.stat().st_mode) == 0o700
+
+
+def test_other_account_on_shared_socket_is_its_own_user(
+    shared_daemon: DaemonProc, os_user: OsUser
+) -> None:
+    sock = str(shared_daemon.socket_path)
+    with unix(shared_daemon) as c:
+        root_me = whoami(c).json()
+        assert root_me["role"] == "admin"
+        secret = c.post("/api/v1/groups/create", json={"name": "root only"}).json()
+        c.post(f"/api/v1/groups/id/{secret['id']}/users/add", json={"user_ids": [root_me["id"]]})
+
+    def get(path: str, **extra: Any) -> dict[str, Any]:
+        return {"op": "http", "socket": sock, "method": "GET", "path": path, **extra}
+
+    me, users, user, groups, group, data, info = run_as(
+        os_user,
+        [
+            get("/api/v1/auths/"),
+            get("/api/v1/users/"),
+            get(f"/api/v1/users/{root_me['id']}"),
+            get("/api/v1/groups/"),
+            get(f"/api/v1/groups/id/{secret['id']}"),
+            {"op": "listdir", "path": str(shared_daemon.data_dir)},
+            get("/api/webui/info"),
+        ],
+    )
+    assert me.get("status") == 200, me
+    body = me["body"]
+    assert body["name"] == os_user.name
+    assert body["email"] == f"{os_user.name}@localhost"
+    assert body["role"] == "user"
+    assert body["id"] != root_me["id"]
+    assert users.get("status") == 401 and "detail" in users["body"], users
+    assert user["status"] == 401
+    assert groups == {"status": 200, "body": []}
+    assert group["status"] == 401
+    assert data == {"error": "PermissionError", "errno": 13}  # the data folder is the daemon's
+    assert info["status"] == 200 and info["body"]["peer_uid"] == os_user.uid
+
+    # Second contact: the same webui user. Its token, reused over the socket, is honoured.
+    again, with_token = run_as(
+        os_user,
+        [
+            get("/api/v1/auths/"),
+            get("/api/v1/auths/", headers={"Authorization": f"Bearer {body['token']}"}),
+        ],
+    )
+    assert again["body"]["id"] == with_token["body"]["id"] == body["id"]
+
+    with unix(shared_daemon) as c:
+        listed = {u["id"]: u for u in c.get("/api/v1/users/").json()["users"]}
+        assert listed[body["id"]]["os_uid"] == os_user.uid
+        assert listed[body["id"]]["role"] == "user"
+
+
+def test_shared_socket_refuses_accounts_outside_its_group(
+    shared_daemon: DaemonProc, os_user: OsUser
+) -> None:
+    [result] = run_as(
+        os_user,
+        [{"op": "http", "socket": str(shared_daemon.socket_path), "method": "GET", "path": "/"}],
+        in_group=False,
+    )
+    assert result == {"error": "PermissionError", "errno": 13}
+
+
+def test_per_user_socket_refuses_other_accounts(os_user: OsUser, open_dir: Path) -> None:
+    base = open_dir / "private"
+    base.mkdir()
+    base.chmod(0o755)  # only the socket's own mode stands in the way
+    proc = start_daemon(base, socket_path=base / "webui.sock")
+    try:
+        st = proc.socket_path.stat()
+        assert stat.S_IMODE(st.st_mode) == 0o600
+        assert st.st_uid == os.getuid()
+        [result] = run_as(
+            os_user,
+            [{"op": "http", "socket": str(proc.socket_path), "method": "GET", "path": "/health"}],
+        )
+        assert result == {"error": "PermissionError", "errno": 13}
+        with unix(proc) as c:
+            users = c.get("/api/v1/users/").json()["users"]
+        assert [u["name"] for u in users] == [pwd.getpwuid(os.getuid()).pw_name]
+    finally:
+        assert proc.stop() == 0
