@@ -1,8 +1,11 @@
 """The one place domain errors become HTTP answers: `{"detail": ...}` with Open WebUI's codes."""
 
 import logging
+import math
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from webui_daemon.services.errors import WebUIError
@@ -15,6 +18,18 @@ async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status)
 
 
+def _finite(value: float) -> float | str:
+    return value if math.isfinite(value) else str(value)
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, except that the echoed inputs may hold NaN or Infinity (Python's JSON
+    parser accepts them), which strict JSON cannot encode: that used to turn the 422 into a 500."""
+    assert isinstance(exc, RequestValidationError)
+    detail = jsonable_encoder(exc.errors(), custom_encoder={float: _finite})
+    return JSONResponse({"detail": detail}, status_code=422)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse(
@@ -25,4 +40,5 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(WebUIError, _domain_error)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _unexpected)
