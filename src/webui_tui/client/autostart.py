@@ -96,7 +96,13 @@ class AutostartTransport(httpx.AsyncBaseTransport):
                 raise self._failure
 
     async def _start(self) -> None:
-        process, log_path = spawn_daemon()
+        try:
+            process, log_path = spawn_daemon()
+        except OSError as exc:
+            where = f": {exc.filename}" if exc.filename else ""
+            raise DaemonUnreachable(
+                f"could not start the daemon: {exc.strerror or exc}{where}"
+            ) from None
         deadline = time.monotonic() + self._timeout
         while True:
             if await self._healthy():
@@ -107,7 +113,9 @@ class AutostartTransport(httpx.AsyncBaseTransport):
                 # Another command may have started one at the same moment: look once more.
                 if await self._healthy():
                     return
-                reason = last_line(log_path) or f"exit code {process.returncode}"
+                # The daemon words its start-up errors as "webui: ..." already.
+                reason = last_line(log_path).removeprefix("webui: ")
+                reason = reason or f"exit code {process.returncode}"
                 raise DaemonUnreachable(f"could not start the daemon: {reason}", f"log: {log_path}")
             if time.monotonic() > deadline:
                 raise DaemonUnreachable(

@@ -64,7 +64,7 @@ def url_target(url: str, source: Source = "argument") -> Target:
     return Target(source=source, url=normalize_url(url))
 
 
-def discover(env: Mapping[str, str] | None = None) -> Target:
+def discover(env: Mapping[str, str] | None = None, shared: Path = SHARED_SOCKET) -> Target:
     """The server this user means; raises ValueError for a malformed `WEBUI_URL`."""
     env = os.environ if env is None else env
     if env.get("WEBUI_URL", "").strip():
@@ -72,6 +72,6 @@ def discover(env: Mapping[str, str] | None = None) -> Target:
     if env.get("WEBUI_SOCKET", "").strip():
         return Target(source="WEBUI_SOCKET", socket=Path(env["WEBUI_SOCKET"]).expanduser())
     own = default_socket_path()
-    if not own.exists() and SHARED_SOCKET.exists():
-        return Target(source="shared", socket=SHARED_SOCKET)
+    if not own.exists() and shared.exists():
+        return Target(source="shared", socket=shared)
     return Target(source="default", socket=own)
