@@ -2,6 +2,10 @@
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +85,31 @@ def test_a_daemon_that_cannot_start_is_reported(tmp_path: Path) -> None:
     result = webui("status", env=blocked, timeout=60)
     assert result.returncode == 2
     assert "could not start the daemon" in one_error_line(result)
+
+
+def test_serve_runs_the_daemon_in_the_foreground(tmp_path: Path) -> None:
+    env = _private_env(tmp_path)
+    socket = tmp_path / "serve.sock"
+    args = ["serve", "--socket", str(socket), "--data-dir", str(tmp_path / "d")]
+    cmd = [sys.executable, "-m", "webui_tui.cli.main", *args, "--log-level", "warning"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 20
+        while not socket.exists() and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.05)
+        status = webui("status", "--json", env=env | {"WEBUI_SOCKET": str(socket)})
+        assert status.returncode == 0, status.stderr
+        assert json.loads(status.stdout)["pid"] == proc.pid
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(15) == 0
+        assert not socket.exists()
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(5)
+        assert proc.stdout is not None
+        proc.stdout.close()
+
+    bad = webui("serve", "--port", "many", env=env)
+    assert bad.returncode == 1
+    assert "--port" in one_error_line(bad)

@@ -38,7 +38,11 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(*columns, header_style="bold", box=None, pad_edge=False)
+    table = Table(header_style="bold", box=None, pad_edge=False)
+    for index, header in enumerate(columns):
+        # The first column holds ids, which people copy: never shorten it.
+        widest = max((len(row[0]) for row in rows), default=0) if index == 0 else None
+        table.add_column(header, no_wrap=index == 0, min_width=widest)
     for row in rows:
         # Text, not str: a name like "[admin]" must not be read as rich markup.
         table.add_row(*(Text(cell) for cell in row))
