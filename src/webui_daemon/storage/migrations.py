@@ -78,6 +78,108 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        "0002_chats",
+        """
+        CREATE TABLE folder (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+            parent_id TEXT,
+            name TEXT NOT NULL,
+            items TEXT,
+            meta TEXT,
+            data TEXT,
+            is_expanded INTEGER NOT NULL DEFAULT 0,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX folder_user_parent ON folder (user_id, parent_id);
+        -- pk: a stable integer rowid for the FTS index (a TEXT primary key's rowid may change
+        -- on VACUUM). `document` is the chat document without its messages (those are rows).
+        CREATE TABLE chat (
+            pk INTEGER PRIMARY KEY,
+            id TEXT NOT NULL UNIQUE,
+            user_id TEXT NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+            title TEXT NOT NULL,
+            document TEXT NOT NULL,
+            current_id TEXT,
+            share_id TEXT UNIQUE,
+            archived INTEGER NOT NULL DEFAULT 0,
+            pinned INTEGER NOT NULL DEFAULT 0,
+            folder_id TEXT REFERENCES folder (id) ON DELETE SET NULL,
+            meta TEXT NOT NULL DEFAULT '{}',
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX chat_user_updated ON chat (user_id, archived, updated_at DESC);
+        CREATE INDEX chat_folder ON chat (folder_id);
+        -- One row per message of the tree, so a streamed answer rewrites one small row.
+        CREATE TABLE chat_message (
+            pk INTEGER PRIMARY KEY,
+            chat_id TEXT NOT NULL REFERENCES chat (id) ON DELETE CASCADE,
+            id TEXT NOT NULL,
+            parent_id TEXT,
+            children TEXT NOT NULL DEFAULT '[]',
+            role TEXT,
+            content TEXT,
+            data TEXT NOT NULL DEFAULT '{}',
+            position INTEGER NOT NULL,
+            UNIQUE (chat_id, id)
+        );
+        CREATE VIRTUAL TABLE chat_message_fts USING fts5 (
+            content, content='chat_message', content_rowid='pk',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE VIRTUAL TABLE chat_title_fts USING fts5 (
+            title, content='chat', content_rowid='pk',
+            tokenize='unicode61 remove_diacritics 2'
+        );
+        CREATE TRIGGER chat_message_fts_insert AFTER INSERT ON chat_message BEGIN
+            INSERT INTO chat_message_fts (rowid, content) VALUES (new.pk, new.content);
+        END;
+        CREATE TRIGGER chat_message_fts_delete AFTER DELETE ON chat_message BEGIN
+            INSERT INTO chat_message_fts (chat_message_fts, rowid, content)
+                VALUES ('delete', old.pk, old.content);
+        END;
+        CREATE TRIGGER chat_message_fts_update AFTER UPDATE OF content ON chat_message
+            WHEN old.content IS NOT new.content BEGIN
+            INSERT INTO chat_message_fts (chat_message_fts, rowid, content)
+                VALUES ('delete', old.pk, old.content);
+            INSERT INTO chat_message_fts (rowid, content) VALUES (new.pk, new.content);
+        END;
+        CREATE TRIGGER chat_title_fts_insert AFTER INSERT ON chat BEGIN
+            INSERT INTO chat_title_fts (rowid, title) VALUES (new.pk, new.title);
+        END;
+        CREATE TRIGGER chat_title_fts_delete AFTER DELETE ON chat BEGIN
+            INSERT INTO chat_title_fts (chat_title_fts, rowid, title)
+                VALUES ('delete', old.pk, old.title);
+        END;
+        CREATE TRIGGER chat_title_fts_update AFTER UPDATE OF title ON chat
+            WHEN old.title IS NOT new.title BEGIN
+            INSERT INTO chat_title_fts (chat_title_fts, rowid, title)
+                VALUES ('delete', old.pk, old.title);
+            INSERT INTO chat_title_fts (rowid, title) VALUES (new.pk, new.title);
+        END;
+        CREATE TABLE tag (
+            id TEXT NOT NULL,
+            name TEXT NOT NULL,
+            user_id TEXT NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+            meta TEXT,
+            PRIMARY KEY (id, user_id)
+        );
+        -- A shared chat is a snapshot taken when shared (Open WebUI copies it the same way).
+        CREATE TABLE chat_share (
+            id TEXT PRIMARY KEY,
+            chat_id TEXT NOT NULL UNIQUE REFERENCES chat (id) ON DELETE CASCADE,
+            user_id TEXT NOT NULL,
+            title TEXT NOT NULL,
+            document TEXT NOT NULL,
+            meta TEXT NOT NULL DEFAULT '{}',
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        """,
+    ),
 )
 
 

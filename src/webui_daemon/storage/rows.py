@@ -37,3 +37,73 @@ class GroupRow:
     data: dict[str, Any] | None = None
     meta: dict[str, Any] | None = None
     user_ids: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatRow:
+    """A chat without its messages: `document` is the chat document minus `history.messages`,
+    `history.currentId` (kept in `current_id`) and the derived `messages` list."""
+
+    id: str
+    user_id: str
+    title: str
+    document: dict[str, Any]
+    current_id: str | None
+    share_id: str | None
+    archived: bool
+    pinned: bool
+    folder_id: str | None
+    meta: dict[str, Any]
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class ChatMessageRow:
+    """One message of a chat tree. `content` is the text (searchable); `data` holds every
+    other key of the message (and the original content when it was not a string)."""
+
+    chat_id: str
+    id: str
+    parent_id: str | None
+    children: list[str]
+    role: str | None
+    content: str | None
+    data: dict[str, Any]
+    position: int
+
+
+@dataclass(frozen=True, slots=True)
+class TagRow:
+    id: str
+    name: str
+    user_id: str
+    meta: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChatShareRow:
+    """A shared snapshot: the full document as it was when shared."""
+
+    id: str
+    chat_id: str
+    user_id: str
+    title: str
+    document: dict[str, Any]
+    meta: dict[str, Any]
+    created_at: int
+    updated_at: int
+
+
+@dataclass(frozen=True, slots=True)
+class FolderRow:
+    id: str
+    user_id: str
+    name: str
+    created_at: int
+    updated_at: int
+    parent_id: str | None = None
+    items: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    is_expanded: bool = False
