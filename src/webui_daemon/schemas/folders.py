@@ -1,0 +1,43 @@
+"""Wire models of /api/v1/folders."""
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class FolderForm(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str = Field(min_length=1, max_length=255)
+    data: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+    parent_id: str | None = None
+
+
+class FolderUpdateForm(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    name: str | None = Field(default=None, min_length=1, max_length=255)
+    data: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+
+
+class FolderParentIdForm(BaseModel):
+    parent_id: str | None = None
+
+
+class FolderIsExpandedForm(BaseModel):
+    is_expanded: bool
+
+
+class FolderModel(BaseModel):
+    id: str
+    parent_id: str | None = None
+    user_id: str
+    name: str
+    items: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+    data: dict[str, Any] | None = None
+    is_expanded: bool = False
+    created_at: int
+    updated_at: int

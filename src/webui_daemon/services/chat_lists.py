@@ -1,0 +1,128 @@
+"""ChatListService: the chat lists (sidebar, pinned, archived, by folder, export) and search."""
+
+from webui_daemon.schemas.chats import ChatResponse, ChatTitleIdResponse
+from webui_daemon.services import chat_search
+from webui_daemon.services.chat_mapping import chat_response, title_id
+from webui_daemon.services.chats import now
+from webui_daemon.storage.chats import ChatQuery, ChatRepo
+from webui_daemon.storage.db import Database
+from webui_daemon.storage.folders import FolderRepo
+
+PAGE_SIZE = 60
+
+
+def _page(page: int | None) -> tuple[int | None, int]:
+    """Open WebUI's chat paging: 60 a page, everything when no page is asked for."""
+    if page is None:
+        return None, 0
+    return PAGE_SIZE, (max(page, 1) - 1) * PAGE_SIZE
+
+
+class ChatListService:
+    def __init__(self, db: Database, chats: ChatRepo, folders: FolderRepo) -> None:
+        self._db = db
+        self._chats = chats
+        self._folders = folders
+
+    async def titles(self, q: ChatQuery) -> list[ChatTitleIdResponse]:
+        return [title_id(t) for t in await self._chats.titles(q)]
+
+    async def chats(self, q: ChatQuery) -> list[ChatResponse]:
+        rows = await self._chats.chats(q)
+        messages = await self._chats.messages([r.id for r in rows])
+        return [chat_response(r, messages[r.id]) for r in rows]
+
+    async def sidebar(
+        self, user_id: str, page: int | None, *, include_pinned: bool, include_folders: bool
+    ) -> list[ChatTitleIdResponse]:
+        """Archived chats never; pinned and in-folder chats only when asked for."""
+        limit, offset = _page(page)
+        return await self.titles(
+            ChatQuery(
+                user_id=user_id,
+                archived=False,
+                pinned=None if include_pinned else False,
+                in_folder=None if include_folders else False,
+                limit=limit,
+                offset=offset,
+            )
+        )
+
+    async def pinned(self, user_id: str) -> list[ChatTitleIdResponse]:
+        return await self.titles(ChatQuery(user_id=user_id, archived=False, pinned=True))
+
+    async def filtered(
+        self,
+        user_id: str,
+        *,
+        archived: bool | None,
+        page: int | None,
+        query: str | None,
+        order_by: str | None,
+        direction: str | None,
+    ) -> list[ChatTitleIdResponse]:
+        """The archived list (and the admin's view of a user): title filter, order, page."""
+        limit, offset = _page(max(page or 1, 1))
+        return await self.titles(
+            ChatQuery(
+                user_id=user_id,
+                archived=archived,
+                title_like=query,
+                order_by=order_by or "updated_at",
+                descending=(direction or "desc").lower() != "asc",
+                limit=limit,
+                offset=offset,
+            )
+        )
+
+    async def export(self, user_id: str | None) -> list[ChatResponse]:
+        """Every chat of the user, archived too (every user's when `user_id` is None)."""
+        return await self.chats(ChatQuery(user_id=user_id, archived=None))
+
+    async def archived(self, user_id: str) -> list[ChatResponse]:
+        return await self.chats(ChatQuery(user_id=user_id, archived=True))
+
+    async def in_folder(self, user_id: str, folder_id: str) -> list[ChatResponse]:
+        """Chats in the folder and the folders below it (not pinned, not archived)."""
+        folder_ids = await self._folders.subtree_ids(folder_id, user_id)
+        if not folder_ids:
+            return []
+        return await self.chats(
+            ChatQuery(user_id=user_id, folder_ids=folder_ids, pinned=False, archived=False)
+        )
+
+    async def set_archived_all(self, user_id: str, archived: bool) -> bool:
+        async with self._db.transaction() as conn:
+            await self._chats.set_flags_for_user(conn, user_id, archived=archived, now=now())
+        return True
+
+    async def search(self, user_id: str, text: str, page: int | None) -> list[ChatTitleIdResponse]:
+        """FTS5 over titles and message text, plus Open WebUI's `key:value` filters."""
+        terms = chat_search.parse(text)
+        match = chat_search.fts_expression(terms.words)
+        if terms.words and match is None:
+            return []
+        folder_ids: list[str] | None = None
+        if terms.folders:
+            wanted = {chat_search.folder_key(f) for f in terms.folders}
+            folder_ids = []
+            for folder in await self._folders.for_user(user_id):
+                if chat_search.folder_key(folder.name) in wanted:
+                    folder_ids += await self._folders.subtree_ids(folder.id, user_id)
+            if not folder_ids:
+                return []
+        limit, offset = _page(max(page or 1, 1))
+        return await self.titles(
+            ChatQuery(
+                user_id=user_id,
+                archived=terms.archived if terms.archived is not None else False,
+                pinned=terms.pinned,
+                shared=terms.shared,
+                tags=terms.tags,
+                untagged=terms.untagged,
+                folder_ids=folder_ids,
+                match=match,
+                limit=limit,
+                offset=offset,
+            )
+        )
