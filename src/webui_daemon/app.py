@@ -9,18 +9,27 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 
 from webui_daemon import __version__
-from webui_daemon.api import auths, errors, groups, system, users
+from webui_daemon.api import auths, chats, errors, folders, groups, system, users
 from webui_daemon.api.limits import BodySizeLimit
 from webui_daemon.security.ratelimit import SlidingWindowLimiter
 from webui_daemon.security.tokens import new_secret_key, parse_duration
 from webui_daemon.services.auth import AuthService
+from webui_daemon.services.chat_lists import ChatListService
+from webui_daemon.services.chat_shares import ChatShareService
+from webui_daemon.services.chat_tags import ChatTagService
+from webui_daemon.services.chats import ChatService
+from webui_daemon.services.folders import FolderService
 from webui_daemon.services.groups import GroupService
 from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
 from webui_daemon.services.users import UserService
 from webui_daemon.settings import Settings
+from webui_daemon.storage.chats import ChatRepo
 from webui_daemon.storage.config import ConfigRepo
 from webui_daemon.storage.db import Database
+from webui_daemon.storage.folders import FolderRepo
 from webui_daemon.storage.groups import GroupRepo
+from webui_daemon.storage.shares import ShareRepo
+from webui_daemon.storage.tags import TagRepo
 from webui_daemon.storage.users import AuthRepo, UserRepo
 
 log = logging.getLogger(__name__)
@@ -42,6 +51,11 @@ class Services:
     auth: AuthService
     users: UserService
     groups: GroupService
+    chats: ChatService
+    chat_lists: ChatListService
+    chat_tags: ChatTagService
+    chat_shares: ChatShareService
+    folders: FolderService
     listen: ListenInfo = field(default_factory=ListenInfo)
 
 
@@ -98,6 +112,8 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         ),
     )
     await auth.ensure_admin_from_env(settings.webui_admin_email, settings.webui_admin_password)
+    chat_repo, folder_repo, tag_repo = ChatRepo(db), FolderRepo(db), TagRepo(db)
+    chat_service = ChatService(db, chat_repo, folder_repo, tag_repo)
     return Services(
         settings=settings,
         db=db,
@@ -105,6 +121,11 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         auth=auth,
         users=UserService(db, users_repo, auth_repo, group_repo, auth),
         groups=GroupService(group_repo),
+        chats=chat_service,
+        chat_lists=ChatListService(db, chat_repo, folder_repo),
+        chat_tags=ChatTagService(db, chat_repo, tag_repo),
+        chat_shares=ChatShareService(db, chat_service, chat_repo, ShareRepo(db)),
+        folders=FolderService(db, folder_repo, chat_repo, tag_repo),
         listen=listen,
     )
 
@@ -129,7 +150,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
-    for module in (system, auths, users, groups):
+    for module in (system, auths, users, groups, chats, folders):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app
