@@ -2,7 +2,7 @@
 
 import asyncio
 from collections.abc import Awaitable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import typer
 
@@ -31,10 +31,21 @@ async def _soft(work: Awaitable[T]) -> T | RequestFailed:
         return exc
 
 
+def _settled(outcome: T | BaseException) -> T:
+    """A gathered result; refusals stay results, anything else (unreachable) is raised."""
+    if isinstance(outcome, BaseException) and not isinstance(outcome, RequestFailed):
+        raise outcome
+    return cast(T, outcome)
+
+
 async def collect(client: WebUIClient) -> dict[str, Any]:
     """Everything status shows, as one JSON-ready dict."""
     version = await client.version()  # the first call: starts the daemon if needed
-    info, me = await asyncio.gather(_soft(client.daemon_info()), _soft(client.whoami()))
+    # return_exceptions: should the connection drop, neither task's error goes unretrieved.
+    got_info, got_me = await asyncio.gather(
+        _soft(client.daemon_info()), _soft(client.whoami()), return_exceptions=True
+    )
+    info, me = _settled(got_info), _settled(got_me)
     target = client.target
     report: dict[str, Any] = {
         "reachable": True,
