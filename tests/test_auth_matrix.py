@@ -20,10 +20,11 @@ from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Route
 
-from tests.daemon_proc import DaemonProc
-from tests.support import add_user, assert_error, bearer, signup, tcp
+from tests.daemon_proc import DaemonProc, start_daemon
+from tests.support import add_user, bearer, signup, tcp
 from webui_daemon.api.deps import get_admin_user, get_current_user, get_verified_user
 from webui_daemon.app import create_app
+from webui_daemon.services.errors import ACCESS_PROHIBITED, INVALID_TOKEN, NOT_AUTHENTICATED
 from webui_daemon.settings import Settings
 
 # Callable without credentials (spec 2.1, 8, and FastAPI's documentation pages).
@@ -54,6 +55,26 @@ MUST_BE_PUBLIC = frozenset(
         ("POST", "/api/v1/auths/signup"),
     }
 )
+
+
+# What a refusal for want of credentials or role says (as opposed to a 401 "not found").
+AUTH_REFUSALS = frozenset({NOT_AUTHENTICATED, INVALID_TOKEN, ACCESS_PROHIBITED})
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
+    """Like conftest's, with model providers pointed at a closed local port: routes that ask a
+    provider fail fast instead of waiting on a network."""
+    proc = start_daemon(
+        tmp_path_factory.mktemp("matrix"),
+        env={
+            "DEFAULT_USER_ROLE": "user",
+            "OLLAMA_BASE_URL": "http://127.0.0.1:9",
+            "OPENAI_API_BASE_URL": "http://127.0.0.1:9/v1",
+        },
+    )
+    yield proc
+    proc.stop()
 
 
 @dataclass(frozen=True)
@@ -158,21 +179,35 @@ def _call(client: httpx.Client, endpoint: Endpoint, token: str | None) -> httpx.
     return client.request(endpoint.method, endpoint.url(), headers=headers)
 
 
+def _detail(response: httpx.Response) -> Any:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body.get("detail") if isinstance(body, dict) else None
+
+
 def _check_all(
     daemon: DaemonProc,
     endpoints: list[Endpoint],
     token: str | None,
-    expect_401: bool,
+    refused_with: str | None,
 ) -> None:
+    """Call every endpoint. `refused_with`: each must answer 401 with that detail. None: none
+    may be refused for lack of credentials or role (a 401 "not found", Open WebUI's answer for
+    someone else's chat, is fine), and nothing may fail with a 5xx."""
     wrong: list[str] = []
     with tcp(daemon) as c:
         for endpoint in endpoints:
             r = _call(c, endpoint, token)
-            ok = r.status_code == 401 if expect_401 else r.status_code not in (401, 403)
-            if r.status_code >= 500 or not ok:
+            if refused_with is not None:
+                ok = r.status_code == 401 and _detail(r) == refused_with
+            else:
+                ok = r.status_code < 500 and not (
+                    r.status_code in (401, 403) and _detail(r) in AUTH_REFUSALS
+                )
+            if not ok:
                 wrong.append(f"{endpoint.method} {endpoint.path} -> {r.status_code} {r.text[:120]}")
-            elif expect_401:
-                assert_error(r, 401)
     assert not wrong, "\n".join(wrong)
 
 
@@ -200,28 +235,28 @@ def test_running_daemon_serves_the_same_table(daemon: DaemonProc, table: list[En
 
 
 def test_every_protected_route_needs_credentials(daemon: DaemonProc, table: list[Endpoint]) -> None:
-    _check_all(daemon, _level(table, "admin", "verified", "current"), None, expect_401=True)
+    _check_all(daemon, _level(table, "admin", "verified", "current"), None, NOT_AUTHENTICATED)
 
 
 def test_public_routes_answer_without_credentials(
     daemon: DaemonProc, table: list[Endpoint]
 ) -> None:
-    _check_all(daemon, _level(table, "public"), None, expect_401=False)
+    _check_all(daemon, _level(table, "public"), None, None)
 
 
 def test_user_role_gets_401_on_every_admin_route(
     daemon: DaemonProc, table: list[Endpoint], tokens: dict[str, str]
 ) -> None:
-    _check_all(daemon, _level(table, "admin"), tokens["user"], expect_401=True)
+    _check_all(daemon, _level(table, "admin"), tokens["user"], ACCESS_PROHIBITED)
     # Control: the same token passes the verified and any-user routes.
-    _check_all(daemon, _level(table, "verified", "current"), tokens["user"], expect_401=False)
+    _check_all(daemon, _level(table, "verified", "current"), tokens["user"], None)
 
 
 def test_pending_role_gets_401_on_every_verified_or_admin_route(
     daemon: DaemonProc, table: list[Endpoint], tokens: dict[str, str]
 ) -> None:
-    _check_all(daemon, _level(table, "admin", "verified"), tokens["pending"], expect_401=True)
-    _check_all(daemon, _level(table, "current"), tokens["pending"], expect_401=False)
+    _check_all(daemon, _level(table, "admin", "verified"), tokens["pending"], ACCESS_PROHIBITED)
+    _check_all(daemon, _level(table, "current"), tokens["pending"], None)
 
 
 def test_admin_passes_every_gate(
@@ -229,4 +264,4 @@ def test_admin_passes_every_gate(
 ) -> None:
     """Control for the tests above: their 401s come from the role gates, not from bad tokens
     or made-up ids."""
-    _check_all(daemon, _level(table, "admin", "verified", "current"), tokens["admin"], False)
+    _check_all(daemon, _level(table, "admin", "verified", "current"), tokens["admin"], None)
