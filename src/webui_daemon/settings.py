@@ -3,7 +3,7 @@
 import os
 import warnings
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -49,6 +49,33 @@ class Settings(BaseSettings):
     webui_name: str = Field(default="Open WebUI", alias="WEBUI_NAME")
     custom_api_key_header: str = Field(default="x-api-key", alias="CUSTOM_API_KEY_HEADER")
 
+    # --- model providers (spec 9); an admin can change these at run time (/ollama/config,
+    # /openai/config), and the saved values then win over the environment ---
+    enable_ollama_api: bool = Field(default=True, alias="ENABLE_OLLAMA_API")
+    # One Ollama URL; empty means http://localhost:11434 (loopback: never the internet).
+    ollama_base_url: str = Field(default="", alias="OLLAMA_BASE_URL")
+    # Legacy form ending in /api, read only when OLLAMA_BASE_URL is empty.
+    ollama_api_base_url: str = Field(default="", alias="OLLAMA_API_BASE_URL")
+    # Several Ollama URLs, semicolon-separated; when set it replaces OLLAMA_BASE_URL.
+    ollama_base_urls: str = Field(default="", alias="OLLAMA_BASE_URLS")
+    # JSON per URL, keyed by index ("0") or by URL: enable, key, prefix_id, model_ids, tags.
+    ollama_api_configs: dict[str, Any] = Field(default_factory=dict, alias="OLLAMA_API_CONFIGS")
+    enable_openai_api: bool = Field(default=True, alias="ENABLE_OPENAI_API")
+    # Empty (our default): https://api.openai.com/v1 only when an OpenAI key is set, so a
+    # default install makes no request to the internet. Open WebUI always adds that URL.
+    openai_api_base_url: str = Field(default="", alias="OPENAI_API_BASE_URL")
+    # Several OpenAI-compatible URLs, semicolon-separated; replaces OPENAI_API_BASE_URL.
+    openai_api_base_urls: str = Field(default="", alias="OPENAI_API_BASE_URLS")
+    openai_api_key: str = Field(default="", alias="OPENAI_API_KEY")
+    # Keys matched to OPENAI_API_BASE_URLS by position, semicolon-separated.
+    openai_api_keys: str = Field(default="", alias="OPENAI_API_KEYS")
+    # JSON per URL index: enable, prefix_id, model_ids, tags, connection_type.
+    openai_api_configs: dict[str, Any] = Field(default_factory=dict, alias="OPENAI_API_CONFIGS")
+    # Seconds a provider's model list is reused before it is asked again.
+    models_cache_ttl: float = Field(default=1.0, alias="MODELS_CACHE_TTL")
+    # True: every user sees and may use every model, without a model record granting it.
+    bypass_model_access_control: bool = Field(default=False, alias="BYPASS_MODEL_ACCESS_CONTROL")
+
     # --- webui's own settings ---
     # Unix socket path; empty means the per-user default (or /run/webui/webui.sock with --shared).
     socket_path: Path | None = Field(default=None, alias="WEBUI_SOCKET")
@@ -68,6 +95,12 @@ class Settings(BaseSettings):
     signin_rate_limit: int = Field(default=15, alias="WEBUI_SIGNIN_RATE_LIMIT")
     signin_rate_window_s: float = Field(default=180.0, alias="WEBUI_SIGNIN_RATE_WINDOW")
     log_level: str = Field(default="info", alias="WEBUI_LOG_LEVEL")
+    # Longest wait for one provider's model list: a dead node never holds up /api/models longer.
+    models_timeout_s: float = Field(default=1.5, alias="WEBUI_MODELS_TIMEOUT")
+    # Connect timeout for chat requests to a provider (a down node is then tried elsewhere).
+    provider_connect_timeout_s: float = Field(default=3.0, alias="WEBUI_PROVIDER_CONNECT_TIMEOUT")
+    # First pause before a failing provider node is probed again; doubles up to 60 s.
+    node_retry_after_s: float = Field(default=2.0, alias="WEBUI_NODE_RETRY_AFTER")
 
     @property
     def db_path(self) -> Path:

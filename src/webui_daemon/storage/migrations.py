@@ -180,6 +180,35 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        "0003_models_connections",
+        """
+        -- Workspace models (presets and overrides of base models), Open WebUI's "model" table.
+        -- access_grants holds Open WebUI 0.12's grant list; 0.6's access_control is derived.
+        CREATE TABLE model (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL,
+            base_model_id TEXT,
+            name TEXT NOT NULL,
+            meta TEXT NOT NULL DEFAULT '{}',
+            params TEXT NOT NULL DEFAULT '{}',
+            access_grants TEXT NOT NULL DEFAULT '[]',
+            is_active INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX model_user ON model (user_id);
+        -- Provider connections as an admin saved them; no row means "from the environment".
+        CREATE TABLE connection_config (
+            provider TEXT PRIMARY KEY CHECK (provider IN ('ollama', 'openai')),
+            enabled INTEGER NOT NULL,
+            urls TEXT NOT NULL,
+            api_keys TEXT NOT NULL,
+            configs TEXT NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        """,
+    ),
 )
 
 
