@@ -16,6 +16,7 @@ from tests.support import (
     PASSWORD,
     add_user,
     assert_error,
+    assert_no_traceback,
     bearer,
     signin,
     signup,
@@ -218,7 +219,10 @@ def test_users_list_is_paginated(daemon: DaemonProc, admin: dict[str, Any]) -> N
         ids1 = [u["id"] for u in page1["users"]]
         ids2 = [u["id"] for u in page2["users"]]
         assert not set(ids1) & set(ids2)
-        assert ids1[0] == admin["id"]  # default order: oldest first
+        # Default order: oldest first (the seeded rows were given the newest created_at).
+        created = [u["created_at"] for u in page1["users"] + page2["users"]]
+        assert created == sorted(created)
+        assert ids2[-1] == seeded[-1]
         far = c.get("/api/v1/users/", params={"page": 99}, headers=h).json()
         assert far == {"users": [], "total": total}
 
@@ -564,3 +568,9 @@ def test_generated_secret_is_private_and_survives_a_restart(tmp_path: Path) -> N
             assert me.json()["id"] == session["id"]
     finally:
         assert second.stop() == 0
+
+
+def test_daemon_logs_have_no_traceback(daemon: DaemonProc, pending_daemon: DaemonProc) -> None:
+    """Last: nothing above raised inside either daemon."""
+    assert_no_traceback(daemon)
+    assert_no_traceback(pending_daemon)

@@ -265,3 +265,8 @@ def test_admin_passes_every_gate(
     """Control for the tests above: their 401s come from the role gates, not from bad tokens
     or made-up ids."""
     _check_all(daemon, _level(table, "admin", "verified", "current"), tokens["admin"], None)
+
+
+def test_daemon_log_has_no_traceback(daemon: DaemonProc) -> None:
+    """Last: none of the calls above raised inside the daemon."""
+    assert "Traceback" not in daemon.log(), daemon.log()
