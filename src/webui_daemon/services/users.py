@@ -75,6 +75,13 @@ class UserService:
     async def update(self, actor: UserRow, user_id: str, form: UserUpdateForm) -> UserModel:
         target = await self._require(user_id)
         primary = await self._auth.primary_admin_id()
+        # As in Open WebUI: otherwise another admin could reset the primary admin's password
+        # or email and take the account over, protected role or not.
+        if target.id == primary and actor.id != primary:
+            raise errors.Forbidden(
+                "Only the primary admin can change the primary admin's account. "
+                + errors.ACCESS_PROHIBITED
+            )
         if form.role is not None and form.role != target.role and target.id == primary:
             raise errors.Forbidden(
                 "The primary admin's role cannot be changed. " + errors.ACCESS_PROHIBITED
