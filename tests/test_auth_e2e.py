@@ -305,9 +305,19 @@ def test_primary_admin_cannot_be_demoted_or_deleted(
         assert_error(r, 403)
         assert_error(c.delete(f"/api/v1/users/{admin['id']}", headers=h_other), 403)
         assert_error(c.delete(f"/api/v1/users/{admin['id']}", headers=h_primary), 403)
-        # Renaming the primary admin is fine; only the role is protected.
-        r = c.post(f"/api/v1/users/{admin['id']}/update", headers=h_other, json={"name": "Ada"})
-        assert r.status_code == 200 and r.json()["role"] == "admin"
+        # Other admins may not touch the primary admin's account at all (as in Open WebUI):
+        # a new password or email would hand them the account.
+        for body in ({"name": "Ada"}, {"password": "taken-over"}, {"email": "mine@example.com"}):
+            r = c.post(f"/api/v1/users/{admin['id']}/update", headers=h_other, json=body)
+            assert_error(r, 403)
+        assert signin(c, "ada@example.com")["name"] == "Ada Admin"
+        # The primary admin may edit their own account, keeping the role.
+        r = c.post(
+            f"/api/v1/users/{admin['id']}/update",
+            headers=h_primary,
+            json={"name": "Ada", "role": "admin"},
+        )
+        assert r.status_code == 200 and (r.json()["name"], r.json()["role"]) == ("Ada", "admin")
 
         # Nobody deletes themselves.
         assert_error(c.delete(f"/api/v1/users/{other['id']}", headers=h_other), 403)
