@@ -4,6 +4,8 @@ Routes on one chat (`/{id}...`) live in api.chat_items, included last so fixed p
 `/pinned` or `/all` are matched first.
 """
 
+from typing import Annotated
+
 from fastapi import APIRouter, Query
 
 from webui_daemon.api import chat_items
@@ -20,8 +22,9 @@ from webui_daemon.schemas.chats import (
 
 router = APIRouter(prefix="/api/v1/chats", tags=["chats"])
 
-Page = Query(default=None, ge=-(2**31), le=2**31)
-Text = Query(default=None, max_length=1000)
+# Annotated aliases (not shared Query() objects, whose alias FastAPI would reuse).
+Page = Annotated[int | None, Query(ge=-(2**31), le=2**31)]
+Text = Annotated[str | None, Query(max_length=1000)]
 
 
 @router.get("/")
@@ -29,7 +32,7 @@ Text = Query(default=None, max_length=1000)
 async def list_chats(
     user: VerifiedUser,
     services: ServicesDep,
-    page: int | None = Page,
+    page: Page = None,
     include_pinned: bool = False,
     include_folders: bool = False,
 ) -> list[ChatTitleIdResponse]:
@@ -54,7 +57,7 @@ async def search_chats(
     user: VerifiedUser,
     services: ServicesDep,
     text: str = Query(max_length=1000),
-    page: int | None = Page,
+    page: Page = None,
 ) -> list[ChatTitleIdResponse]:
     return await services.chat_lists.search(user.id, text, page)
 
@@ -68,10 +71,10 @@ async def pinned_chats(user: VerifiedUser, services: ServicesDep) -> list[ChatTi
 async def archived_chats(
     user: VerifiedUser,
     services: ServicesDep,
-    page: int | None = Page,
-    query: str | None = Text,
-    order_by: str | None = Text,
-    direction: str | None = Text,
+    page: Page = None,
+    query: Text = None,
+    order_by: Text = None,
+    direction: Text = None,
 ) -> list[ChatTitleIdResponse]:
     return await services.chat_lists.filtered(
         user.id, archived=True, page=page, query=query, order_by=order_by, direction=direction
@@ -143,10 +146,10 @@ async def chats_of_user(
     user_id: str,
     _: AdminUser,
     services: ServicesDep,
-    page: int | None = Page,
-    query: str | None = Text,
-    order_by: str | None = Text,
-    direction: str | None = Text,
+    page: Page = None,
+    query: Text = None,
+    order_by: Text = None,
+    direction: Text = None,
 ) -> list[ChatTitleIdResponse]:
     return await services.chat_lists.filtered(
         user_id, archived=None, page=page, query=query, order_by=order_by, direction=direction

@@ -5,7 +5,7 @@ step by triggers (migration 0002), so every write below updates them in its own 
 """
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import aiosqlite
@@ -35,6 +35,8 @@ _UPDATABLE = frozenset(
 )
 _JSON = frozenset({"document", "meta"})
 _ORDERABLE = frozenset({"updated_at", "created_at", "title"})
+# Above this many matching messages a search walks the chats instead of mapping matches.
+_DENSE_MATCHES = 2000
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +65,8 @@ class ChatQuery:
     title_like: str | None = None
     # An FTS5 expression built by the caller from quoted terms: matches titles or messages.
     match: str | None = None
+    # Set by the repository: the match is common, so walk the chats instead (see _plan).
+    dense: bool = False
     order_by: str = "updated_at"
     descending: bool = True
     limit: int | None = None
@@ -102,10 +106,15 @@ def _where(q: ChatQuery) -> tuple[str, list[Any]]:
         clauses.append("c.title LIKE ? ESCAPE '\\'")
         params.append(_like(q.title_like))
     if q.match is not None:
+        messages = "m.pk IN (SELECT rowid FROM chat_message_fts WHERE chat_message_fts MATCH ?)"
+        by_message = (
+            f"EXISTS (SELECT 1 FROM chat_message m WHERE m.chat_id = c.id AND {messages})"
+            if q.dense
+            else f"c.id IN (SELECT m.chat_id FROM chat_message m WHERE {messages})"
+        )
         clauses.append(
             "(c.pk IN (SELECT rowid FROM chat_title_fts WHERE chat_title_fts MATCH ?) "
-            "OR c.id IN (SELECT m.chat_id FROM chat_message m WHERE m.pk IN "
-            "(SELECT rowid FROM chat_message_fts WHERE chat_message_fts MATCH ?)))"
+            f"OR {by_message})"
         )
         params.extend([q.match, q.match])
     return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
@@ -147,6 +156,19 @@ class ChatRepo:
     def __init__(self, db: Database) -> None:
         self._db = db
 
+    async def _plan(self, q: ChatQuery) -> ChatQuery:
+        """Pick how a text search finds chats. A rare match maps its few messages to chats;
+        a common one (thousands of messages) is cheaper checked chat by chat, newest first,
+        stopping once a page is full. Counting is bounded, so the probe stays cheap."""
+        if q.match is None:
+            return q
+        row = await self._db.fetchone(
+            "SELECT COUNT(*) FROM (SELECT rowid FROM chat_message_fts "
+            "WHERE chat_message_fts MATCH ? LIMIT ?)",
+            (q.match, _DENSE_MATCHES),
+        )
+        return replace(q, dense=bool(row and row[0] >= _DENSE_MATCHES))
+
     # ---- chats ------------------------------------------------------------------------------
 
     async def get(
@@ -161,7 +183,7 @@ class ChatRepo:
         return _chat(rows[0]) if rows else None
 
     async def chats(self, q: ChatQuery) -> list[ChatRow]:
-        where, params = _where(q)
+        where, params = _where(await self._plan(q))
         tail, more = _tail(q)
         columns = ", ".join("c." + c.strip() for c in _CHAT_COLUMNS.split(","))
         rows = await self._db.fetchall(
@@ -170,7 +192,7 @@ class ChatRepo:
         return [_chat(r) for r in rows]
 
     async def titles(self, q: ChatQuery) -> list[ChatTitle]:
-        where, params = _where(q)
+        where, params = _where(await self._plan(q))
         tail, more = _tail(q)
         columns = ", ".join("c." + c.strip() for c in _TITLE_COLUMNS.split(","))
         rows = await self._db.fetchall(
