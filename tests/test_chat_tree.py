@@ -169,7 +169,12 @@ def test_split_without_a_tree_and_with_a_list() -> None:
         {"messages": [{"role": "user", "content": "q"}]}
     )
     assert has_tree and rest == {} and current in messages
-    for bad in ({"history": []}, {"messages": {}}, {"history": {"messages": []}}):
+    bad_documents: list[dict[str, Any]] = [
+        {"history": []},
+        {"messages": {}},
+        {"history": {"messages": []}},
+    ]
+    for bad in bad_documents:
         with pytest.raises(chat_tree.TreeError):
             chat_tree.split_document(bad)
 
