@@ -104,7 +104,8 @@ def _human(report: dict[str, Any]) -> None:
             by = "by your OS account" + (f", uid {uid}" if uid is not None else "")
         rows.append(("you", f"{user['name']} <{user['email']}>, {user['role']} ({by})"))
     else:
-        rows.append(("you", "not signed in"))
+        hint = f" (`webui login {report['address']}`)" if report["transport"] == "http" else ""
+        rows.append(("you", f"not signed in{hint}"))
     if report["problem"]:
         rows.append(("note", report["problem"]))
     for key, value in rows:
