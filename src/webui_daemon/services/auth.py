@@ -1,6 +1,5 @@
 """Authentication: signup, signin, tokens, API keys and local (socket peer) identities."""
 
-import functools
 import logging
 import re
 import time
@@ -111,7 +110,7 @@ class AuthService:
         return await self._create_user(
             name=name.strip(),
             email=email,
-            password_hash=passwords.hash_password(password),
+            password_hash=await passwords.hash_password_async(password),
             role=self.config.current.default_user_role,
             profile_image_url=profile_image_url,
             first_user_rule=True,
@@ -126,7 +125,7 @@ class AuthService:
         return await self._create_user(
             name=name.strip(),
             email=email,
-            password_hash=passwords.hash_password(password),
+            password_hash=await passwords.hash_password_async(password),
             role=role,
             profile_image_url=profile_image_url,
         )
@@ -137,7 +136,7 @@ class AuthService:
             await self._create_user(
                 name="Admin",
                 email=_normalise_email(email),
-                password_hash=passwords.hash_password(password),
+                password_hash=await passwords.hash_password_async(password),
                 role="admin",
             )
 
@@ -177,7 +176,7 @@ class AuthService:
         user = await self._users.get_by_email(email)
         hashed = await self._auth.password_hash(user.id) if user else None
         # Verify against a throwaway hash for unknown emails so timing does not reveal them.
-        ok = passwords.verify_password(hashed or _dummy_hash(), password)
+        ok = await passwords.verify_password_async(hashed or await _dummy_hash(), password)
         if user is None or hashed is None or not ok:
             raise errors.WebUIError(errors.INVALID_CRED)
         return user
@@ -192,7 +191,7 @@ class AuthService:
         return await self._create_user(
             name="User",
             email="admin@localhost",
-            password_hash=passwords.hash_password("admin"),
+            password_hash=await passwords.hash_password_async("admin"),
             role="admin",
         )
 
@@ -253,12 +252,13 @@ class AuthService:
     async def update_password(self, user: UserRow, password: str, new_password: str) -> None:
         hashed = await self._auth.password_hash(user.id)
         # A local (socket) account has no password yet: its OS identity already proves who it is.
-        if hashed != passwords.NO_PASSWORD and not passwords.verify_password(
+        if hashed != passwords.NO_PASSWORD and not await passwords.verify_password_async(
             hashed or "", password
         ):
             raise errors.WebUIError("Incorrect password")
+        new_hash = await passwords.hash_password_async(new_password)
         async with self._db.transaction() as conn:
-            await self._auth.set_password(conn, user.id, passwords.hash_password(new_password))
+            await self._auth.set_password(conn, user.id, new_hash)
 
     async def _check_api_keys_allowed(self, user: UserRow) -> None:
         if not self.config.current.enable_api_keys:
@@ -318,7 +318,11 @@ def _with_role(row: UserRow, role: str) -> UserRow:
     return replace(row, role=role)
 
 
-@functools.cache
-def _dummy_hash() -> str:
+_DUMMY_HASH: list[str] = []
+
+
+async def _dummy_hash() -> str:
     # Built on first use: hashing costs tens of milliseconds we keep out of start-up.
-    return passwords.hash_password(uuid.uuid4().hex)
+    if not _DUMMY_HASH:
+        _DUMMY_HASH.append(await passwords.hash_password_async(uuid.uuid4().hex))
+    return _DUMMY_HASH[0]

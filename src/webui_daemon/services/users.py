@@ -78,14 +78,9 @@ class UserService:
         # As in Open WebUI: otherwise another admin could reset the primary admin's password
         # or email and take the account over, protected role or not.
         if target.id == primary and actor.id != primary:
-            raise errors.Forbidden(
-                "Only the primary admin can change the primary admin's account. "
-                + errors.ACCESS_PROHIBITED
-            )
+            raise errors.Forbidden("Only the primary admin can change the primary admin's account.")
         if form.role is not None and form.role != target.role and target.id == primary:
-            raise errors.Forbidden(
-                "The primary admin's role cannot be changed. " + errors.ACCESS_PROHIBITED
-            )
+            raise errors.Forbidden("The primary admin's role cannot be changed.")
         fields: dict[str, Any] = {}
         if form.role is not None:
             fields["role"] = form.role
@@ -98,20 +93,19 @@ class UserService:
             if not _EMAIL.fullmatch(email):
                 raise errors.WebUIError(errors.INVALID_EMAIL)
             fields["email"] = email
+        new_hash = await passwords.hash_password_async(form.password) if form.password else None
         async with self._db.transaction() as conn:
             changes_email = "email" in fields and fields["email"] != target.email
             if changes_email and await self._users.email_exists(conn, fields["email"]):
                 raise errors.Conflict(errors.EMAIL_TAKEN)
             await self._users.update(conn, user_id, **fields)
-            if form.password:
-                await self._auth_repo.set_password(
-                    conn, user_id, passwords.hash_password(form.password)
-                )
+            if new_hash is not None:
+                await self._auth_repo.set_password(conn, user_id, new_hash)
         return user_model(await self._require(user_id))
 
     async def delete(self, actor: UserRow, user_id: str) -> bool:
         if user_id == actor.id:
-            raise errors.Forbidden("You cannot delete yourself. " + errors.ACCESS_PROHIBITED)
+            raise errors.Forbidden("You cannot delete your own account.")
         await self._require(user_id)
         if user_id == await self._auth.primary_admin_id():
             raise errors.Forbidden("The primary admin cannot be deleted.")
