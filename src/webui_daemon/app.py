@@ -10,7 +10,14 @@ from fastapi import FastAPI
 
 from webui_daemon import __version__
 from webui_daemon.api import auths, chats, errors, folders, groups, system, users
+from webui_daemon.api import completions as completions_api
+from webui_daemon.api import models as models_api
+from webui_daemon.api import ollama as ollama_api
+from webui_daemon.api import openai as openai_api
 from webui_daemon.api.limits import BodySizeLimit
+from webui_daemon.providers.base import Kind
+from webui_daemon.providers.config import ProviderConfig, ollama_urls, openai_urls_keys
+from webui_daemon.providers.runtime import ProviderRuntime
 from webui_daemon.security.ratelimit import SlidingWindowLimiter
 from webui_daemon.security.tokens import new_secret_key, parse_duration
 from webui_daemon.services.auth import AuthService
@@ -18,16 +25,23 @@ from webui_daemon.services.chat_lists import ChatListService
 from webui_daemon.services.chat_shares import ChatShareService
 from webui_daemon.services.chat_tags import ChatTagService
 from webui_daemon.services.chats import ChatService
+from webui_daemon.services.completions import CompletionService
+from webui_daemon.services.connections import ConnectionService
 from webui_daemon.services.folders import FolderService
 from webui_daemon.services.groups import GroupService
+from webui_daemon.services.models import ModelService
+from webui_daemon.services.presets import PresetService
+from webui_daemon.services.proxies import ProxyService
 from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
 from webui_daemon.services.users import UserService
 from webui_daemon.settings import Settings
 from webui_daemon.storage.chats import ChatRepo
 from webui_daemon.storage.config import ConfigRepo
+from webui_daemon.storage.connections import ConnectionRepo
 from webui_daemon.storage.db import Database
 from webui_daemon.storage.folders import FolderRepo
 from webui_daemon.storage.groups import GroupRepo
+from webui_daemon.storage.models import ModelRepo
 from webui_daemon.storage.shares import ShareRepo
 from webui_daemon.storage.tags import TagRepo
 from webui_daemon.storage.users import AuthRepo, UserRepo
@@ -56,6 +70,12 @@ class Services:
     chat_tags: ChatTagService
     chat_shares: ChatShareService
     folders: FolderService
+    providers: ProviderRuntime
+    connections: ConnectionService
+    models: ModelService
+    presets: PresetService
+    completions: CompletionService
+    proxies: ProxyService
     listen: ListenInfo = field(default_factory=ListenInfo)
 
 
@@ -77,6 +97,35 @@ def load_secret_key(settings: Settings) -> str:
     with os.fdopen(fd, "w") as handle:
         handle.write(key)
     return key
+
+
+def provider_defaults(settings: Settings) -> dict[Kind, ProviderConfig]:
+    """Connection settings from the environment (an admin's saved ones replace them)."""
+    openai_urls, openai_keys = openai_urls_keys(
+        settings.openai_api_base_urls,
+        settings.openai_api_base_url,
+        settings.openai_api_keys,
+        settings.openai_api_key,
+    )
+    return {
+        "ollama": ProviderConfig(
+            kind="ollama",
+            enabled=settings.enable_ollama_api,
+            urls=ollama_urls(
+                settings.ollama_base_urls,
+                settings.ollama_base_url,
+                settings.ollama_api_base_url,
+            ),
+            configs=settings.ollama_api_configs,
+        ),
+        "openai": ProviderConfig(
+            kind="openai",
+            enabled=settings.enable_openai_api,
+            urls=openai_urls,
+            keys=openai_keys,
+            configs=settings.openai_api_configs,
+        ),
+    }
 
 
 async def build_services(settings: Settings, listen: ListenInfo) -> Services:
@@ -114,6 +163,31 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
     await auth.ensure_admin_from_env(settings.webui_admin_email, settings.webui_admin_password)
     chat_repo, folder_repo, tag_repo = ChatRepo(db), FolderRepo(db), TagRepo(db)
     chat_service = ChatService(db, chat_repo, folder_repo, tag_repo)
+    providers = ProviderRuntime.build(
+        connect_timeout=settings.provider_connect_timeout_s,
+        list_timeout=settings.models_timeout_s,
+        cache_ttl=settings.models_cache_ttl,
+        retry_after=settings.node_retry_after_s,
+    )
+    connections = ConnectionService(
+        ConnectionRepo(db),
+        providers.catalog,
+        providers.ollama,
+        providers.openai,
+        provider_defaults(settings),
+        probe_timeout=settings.models_timeout_s,
+    )
+    await connections.load()
+    models = ModelService(
+        ModelRepo(db),
+        group_repo,
+        providers.catalog,
+        permissions=auth.permissions,
+        bypass_access=settings.bypass_model_access_control,
+    )
+    await models.load()
+    completions = CompletionService(models, providers.providers, providers.pool)
+    providers.start()
     return Services(
         settings=settings,
         db=db,
@@ -126,6 +200,12 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         chat_tags=ChatTagService(db, chat_repo, tag_repo),
         chat_shares=ChatShareService(db, chat_service, chat_repo, ShareRepo(db)),
         folders=FolderService(db, folder_repo, chat_repo, tag_repo),
+        providers=providers,
+        connections=connections,
+        models=models,
+        presets=PresetService(models, users_repo),
+        completions=completions,
+        proxies=ProxyService(models, completions, providers.providers),
         listen=listen,
     )
 
@@ -141,6 +221,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await services.providers.aclose()
             await services.db.close()
 
     app = FastAPI(
@@ -151,6 +232,8 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
     )
     errors.install(app)
     for module in (system, auths, users, groups, chats, folders):
+        app.include_router(module.router)
+    for module in (models_api, completions_api, ollama_api, openai_api):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     return app

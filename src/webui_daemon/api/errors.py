@@ -8,7 +8,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from webui_daemon.services.errors import WebUIError
+from webui_daemon.services.errors import UpstreamError, WebUIError
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,12 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": detail}, status_code=422)
 
 
+async def _upstream(request: Request, exc: Exception) -> JSONResponse:
+    # Provider errors keep the provider's status and body (spec 1), not a {"detail"} rewrite.
+    assert isinstance(exc, UpstreamError)
+    return JSONResponse(exc.body, status_code=exc.upstream_status)
+
+
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return JSONResponse(
@@ -40,5 +46,6 @@ async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
 
 def install(app: FastAPI) -> None:
     app.add_exception_handler(WebUIError, _domain_error)
+    app.add_exception_handler(UpstreamError, _upstream)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(Exception, _unexpected)

@@ -6,10 +6,13 @@ WebUIError                      400  generic bad request
 ├── Forbidden                   403  refused on purpose (primary admin, disabled feature)
 ├── NotFound                    404  unknown resource, where Open WebUI answers 404
 ├── Conflict                    400  already exists (Open WebUI answers 400)
-└── RateLimited                 429  too many attempts
+├── RateLimited                 429  too many attempts
+├── Unavailable                 503  a disabled provider (Open WebUI answers 503)
+└── UpstreamError               any  a provider's error before the first token: its status and
+                                     body are passed through as they came (spec 1)
 """
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class WebUIError(Exception):
@@ -42,6 +45,37 @@ class Conflict(WebUIError):
 
 class RateLimited(WebUIError):
     status = 429
+
+
+class Unavailable(WebUIError):
+    status = 503
+
+
+class UpstreamError(WebUIError):
+    """A provider failed before the first token (after every node serving the model was tried).
+
+    `upstream_status` and `body` (JSON-able: the provider's own error document, or
+    {"detail": ...} when it gave none) are what the API answers with.
+    """
+
+    status = 500
+
+    def __init__(self, status: int, body: Any) -> None:
+        super().__init__(_message(body) or f"The provider answered {status}.")
+        self.upstream_status = status if 400 <= status <= 599 else 502
+        self.body = body
+
+
+def _message(body: Any) -> str:
+    """The human message inside a provider's error document, whatever its shape."""
+    if isinstance(body, dict):
+        for key in ("detail", "error", "message"):
+            value = body.get(key)
+            if isinstance(value, str):
+                return value
+            if isinstance(value, dict):
+                return _message(value)
+    return body if isinstance(body, str) else ""
 
 
 # Open WebUI's wording, kept so scripts that match on messages keep working.

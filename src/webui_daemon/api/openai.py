@@ -1,0 +1,67 @@
+"""/openai/...: Open WebUI's OpenAI proxy (spec 4.3, 5.6) and its connection settings."""
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Request
+from fastapi.responses import Response
+
+from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
+from webui_daemon.api.streaming import ClosingStreamingResponse, relay, until_disconnect
+from webui_daemon.schemas.connections import ConnectionVerifyForm, OpenAIConfigForm
+from webui_daemon.services import errors
+
+router = APIRouter(prefix="/openai", tags=["openai"])
+CLIENT_GONE = 499
+
+
+@router.get("/config")
+async def get_config(_: AdminUser, services: ServicesDep) -> OpenAIConfigForm:
+    return services.connections.openai_form()
+
+
+@router.post("/config/update")
+async def update_config(
+    form: OpenAIConfigForm, _: AdminUser, services: ServicesDep
+) -> OpenAIConfigForm:
+    return await services.connections.update_openai(form)
+
+
+@router.post("/verify")
+async def verify(form: ConnectionVerifyForm, _: AdminUser, services: ServicesDep) -> Any:
+    return await services.connections.verify("openai", form.url, form.key)
+
+
+def _enabled(services: Any) -> None:
+    if not services.connections.enabled("openai"):
+        raise errors.Unavailable("OpenAI API is disabled")
+
+
+@router.get("/models")
+async def models(
+    user: VerifiedUser, services: ServicesDep, refresh: bool = False
+) -> dict[str, Any]:
+    _enabled(services)
+    return {"data": await services.models.provider_list(user, "openai", refresh=refresh)}
+
+
+@router.get("/models/{url_idx}")
+async def models_of(url_idx: int, _: AdminUser, services: ServicesDep) -> dict[str, Any]:
+    _enabled(services)
+    return {"data": await services.connections.models_of("openai", url_idx)}
+
+
+@router.post("/chat/completions")
+async def chat_completions(
+    request: Request, user: VerifiedUser, services: ServicesDep, body: dict[str, Any] = Body(...)
+) -> Response:
+    """Pass-through: SSE or JSON as the upstream answers; errors keep their status."""
+    _enabled(services)
+    ok, raw = await until_disconnect(request, services.proxies.openai_chat(user, body))
+    if not ok or raw is None:
+        return Response(status_code=CLIENT_GONE)
+    return ClosingStreamingResponse(
+        relay(raw.first, raw.rest),
+        on_close=raw.aclose,
+        status_code=raw.status,
+        media_type=raw.content_type,
+    )

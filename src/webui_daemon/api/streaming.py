@@ -1,0 +1,101 @@
+"""Streaming answers: SSE of completion chunks and byte relays that close the upstream at once.
+
+When the client goes away (or the server stops the response), the body iterator is closed
+inside a shielded scope, which closes the upstream HTTP response: the provider sees its
+connection drop within milliseconds, not at the next token or at garbage collection.
+"""
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import anyio
+from fastapi import Request
+from fastapi.responses import StreamingResponse
+from starlette.types import Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+DONE = b"data: [DONE]\n\n"
+SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+_dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
+def sse_event(data: dict[str, Any]) -> bytes:
+    return b"data: " + _dumps(data).encode() + b"\n\n"
+
+
+class ClosingStreamingResponse(StreamingResponse):
+    """A StreamingResponse that always closes its body iterator (and `on_close`) at the end."""
+
+    def __init__(
+        self,
+        content: AsyncGenerator[bytes, None],
+        *,
+        on_close: Callable[[], Awaitable[None]] | None = None,
+        status_code: int = 200,
+        media_type: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(content, status_code=status_code, media_type=media_type, headers=headers)
+        self._content = content
+        self._on_close = on_close
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            with anyio.CancelScope(shield=True):
+                await self._content.aclose()
+                if self._on_close is not None:
+                    await self._on_close()
+
+
+async def sse_events(
+    first: dict[str, Any] | None, chunks: AsyncGenerator[dict[str, Any], None]
+) -> AsyncGenerator[bytes, None]:
+    """`data: <json>` events, then `data: [DONE]`; a failure becomes an error event first."""
+    try:
+        if first is not None:
+            yield sse_event(first)
+        async for chunk in chunks:
+            yield sse_event(chunk)
+    except Exception:
+        log.exception("completion stream failed")
+        yield sse_event({"error": {"message": "Chat completion stream failed"}})
+    finally:
+        await chunks.aclose()
+    yield DONE
+
+
+async def relay(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+    yield first
+    async for chunk in rest:
+        yield chunk
+
+
+async def _disconnected(receive: Receive) -> None:
+    while (await receive())["type"] != "http.disconnect":
+        pass
+
+
+async def until_disconnect(request: Request, work: Awaitable[T]) -> tuple[bool, T | None]:
+    """Await `work` unless the client hangs up first (then `work` is cancelled at once).
+
+    Returns (True, result), or (False, None) when the client is gone.
+    """
+    task = asyncio.ensure_future(work)
+    gone = asyncio.ensure_future(_disconnected(request.receive))
+    try:
+        await asyncio.wait((task, gone), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        gone.cancel()
+        if not task.done():
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+    if task.cancelled():
+        return False, None
+    return True, task.result()

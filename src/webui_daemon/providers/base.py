@@ -1,0 +1,118 @@
+"""What every provider shares: a connection, the Provider protocol and the provider errors.
+
+ProviderError                   anything that went wrong talking to an upstream
+├── UpstreamStatus              it answered an error status (or an error line) before any token
+├── UpstreamUnreachable         no answer: refused, reset, timed out, cut before the first token
+└── StreamBroken                the answer stopped in the middle (after the first token)
+"""
+
+import json
+from collections.abc import AsyncGenerator, AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+Kind = Literal["ollama", "openai"]
+
+
+class ProviderError(Exception):
+    pass
+
+
+class UpstreamStatus(ProviderError):
+    """An error status with its body (raw bytes as received)."""
+
+    def __init__(self, status: int, body: bytes, *, retryable: bool | None = None) -> None:
+        super().__init__(f"upstream answered {status}")
+        self.status = status
+        self.body = body
+        # A failure of this node rather than of the request: worth trying another node.
+        self.retryable = (
+            status >= 500 or status in (404, 408, 429) if retryable is None else retryable
+        )
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body)
+        except ValueError:
+            return None
+
+
+class UpstreamUnreachable(ProviderError):
+    pass
+
+
+class StreamBroken(ProviderError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    """One configured upstream URL with its per-URL options (OLLAMA/OPENAI_API_CONFIGS)."""
+
+    kind: Kind
+    idx: int
+    url: str
+    key: str = ""
+    prefix_id: str = ""
+    model_ids: tuple[str, ...] = ()
+    tags: tuple[dict[str, Any], ...] = ()
+    connection_type: str = "local"
+
+    @property
+    def node(self) -> str:
+        """The routing identity of this upstream (health and load are tracked per node)."""
+        return f"{self.kind} {self.url}"
+
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"} if self.key else {}
+
+
+@dataclass(slots=True)
+class RawStream:
+    """An upstream response relayed as bytes (the /ollama and /openai proxy routes)."""
+
+    status: int
+    content_type: str
+    first: bytes
+    rest: AsyncIterator[bytes]
+    close: Any = field(default=None)  # async callable closing the upstream response
+
+    async def aclose(self) -> None:
+        if self.close is not None:
+            await self.close()
+
+
+class Provider(Protocol):
+    """One upstream technology. Chunks are OpenAI `chat.completion.chunk` dicts."""
+
+    @property
+    def kind(self) -> Kind: ...
+
+    async def list_models(self, conn: Connection) -> list[dict[str, Any]]:
+        """The upstream's raw model objects (prefix and model_ids applied)."""
+        ...
+
+    async def probe(self, conn: Connection, wait_s: float) -> bool:
+        """A cheap request telling whether the node answers at all."""
+        ...
+
+    def stream_chat(
+        self, conn: Connection, body: dict[str, Any], model: str
+    ) -> AsyncGenerator[dict[str, Any], None]:
+        """Stream an OpenAI-form chat body as OpenAI chunks; `model` is the upstream name.
+
+        Raises UpstreamStatus or UpstreamUnreachable before the first chunk and StreamBroken
+        after it; an upstream error event is yielded as `{"error": {...}}`. Closing the
+        iterator closes the upstream connection.
+        """
+        ...
+
+    async def complete_chat(
+        self, conn: Connection, body: dict[str, Any], model: str
+    ) -> dict[str, Any]:
+        """A non-streamed answer as an OpenAI `chat.completion` dict."""
+        ...
+
+    async def open_raw(self, conn: Connection, path: str, body: dict[str, Any]) -> RawStream:
+        """POST `body` to `path` and relay the answer unchanged (proxy routes)."""
+        ...

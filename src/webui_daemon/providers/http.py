@@ -1,0 +1,203 @@
+"""The daemon's one HTTP client for upstreams, and the request helpers every provider uses.
+
+httpx is imported lazily: the client is built on first use (or warmed just after start-up in a
+thread), so importing the daemon and answering /health stay fast.
+"""
+
+import asyncio
+import json
+import logging
+import urllib.request
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+from webui_daemon.providers.base import Connection, RawStream, UpstreamStatus, UpstreamUnreachable
+
+if TYPE_CHECKING:
+    import ssl
+
+    import httpx
+
+# Loopback hosts never go through an HTTP proxy taken from the environment: a local Ollama
+# must keep working for someone whose HTTPS_PROXY points at a corporate proxy.
+_LOOPBACK = ("all://127.0.0.1", "all://localhost", "all://[::1]")
+
+
+def dumps(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _ssl_context() -> "ssl.SSLContext":
+    import httpx
+
+    return httpx.create_ssl_context()
+
+
+class HttpClient:
+    """Holds the shared httpx.AsyncClient (one connection pool per daemon)."""
+
+    def __init__(self, *, connect_timeout: float) -> None:
+        self._connect_timeout = connect_timeout
+        self._client: httpx.AsyncClient | None = None
+        self._ssl: ssl.SSLContext | None = None
+
+    async def warm(self) -> None:
+        """Import httpx and load the CA bundle off the event loop, then build the client."""
+        if self._client is None:
+            self._ssl = await asyncio.to_thread(_ssl_context)
+            self.get()
+
+    def get(self) -> "httpx.AsyncClient":
+        if self._client is None:
+            import httpx
+
+            # One INFO line per upstream request is noise in the daemon's log (and costs time).
+            logging.getLogger("httpx").setLevel(logging.WARNING)
+            mounts: dict[str, httpx.AsyncBaseTransport | None] | None = None
+            if urllib.request.getproxies():
+                mounts = {pattern: httpx.AsyncHTTPTransport() for pattern in _LOOPBACK}
+            self._client = httpx.AsyncClient(
+                verify=self._ssl if self._ssl is not None else True,
+                # No read timeout: a model may think for minutes before its first token.
+                timeout=httpx.Timeout(None, connect=self._connect_timeout, pool=30.0),
+                limits=httpx.Limits(max_connections=1000, max_keepalive_connections=100),
+                mounts=mounts,
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+async def open_stream(
+    http: HttpClient,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    body: bytes | None = None,
+) -> "httpx.Response":
+    """Send a request and return the response with its body unread.
+
+    Raises UpstreamUnreachable when there is no answer and UpstreamStatus (body read, response
+    closed) for an error status.
+    """
+    import httpx
+
+    client = http.get()
+    if body is not None:
+        headers = {**headers, "Content-Type": "application/json"}
+    request = client.build_request(method, url, headers=headers, content=body)
+    try:
+        response = await client.send(request, stream=True)
+    except httpx.TransportError as exc:
+        raise UpstreamUnreachable(f"{url}: {type(exc).__name__} {exc}".strip()) from exc
+    if response.status_code >= 400:
+        try:
+            content = await response.aread()
+        except httpx.TransportError:
+            content = b""
+        finally:
+            await response.aclose()
+        raise UpstreamStatus(response.status_code, content)
+    return response
+
+
+async def request_json(
+    http: HttpClient,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    body: Any = None,
+    wait_s: float | None = None,
+) -> Any:
+    """One request whose answer is a JSON document (model lists, versions, non-streamed)."""
+    import httpx
+
+    async def go() -> Any:
+        response = await open_stream(
+            http, method, url, headers=headers, body=None if body is None else dumps(body)
+        )
+        try:
+            content = await response.aread()
+        except httpx.TransportError as exc:
+            raise UpstreamUnreachable(f"{url}: {type(exc).__name__}") from exc
+        finally:
+            await response.aclose()
+        try:
+            return json.loads(content)
+        except ValueError as exc:
+            raise UpstreamStatus(502, content, retryable=True) from exc
+
+    if wait_s is None:
+        return await go()
+    try:
+        async with asyncio.timeout(wait_s):
+            return await go()
+    except TimeoutError as exc:
+        raise UpstreamUnreachable(f"{url}: no answer within {wait_s:g} s") from exc
+
+
+async def iter_lines(response: "httpx.Response") -> AsyncIterator[bytes]:
+    """The non-empty lines of a streamed body, as bytes (NDJSON and SSE are both line-based)."""
+    buffer = b""
+    async for chunk in response.aiter_bytes():
+        if buffer:
+            chunk = buffer + chunk
+        lines = chunk.split(b"\n")
+        buffer = lines.pop()
+        for line in lines:
+            if line.strip():
+                yield line
+    if buffer.strip():
+        yield buffer
+
+
+async def open_raw(
+    http: HttpClient, conn: Connection, path: str, body: dict[str, Any]
+) -> RawStream:
+    """POST `body` and hold the answer until its first bytes, so that a node failing before
+    it says anything can still be replaced by another one."""
+    import httpx
+
+    response = await open_stream(
+        http, "POST", f"{conn.url}{path}", headers=conn.headers(), body=dumps(body)
+    )
+    chunks = response.aiter_raw()
+    try:
+        first = await anext(chunks, b"")
+    except httpx.TransportError as exc:
+        await response.aclose()
+        raise UpstreamUnreachable(f"{conn.url}: {type(exc).__name__}") from exc
+    except BaseException:
+        await response.aclose()
+        raise
+    if not first:
+        await response.aclose()
+        raise UpstreamUnreachable(f"{conn.url}: empty answer")
+    content_type = response.headers.get("content-type", "application/json")
+    return RawStream(
+        status=response.status_code,
+        content_type=content_type,
+        first=first,
+        rest=_relay_rest(chunks, content_type),
+        close=response.aclose,
+    )
+
+
+async def _relay_rest(chunks: AsyncIterator[bytes], content_type: str) -> AsyncIterator[bytes]:
+    """The remaining bytes; a cut in the middle ends with an error in the stream's own format."""
+    import httpx
+
+    try:
+        async for chunk in chunks:
+            yield chunk
+    except httpx.TransportError:
+        error = {"message": "Chat completion stream failed: the upstream connection was cut"}
+        if "event-stream" in content_type:
+            yield b"\n\ndata: " + dumps({"error": error}) + b"\n\n"
+        else:
+            yield b"\n" + dumps({"error": error["message"]}) + b"\n"

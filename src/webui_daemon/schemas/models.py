@@ -1,0 +1,78 @@
+"""Wire models of models: workspace records (presets) and the aggregated model list (spec 4)."""
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class AccessGrant(BaseModel):
+    """Open WebUI 0.12's form; `principal_id` "*" with type "user" means everyone."""
+
+    principal_type: Literal["user", "group"]
+    principal_id: str
+    permission: Literal["read", "write"] = "read"
+
+
+class ModelForm(BaseModel):
+    """Body of `/api/v1/models/create` and `/model/update` (extra keys are ignored)."""
+
+    id: str = Field(min_length=1, max_length=256)
+    base_model_id: str | None = None
+    name: str = Field(min_length=1, max_length=512)
+    meta: dict[str, Any] = Field(default_factory=dict)
+    # params.system is the system prompt template; other keys fill unset request fields.
+    params: dict[str, Any] = Field(default_factory=dict)
+    # 0.6 form: None = public read, {} = private, {"read"|"write": {group_ids, user_ids}}.
+    access_control: dict[str, Any] | None = None
+    # 0.12 form; wins over access_control when both are sent.
+    access_grants: list[AccessGrant] | None = None
+    is_active: bool = True
+
+
+class ModelModel(BaseModel):
+    """A stored record, with access in both the 0.6 and the 0.12 form."""
+
+    id: str
+    user_id: str
+    base_model_id: str | None = None
+    name: str
+    params: dict[str, Any]
+    meta: dict[str, Any]
+    access_control: dict[str, Any] | None = None
+    access_grants: list[dict[str, Any]] = Field(default_factory=list)
+    is_active: bool
+    updated_at: int
+    created_at: int
+
+
+class ModelOwner(BaseModel):
+    id: str
+    name: str
+    email: str
+    role: str
+    profile_image_url: str
+
+
+class ModelAccessResponse(ModelModel):
+    write_access: bool = False
+
+
+class ModelUserResponse(ModelAccessResponse):
+    user: ModelOwner | None = None
+
+
+class ModelListResponse(BaseModel):
+    items: list[ModelUserResponse]
+    total: int
+
+
+class ModelIdForm(BaseModel):
+    id: str = Field(min_length=1, max_length=256)
+
+
+class ModelsResponse(BaseModel):
+    """`GET /api/models`: `{"data": [...]}` with no "object" key (spec 4.1)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    data: list[dict[str, Any]]

@@ -1,0 +1,71 @@
+"""Access to workspace records: Open WebUI 0.12 grants, the 0.6 access_control form, checks.
+
+Grants are stored in 0.12's form: `{"principal_type": "user"|"group", "principal_id": id or "*",
+"permission": "read"|"write"}`. 0.6's `access_control` maps onto it: None = public read,
+{} = private (owner only), {"read"|"write": {"group_ids": [...], "user_ids": [...]}}.
+"""
+
+from collections.abc import Iterable
+from typing import Any
+
+from webui_daemon.storage.rows import UserRow
+
+PUBLIC_READ: dict[str, str] = {"principal_type": "user", "principal_id": "*", "permission": "read"}
+
+
+def grants_from_access_control(access_control: dict[str, Any] | None) -> list[dict[str, str]]:
+    if access_control is None:
+        return [dict(PUBLIC_READ)]
+    grants = []
+    for permission in ("read", "write"):
+        section = access_control.get(permission) or {}
+        if not isinstance(section, dict):
+            continue
+        for group_id in section.get("group_ids") or []:
+            grants.append(
+                {"principal_type": "group", "principal_id": str(group_id), "permission": permission}
+            )
+        for user_id in section.get("user_ids") or []:
+            grants.append(
+                {"principal_type": "user", "principal_id": str(user_id), "permission": permission}
+            )
+    return grants
+
+
+def access_control_from_grants(grants: Iterable[dict[str, Any]]) -> dict[str, Any] | None:
+    """The 0.6 form. A public read grant makes it None (0.6 cannot say "public and more")."""
+    grants = list(grants)
+    if any(is_public(g) for g in grants):
+        return None
+    out: dict[str, Any] = {p: {"group_ids": [], "user_ids": []} for p in ("read", "write")}
+    for grant in grants:
+        permission = grant.get("permission")
+        if permission not in out:
+            continue
+        key = "group_ids" if grant.get("principal_type") == "group" else "user_ids"
+        out[permission][key].append(grant.get("principal_id"))
+    return out
+
+
+def is_public(grant: dict[str, Any]) -> bool:
+    return grant.get("principal_type") == "user" and grant.get("principal_id") == "*"
+
+
+def needs_groups(grants: Iterable[dict[str, Any]]) -> bool:
+    return any(g.get("principal_type") == "group" for g in grants)
+
+
+def has_grant(
+    user: UserRow, grants: Iterable[dict[str, Any]], permission: str, group_ids: set[str]
+) -> bool:
+    """A write grant also allows reading."""
+    allowed = ("read", "write") if permission == "read" else ("write",)
+    for grant in grants:
+        if grant.get("permission") not in allowed:
+            continue
+        kind, principal = grant.get("principal_type"), grant.get("principal_id")
+        if kind == "user" and principal in ("*", user.id):
+            return True
+        if kind == "group" and principal in group_ids:
+            return True
+    return False
