@@ -1,0 +1,651 @@
+"""Stand-in model providers: real HTTP servers on 127.0.0.1 speaking Ollama's and OpenAI's wire.
+
+Ollama: GET / /api/version /api/tags /api/ps, POST /api/show /api/chat /api/generate (NDJSON
+stream by default, one JSON object with "stream": false). OpenAI-compatible: GET /v1/models,
+POST /v1/chat/completions (SSE with "stream": true, JSON otherwise). Every stand-in listens on
+an ephemeral port; all of them share one event loop in a background thread.
+
+    from tests.standins import start_ollama, start_openai, provider_env
+
+    ollama = start_ollama(models=["llama3.1:8b"], reply="Hi there.", token_delay=0.01)
+    ollama.url                      # OLLAMA_BASE_URL (for OpenAI: OPENAI_API_BASE_URL, .../v1)
+    env = provider_env(ollama=[ollama])      # env for tests.daemon_proc.start_daemon
+    ollama.set(fail_status=500)     # change behaviour; applies to the next request
+    ollama.reset()                  # default behaviour (+ keywords given), forget requests
+    ollama.chats()[-1].body         # the JSON body of the last chat/generate request
+    ollama.wait_closed()            # the request whose client hung up mid-answer; its
+                                    # .closed_at is time.monotonic() when the stand-in saw it
+    ollama.stop()
+
+Behaviour (keywords of start_*/set/reset, see `Behaviour`): reply text or `tokens=N`, a
+`token_delay`, a slow start (`first_token_delay`, `header_delay`), an error status before
+streaming (`fail_status`, `fail_body`, `fail_times`), a cut after N tokens (`cut_after`),
+`thinking`, `tool_calls`, a slow or failing model list (`list_delay`, `list_status`), a
+required `api_key`, and `reply_fn(body) -> str` to answer from the request.
+
+Pytest fixtures (import them into a test module): `ollama_standin`, `openai_standin` (one per
+module; call `.reset()` at the start of a test, or in an autouse fixture of your module) and
+`standins` (a module-scoped factory: `standins.ollama(**kw)`, `standins.openai(**kw)`,
+`standins.reset()`), all stopped at the end of the module.
+`python -m tests.standins ollama --tokens 200` serves one in the foreground and prints its URL.
+"""
+
+import argparse
+import asyncio
+import contextlib
+import dataclasses
+import json
+import re
+import socket
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pytest
+
+Kind = Literal["ollama", "openai"]
+_TOKEN = re.compile(r"\s*\S+\s*|\s+")
+
+
+@dataclass
+class Behaviour:
+    models: list[str] | None = None  # default: ["standin:latest"] / ["standin-gpt"]
+    reply: str = "Hello from the stand-in."
+    tokens: int | None = None  # reply "tok0 tok1 ... tok{N-1} " instead of `reply`
+    reply_fn: Callable[[dict[str, Any]], str] | None = None
+    token_delay: float = 0.0
+    first_token_delay: float = 0.0  # after the headers, before the first token
+    header_delay: float = 0.0  # before the response headers (a node that hangs)
+    fail_status: int | None = None  # answer chat/generate with this status instead
+    fail_body: Any = None  # default: the provider's own error shape
+    fail_times: int | None = None  # fail only this many requests, then answer normally
+    cut_after: int | None = None  # drop the connection after this many tokens (0: at once)
+    thinking: str | None = None  # Ollama `thinking` / OpenAI `reasoning_content` first
+    tool_calls: list[dict[str, Any]] | None = None  # [{"name": ..., "arguments": {...}}]
+    list_delay: float = 0.0  # delay on /api/tags, /api/ps and /v1/models
+    list_status: int | None = None
+    version: str = "0.6.5"
+    api_key: str | None = None  # require "Authorization: Bearer <api_key>"
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    received_at: float  # time.monotonic()
+    first_token_at: float | None = None
+    finished_at: float | None = None  # the answer was complete
+    closed_at: float | None = None  # the client hung up before the answer was complete
+    tokens_sent: int = 0
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return list((self.body or {}).get("messages") or [])
+
+
+class _Loop:
+    """One event loop in a daemon thread, shared by every stand-in of the process."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+    lock = threading.Lock()
+
+    @classmethod
+    def get(cls) -> asyncio.AbstractEventLoop:
+        with cls.lock:
+            if cls.loop is None:
+                loop = asyncio.new_event_loop()
+                threading.Thread(target=loop.run_forever, name="standins", daemon=True).start()
+                cls.loop = loop
+            return cls.loop
+
+
+def closed_port_url() -> str:
+    """A loopback URL where nothing listens (connections are refused at once)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+class StandIn:
+    def __init__(self, kind: Kind, **behaviour: Any) -> None:
+        self.kind = kind
+        self.behaviour = Behaviour(**behaviour)
+        self.requests: list[Recorded] = []
+        self.port = 0
+        self._server: asyncio.base_events.Server | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._failed = 0
+
+    # ---- control (from the test's thread) ---------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        base = f"http://127.0.0.1:{self.port}"
+        return base if self.kind == "ollama" else base + "/v1"
+
+    @property
+    def models(self) -> list[str]:
+        default = ["standin:latest"] if self.kind == "ollama" else ["standin-gpt"]
+        return list(self.behaviour.models or default)
+
+    def start(self) -> "StandIn":
+        self._loop = _Loop.get()
+        asyncio.run_coroutine_threadsafe(self.serve(), self._loop).result(5)
+        return self
+
+    async def serve(self, port: int = 0) -> None:
+        self._server = await asyncio.start_server(self._connection, "127.0.0.1", port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def stop(self) -> None:
+        if self._server is not None and self._loop is not None:
+            server = self._server
+
+            async def close() -> None:
+                server.close()
+                if hasattr(server, "close_clients"):
+                    server.close_clients()
+
+            asyncio.run_coroutine_threadsafe(close(), self._loop).result(5)
+            self._server = None
+
+    def set(self, **changes: Any) -> None:
+        self.behaviour = dataclasses.replace(self.behaviour, **changes)
+        self._failed = 0
+
+    def reset(self, **behaviour: Any) -> None:
+        self.behaviour = Behaviour(**behaviour)
+        self.requests.clear()
+        self._failed = 0
+
+    def chats(self) -> list[Recorded]:
+        ends = ("/api/chat", "/api/generate", "/chat/completions")
+        return [r for r in self.requests if r.path.endswith(ends)]
+
+    def wait_for(self, predicate: Callable[[], Any], timeout: float = 3.0) -> Any:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            value = predicate()
+            if value:
+                return value
+            time.sleep(0.005)
+        raise AssertionError(f"stand-in condition not met within {timeout} s")
+
+    def wait_closed(self, timeout: float = 3.0) -> Recorded:
+        """The last request whose client closed the connection before the answer ended."""
+        return self.wait_for(  # type: ignore[no-any-return]
+            lambda: next((r for r in reversed(self.requests) if r.closed_at), None), timeout
+        )
+
+    # ---- serving (on the stand-ins' loop) ---------------------------------------------------
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        prefix = b""
+        try:
+            while True:
+                request = await _read_request(reader, prefix)
+                if request is None:
+                    return
+                prefix = await self._answer(*request, reader, writer)
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    async def _answer(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        raw: bytes,
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> bytes:
+        try:
+            body = json.loads(raw) if raw else None
+        except ValueError:
+            body = None
+        rec = Recorded(method, path, headers, body, time.monotonic())
+        self.requests.append(rec)
+        b = self.behaviour
+        if b.api_key and headers.get("authorization") != f"Bearer {b.api_key}":
+            await _send_json(writer, 401, self._error("Unauthorized: bad API key"))
+            return b""
+        route = (method, path[3:] if self.kind == "openai" and path.startswith("/v1/") else path)
+        if route in (("GET", "/api/tags"), ("GET", "/models"), ("GET", "/api/ps")):
+            await asyncio.sleep(b.list_delay)
+            if b.list_status:
+                await _send_json(writer, b.list_status, self._error("model list failed"))
+            elif route[1] == "/api/ps":
+                await _send_json(writer, 200, {"models": []})
+            else:
+                await _send_json(writer, 200, self._model_list())
+            return b""
+        if route == ("GET", "/api/version"):
+            await _send_json(writer, 200, {"version": b.version})
+            return b""
+        if route == ("GET", "/") and self.kind == "ollama":
+            await _send(writer, 200, b"Ollama is running", "text/plain")
+            return b""
+        if route == ("POST", "/api/show"):
+            name = (body or {}).get("model") or (body or {}).get("name")
+            if name not in self.models:
+                await _send_json(writer, 404, {"error": f"model '{name}' not found"})
+            else:
+                await _send_json(writer, 200, _show(name))
+            return b""
+        if route in (
+            ("POST", "/api/chat"),
+            ("POST", "/api/generate"),
+            ("POST", "/chat/completions"),
+        ):
+            return await self._chat(rec, route[1], body or {}, reader, writer)
+        await _send_json(writer, 404, self._error(f"no route {method} {path}"))
+        return b""
+
+    def _error(self, message: str) -> Any:
+        if self.kind == "ollama":
+            return {"error": message}
+        return {"error": {"message": message, "type": "invalid_request_error", "code": None}}
+
+    def _model_list(self) -> Any:
+        if self.kind == "ollama":
+            return {"models": [_tag(name) for name in self.models]}
+        created = int(time.time())
+        return {
+            "object": "list",
+            "data": [
+                {"id": m, "object": "model", "created": created, "owned_by": "standin"}
+                for m in self.models
+            ],
+        }
+
+    async def _chat(
+        self,
+        rec: Recorded,
+        path: str,
+        body: dict[str, Any],
+        reader: asyncio.StreamReader,
+        writer: asyncio.StreamWriter,
+    ) -> bytes:
+        closed = asyncio.Event()
+        pushed = bytearray()
+
+        async def watch() -> None:
+            data = await reader.read(1)
+            if data:
+                pushed.extend(data)  # the next request came early: keep its first byte
+            else:
+                rec.closed_at = time.monotonic()
+                closed.set()
+
+        async def pause(seconds: float) -> bool:
+            """Sleep; True (at once) when the client hangs up meanwhile."""
+            if seconds > 0 and not closed.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(closed.wait(), seconds)
+            return closed.is_set()
+
+        watcher = asyncio.ensure_future(watch())
+        try:
+            await self._reply(rec, path, body, writer, pause)
+        except ConnectionError:
+            rec.closed_at = rec.closed_at or time.monotonic()
+        finally:
+            watcher.cancel()
+            await asyncio.gather(watcher, return_exceptions=True)
+        return bytes(pushed)
+
+    async def _reply(
+        self,
+        rec: Recorded,
+        path: str,
+        body: dict[str, Any],
+        writer: asyncio.StreamWriter,
+        pause: Callable[[float], Any],
+    ) -> None:
+        b = self.behaviour
+        if await pause(b.header_delay):
+            return
+        model = str(body.get("model", ""))
+        if b.fail_status and (b.fail_times is None or self._failed < b.fail_times):
+            self._failed += 1
+            await _send_json(writer, b.fail_status, b.fail_body or self._error("stand-in failure"))
+            return
+        if model not in self.models:
+            message = (
+                f'model "{model}" not found, try pulling it first'
+                if self.kind == "ollama"
+                else f"The model `{model}` does not exist or you do not have access to it."
+            )
+            await _send_json(writer, 404, self._error(message))
+            return
+        text = b.reply_fn(body) if b.reply_fn else b.reply
+        if b.tokens is not None:
+            text = "".join(f"tok{i} " for i in range(b.tokens))
+        tokens = _TOKEN.findall(text)
+        limit = body.get("max_tokens") or (body.get("options") or {}).get("num_predict")
+        if isinstance(limit, int) and limit > 0:
+            tokens = tokens[:limit]  # as a model does: stop at the token budget
+        form = _Form(self.kind, path, model, body)
+        if not body.get("stream", self.kind == "ollama"):
+            if await pause(b.first_token_delay + b.token_delay * len(tokens)):
+                return
+            await _send_json(writer, 200, form.whole(text, b))
+            rec.tokens_sent, rec.finished_at = len(tokens), time.monotonic()
+            return
+        media = "application/x-ndjson" if self.kind == "ollama" else "text/event-stream"
+        await _send_head(writer, 200, media)
+        if await pause(b.first_token_delay):
+            return
+        for index, (piece, is_token) in enumerate(form.pieces(tokens, b)):
+            cut = b.cut_after is not None and rec.tokens_sent >= b.cut_after
+            if cut and (is_token or b.cut_after == 0):
+                writer.close()
+                return
+            if index and is_token and await pause(b.token_delay):
+                return
+            writer.write(_chunk(piece))
+            await writer.drain()
+            if is_token:
+                rec.tokens_sent += 1
+                rec.first_token_at = rec.first_token_at or time.monotonic()
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        rec.finished_at = time.monotonic()
+
+
+class _Form:
+    """The provider's wire format for one answer."""
+
+    def __init__(self, kind: Kind, path: str, model: str, body: dict[str, Any]) -> None:
+        self.kind, self.path, self.model, self.body = kind, path, model, body
+        self.id = f"chatcmpl-standin-{uuid.uuid4().hex[:12]}"
+        self.created = int(time.time())
+
+    def _usage(self, count: int) -> dict[str, int]:
+        prompt = sum(
+            len(str(m.get("content", "")).split()) for m in self.body.get("messages") or []
+        )
+        return {"prompt_tokens": prompt, "completion_tokens": count, "total_tokens": prompt + count}
+
+    def _ollama_line(self, content: str, *, done: bool = False, **extra: Any) -> dict[str, Any]:
+        line: dict[str, Any] = {"model": self.model, "created_at": _iso()}
+        if self.path == "/api/generate":
+            line["response"] = content
+        else:
+            line["message"] = {"role": "assistant", "content": content, **extra}
+        line["done"] = done
+        return line
+
+    def _final(self, count: int) -> dict[str, Any]:
+        usage = self._usage(count)
+        line = self._ollama_line("", done=True)
+        line.update(
+            done_reason="stop",
+            total_duration=count * 1_000_000 + 5_000_000,
+            load_duration=1_000_000,
+            prompt_eval_count=usage["prompt_tokens"],
+            prompt_eval_duration=2_000_000,
+            eval_count=count,
+            eval_duration=count * 1_000_000 or 1,
+        )
+        return line
+
+    def _sse(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": None,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+
+    def pieces(self, tokens: list[str], b: Behaviour) -> list[tuple[bytes, bool]]:
+        """(bytes, is a token) in sending order; thinking counts as tokens too."""
+        think = _TOKEN.findall(b.thinking or "")
+        out: list[tuple[bytes, bool]] = []
+        if self.kind == "ollama":
+            nd = lambda obj: json.dumps(obj).encode() + b"\n"  # noqa: E731
+            out += [(nd(self._ollama_line("", thinking=t)), True) for t in think]
+            out += [(nd(self._ollama_line(t)), True) for t in tokens]
+            if b.tool_calls:
+                calls = [{"function": c} for c in b.tool_calls]
+                out.append((nd(self._ollama_line("", tool_calls=calls)), False))
+            out.append((nd(self._final(len(tokens))), False))
+            return out
+        ev = lambda obj: b"data: " + json.dumps(obj).encode() + b"\n\n"  # noqa: E731
+        out.append((ev(self._sse({"role": "assistant", "content": ""})), False))
+        out += [(ev(self._sse({"reasoning_content": t})), True) for t in think]
+        out += [(ev(self._sse({"content": t})), True) for t in tokens]
+        out.append((ev(self._sse({}, "stop")), False))
+        if (self.body.get("stream_options") or {}).get("include_usage"):
+            usage = {**self._sse({}), "choices": [], "usage": self._usage(len(tokens))}
+            out.append((ev(usage), False))
+        out.append((b"data: [DONE]\n\n", False))
+        return out
+
+    def whole(self, text: str, b: Behaviour) -> dict[str, Any]:
+        count = len(_TOKEN.findall(text))
+        if self.kind == "ollama":
+            line = self._final(count)
+            if self.path == "/api/generate":
+                line["response"] = text
+            else:
+                line["message"] = {"role": "assistant", "content": text}
+                if b.thinking:
+                    line["message"]["thinking"] = b.thinking
+            return line
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if b.thinking:
+            message["reasoning_content"] = b.thinking
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": [
+                {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
+            ],
+            "usage": self._usage(count),
+        }
+
+
+def _iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+
+
+def _tag(name: str) -> dict[str, Any]:
+    family = name.split(":")[0]
+    return {
+        "name": name,
+        "model": name,
+        "modified_at": "2025-01-01T00:00:00Z",
+        "size": 1_000_000,
+        "digest": uuid.uuid5(uuid.NAMESPACE_DNS, name).hex,
+        "details": {
+            "parent_model": "",
+            "format": "gguf",
+            "family": family,
+            "families": [family],
+            "parameter_size": "1B",
+            "quantization_level": "Q4_0",
+        },
+    }
+
+
+def _show(name: str) -> dict[str, Any]:
+    return {
+        "modelfile": f"FROM {name}",
+        "parameters": "stop <|end|>",
+        "template": "{{ .Prompt }}",
+        "details": _tag(name)["details"],
+        "model_info": {"general.architecture": "standin"},
+        "capabilities": ["completion"],
+    }
+
+
+# ---- HTTP/1.1, just enough ------------------------------------------------------------------
+
+
+async def _read_request(
+    reader: asyncio.StreamReader, prefix: bytes = b""
+) -> tuple[str, str, dict[str, str], bytes] | None:
+    line = prefix + await reader.readline()
+    if not line.strip():
+        return None
+    method, target, _ = line.decode("latin-1").split(" ", 2)
+    headers: dict[str, str] = {}
+    while True:
+        header = await reader.readline()
+        if header in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = header.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = bytearray()
+        while True:
+            size = int((await reader.readline()).strip() or b"0", 16)
+            if size == 0:
+                await reader.readline()
+                break
+            body += await reader.readexactly(size)
+            await reader.readline()
+        return method, target.split("?")[0], headers, bytes(body)
+    length = int(headers.get("content-length", "0") or 0)
+    raw = await reader.readexactly(length) if length else b""
+    return method, target.split("?")[0], headers, raw
+
+
+def _chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+def _head(status: int, media: str, framing: str) -> bytes:
+    return f"HTTP/1.1 {status} X\r\nContent-Type: {media}\r\n{framing}\r\n\r\n".encode()
+
+
+async def _send_head(writer: asyncio.StreamWriter, status: int, media: str) -> None:
+    writer.write(_head(status, media, "Transfer-Encoding: chunked"))
+    await writer.drain()
+
+
+async def _send(writer: asyncio.StreamWriter, status: int, body: bytes, media: str) -> None:
+    writer.write(_head(status, media, f"Content-Length: {len(body)}") + body)
+    await writer.drain()
+
+
+async def _send_json(writer: asyncio.StreamWriter, status: int, obj: Any) -> None:
+    await _send(writer, status, json.dumps(obj).encode(), "application/json")
+
+
+# ---- helpers for tests ----------------------------------------------------------------------
+
+
+def start_ollama(**behaviour: Any) -> StandIn:
+    return StandIn("ollama", **behaviour).start()
+
+
+def start_openai(**behaviour: Any) -> StandIn:
+    return StandIn("openai", **behaviour).start()
+
+
+def provider_env(
+    ollama: list[StandIn | str] | None = None,
+    openai: list[StandIn | str] | None = None,
+    *,
+    openai_keys: list[str] | None = None,
+    **extra: str,
+) -> dict[str, str]:
+    """Environment for a daemon using exactly these providers (URLs or stand-ins), with the
+    short timeouts tests want. A kind with no entry is switched off."""
+    env = {"WEBUI_MODELS_TIMEOUT": "1", "WEBUI_NODE_RETRY_AFTER": "0.3"}
+    urls = [s.url if isinstance(s, StandIn) else s for s in ollama or []]
+    env["ENABLE_OLLAMA_API"] = "true" if urls else "false"
+    env["OLLAMA_BASE_URLS"] = ";".join(urls) if urls else closed_port_url()
+    urls = [s.url if isinstance(s, StandIn) else s for s in openai or []]
+    env["ENABLE_OPENAI_API"] = "true" if urls else "false"
+    env["OPENAI_API_BASE_URLS"] = ";".join(urls)
+    env["OPENAI_API_KEYS"] = ";".join(openai_keys or ["sk-standin"] * len(urls))
+    env.update(extra)
+    return env
+
+
+class StandIns:
+    """A factory that stops every stand-in it started."""
+
+    def __init__(self) -> None:
+        self.started: list[StandIn] = []
+
+    def ollama(self, **behaviour: Any) -> StandIn:
+        self.started.append(start_ollama(**behaviour))
+        return self.started[-1]
+
+    def openai(self, **behaviour: Any) -> StandIn:
+        self.started.append(start_openai(**behaviour))
+        return self.started[-1]
+
+    def reset(self) -> None:
+        for standin in self.started:
+            standin.reset(models=standin.behaviour.models)
+
+    def stop(self) -> None:
+        for standin in self.started:
+            standin.stop()
+
+
+@pytest.fixture(scope="module")
+def standins() -> Iterator[StandIns]:
+    factory = StandIns()
+    yield factory
+    factory.stop()
+
+
+@pytest.fixture(scope="module")
+def ollama_standin() -> Iterator[StandIn]:
+    standin = start_ollama()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture(scope="module")
+def openai_standin() -> Iterator[StandIn]:
+    standin = start_openai()
+    yield standin
+    standin.stop()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Serve one stand-in in the foreground (benchmarks run it in its own process)."""
+    parser = argparse.ArgumentParser(prog="python -m tests.standins")
+    parser.add_argument("kind", choices=["ollama", "openai"])
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--tokens", type=int, default=None)
+    parser.add_argument("--token-delay", type=float, default=0.0)
+    parser.add_argument("--model", action="append", default=None)
+    args = parser.parse_args(argv)
+    standin = StandIn(
+        args.kind, tokens=args.tokens, token_delay=args.token_delay, models=args.model
+    )
+
+    async def run() -> None:
+        await standin.serve(args.port)
+        print(standin.url, flush=True)
+        await asyncio.Event().wait()
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
