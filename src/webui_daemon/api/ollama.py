@@ -18,8 +18,8 @@ CLIENT_GONE = 499
 
 
 @router.get("/")
-@router.head("/")
-async def status() -> StatusResponse:
+async def status(_: VerifiedUser) -> StatusResponse:
+    # Open WebUI answers this to anyone; here every provider route needs a signed-in user.
     return StatusResponse(status=True)
 
 

@@ -125,6 +125,7 @@ class Catalog:
         self._snapshot: Snapshot | None = None
         self._refresh: asyncio.Task[Snapshot] | None = None
         self._generation = 0
+        self._list_failed: set[str] = set()
 
     @property
     def connections(self) -> list[Connection]:
@@ -170,7 +171,13 @@ class Catalog:
         return task
 
     async def _fetch(self, generation: int) -> Snapshot:
-        connections = [c for c in self._connections if not self._pool.is_down(c.node)]
+        # Skip nodes whose listing failed and whose probe has not succeeded since; a node that
+        # is down for failing a chat still lists its models (it is then tried last).
+        connections = [
+            c
+            for c in self._connections
+            if not (c.node in self._list_failed and self._pool.is_down(c.node))
+        ]
         results = await asyncio.gather(
             *(self._providers[c.kind].list_models(c) for c in connections),
             return_exceptions=True,
@@ -181,11 +188,13 @@ class Catalog:
         }
         for conn, result in zip(connections, results, strict=True):
             if isinstance(result, ProviderError):
+                self._list_failed.add(conn.node)
                 self._pool.failed(conn.node, str(result))
             elif isinstance(result, BaseException):
                 log.error("listing models of %s failed", conn.node, exc_info=result)
             else:
-                self._pool.succeeded(conn.node)
+                # A fine listing says little about chats: only the probe brings a node back.
+                self._list_failed.discard(conn.node)
                 listed[conn.kind].append((conn, result))
         snapshot = merge(listed["ollama"], listed["openai"])
         if generation == self._generation:

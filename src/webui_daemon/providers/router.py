@@ -25,14 +25,11 @@ Prober = Callable[[], Awaitable[bool]]
 @dataclass(slots=True)
 class NodeState:
     in_flight: int = 0
-    failures: int = 0
+    down: bool = False
+    failures: int = 0  # since the last request that worked
     next_probe_at: float = 0.0
     last_used: float = 0.0
     probing: bool = False
-
-    @property
-    def down(self) -> bool:
-        return self.failures > 0
 
 
 class NodePool:
@@ -104,18 +101,25 @@ class NodePool:
             self.release(state)
 
     def succeeded(self, node: str) -> None:
+        """A request worked: the node is healthy and its failure count starts over."""
         state = self._nodes.get(node)
-        if state is not None and state.failures:
-            log.info("provider node %s is back", node)
+        if state is not None and (state.failures or state.down):
+            if state.down:
+                log.info("provider node %s is back", node)
+            state.down = False
             state.failures = 0
-            state.next_probe_at = 0.0
+
+    def _back_off(self, state: NodeState) -> float:
+        state.failures += 1
+        delay = min(self._retry_after * 2.0 ** (state.failures - 1), self._max_retry_after)
+        state.next_probe_at = self._clock() + delay
+        return delay
 
     def failed(self, node: str, reason: str = "") -> None:
         state = self.state(node)
-        state.failures += 1
-        delay = min(self._retry_after * 2 ** (state.failures - 1), self._max_retry_after)
-        state.next_probe_at = self._clock() + delay
-        if state.failures == 1:
+        was_down, state.down = state.down, True
+        delay = self._back_off(state)
+        if not was_down:
             log.warning(
                 "provider node %s failed (%s); probing it again in %.1f s", node, reason, delay
             )
@@ -139,13 +143,12 @@ class NodePool:
                 except TimeoutError:
                     ok = False
                 if ok:
-                    self.succeeded(node)
+                    # Eligible again; only a request that works resets `failures`, so a node
+                    # that passes its probe but keeps failing waits longer each time.
+                    state.down = False
+                    log.info("provider node %s answers its probe", node)
                 else:
-                    state.failures += 1
-                    delay = min(
-                        self._retry_after * 2 ** (state.failures - 1), self._max_retry_after
-                    )
-                    state.next_probe_at = self._clock() + delay
+                    self._back_off(state)
         finally:
             state.probing = False
 

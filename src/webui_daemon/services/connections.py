@@ -144,20 +144,15 @@ class ConnectionService:
             raise _verify_error(exc) from exc
 
     async def ollama_version(self) -> str | bool:
-        """The lowest version across the enabled Ollama nodes (False when Ollama is off)."""
+        """The lowest version across the enabled Ollama nodes; False when Ollama is off or no
+        node answers (Open WebUI answers 500 for the latter)."""
         every = connections(self.current["ollama"])
-        if not every:
-            return False
         results = await asyncio.gather(
             *(self._ollama.version(c, self._probe_timeout) for c in every),
             return_exceptions=True,
         )
         versions = [r for r in results if isinstance(r, str) and r]
-        if not versions:
-            raise errors.UpstreamError(
-                500, {"detail": "Server Connection Error: no Ollama answered."}
-            )
-        return min(versions, key=_version_key)
+        return min(versions, key=_version_key) if versions else False
 
     # ---- verify -----------------------------------------------------------------------------
 
