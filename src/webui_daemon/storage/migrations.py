@@ -209,6 +209,68 @@ MIGRATIONS: tuple[Migration, ...] = (
         );
         """,
     ),
+    Migration(
+        "0004_files_knowledge",
+        """
+        -- Uploaded files, and texts indexed through /retrieval/process/text (kind 'text', no
+        -- bytes on disk; text_collection names the collection they were indexed into).
+        -- Extracted text lives in its own column so lists need not read it.
+        CREATE TABLE file (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+            kind TEXT NOT NULL DEFAULT 'upload' CHECK (kind IN ('upload', 'text')),
+            hash TEXT NOT NULL,
+            filename TEXT NOT NULL,
+            path TEXT,
+            meta TEXT NOT NULL DEFAULT '{}',
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'processing', 'completed', 'failed')),
+            error TEXT,
+            content TEXT,
+            chunk_count INTEGER NOT NULL DEFAULT 0,
+            -- embedding model + chunking settings the file's index rows were built with
+            index_key TEXT,
+            text_collection TEXT,
+            -- 0 when uploaded with ?process=false: not processed until someone asks
+            auto_process INTEGER NOT NULL DEFAULT 1,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX file_user ON file (user_id, kind, created_at);
+        CREATE INDEX file_hash ON file (hash, status);
+        CREATE INDEX file_status ON file (status);
+        CREATE INDEX file_text_collection ON file (user_id, text_collection);
+        CREATE TABLE knowledge (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            meta TEXT,
+            data TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX knowledge_user ON knowledge (user_id, updated_at);
+        -- Open WebUI 0.12's access grants; principal ('user', '*') is public read.
+        CREATE TABLE knowledge_grant (
+            knowledge_id TEXT NOT NULL REFERENCES knowledge (id) ON DELETE CASCADE,
+            principal_type TEXT NOT NULL CHECK (principal_type IN ('user', 'group')),
+            principal_id TEXT NOT NULL,
+            permission TEXT NOT NULL CHECK (permission IN ('read', 'write')),
+            PRIMARY KEY (knowledge_id, principal_type, principal_id, permission)
+        );
+        CREATE INDEX knowledge_grant_principal ON knowledge_grant (principal_type, principal_id);
+        -- A knowledge base is a set of files: searching it searches its files' index rows.
+        CREATE TABLE knowledge_file (
+            knowledge_id TEXT NOT NULL REFERENCES knowledge (id) ON DELETE CASCADE,
+            file_id TEXT NOT NULL REFERENCES file (id) ON DELETE CASCADE,
+            user_id TEXT NOT NULL,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (knowledge_id, file_id)
+        );
+        CREATE INDEX knowledge_file_file ON knowledge_file (file_id);
+        """,
+    ),
 )
 
 
