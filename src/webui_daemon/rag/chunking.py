@@ -1,0 +1,126 @@
+"""Chunking: Open WebUI's recursive character splitter (CHUNK_SIZE / CHUNK_OVERLAP characters),
+applied per section, so every chunk keeps its page, header path and offset for citations."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from webui_daemon.rag.loaders import SECTION_SEPARATOR, Document
+
+SEPARATORS = ("\n\n", "\n", " ", "")
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    text: str
+    index: int  # position in the document
+    start_index: int  # character offset in Document.content
+    page: int | None = None
+    page_label: str | None = None
+    headers: tuple[str, ...] = ()
+
+    @property
+    def hash(self) -> str:
+        return text_hash(self.text)
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def split_text(
+    text: str, chunk_size: int, chunk_overlap: int, separators: tuple[str, ...] = SEPARATORS
+) -> list[tuple[str, int]]:
+    """(chunk, start offset) pairs: LangChain's RecursiveCharacterTextSplitter with
+    keep_separator=True, strip_whitespace=True and add_start_index=True."""
+    if chunk_size <= 0:
+        raise ValueError("chunk size must be positive")
+    overlap = max(0, min(chunk_overlap, chunk_size - 1))
+    pieces = _split(text, separators, chunk_size, overlap)
+    out: list[tuple[str, int]] = []
+    index, previous_len = 0, 0
+    for piece in pieces:
+        offset = index + previous_len - overlap
+        found = text.find(piece, max(0, offset))
+        if found < 0:
+            found = text.find(piece)
+        index, previous_len = max(found, 0), len(piece)
+        out.append((piece, index))
+    return out
+
+
+def _split(text: str, separators: tuple[str, ...], size: int, overlap: int) -> list[str]:
+    separator: str = ""
+    rest: tuple[str, ...] = ()
+    for i, candidate in enumerate(separators):
+        if candidate == "" or candidate in text:
+            separator, rest = candidate, separators[i + 1 :]
+            break
+    if separator:
+        raw = re.split(f"({re.escape(separator)})", text)
+        # The separator starts the piece that follows it (keep_separator="start").
+        parts = [raw[0], *(raw[i] + raw[i + 1] for i in range(1, len(raw) - 1, 2))]
+        if len(raw) % 2 == 0:
+            parts.append(raw[-1])
+        parts = [p for p in parts if p]
+    else:
+        parts = list(text)
+    chunks: list[str] = []
+    fitting: list[str] = []
+    for part in parts:
+        if len(part) < size:
+            fitting.append(part)
+            continue
+        if fitting:
+            chunks.extend(_merge(fitting, size, overlap))
+            fitting = []
+        if rest:
+            chunks.extend(_split(part, rest, size, overlap))
+        else:
+            chunks.append(part.strip())
+    if fitting:
+        chunks.extend(_merge(fitting, size, overlap))
+    return [c for c in chunks if c]
+
+
+def _merge(parts: list[str], size: int, overlap: int) -> list[str]:
+    """Pack small parts into chunks of at most `size`, carrying up to `overlap` characters
+    of the previous chunk into the next one."""
+    out: list[str] = []
+    current: list[str] = []
+    total = 0
+    for part in parts:
+        if total + len(part) > size and current:
+            text = "".join(current).strip()
+            if text:
+                out.append(text)
+            while total > overlap or (total + len(part) > size and total > 0):
+                total -= len(current[0])
+                current.pop(0)
+        current.append(part)
+        total += len(part)
+    text = "".join(current).strip()
+    if text:
+        out.append(text)
+    return out
+
+
+def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
+    chunks: list[Chunk] = []
+    base = 0
+    for section in doc.sections:
+        for text, offset in split_text(section.text, chunk_size, chunk_overlap):
+            chunks.append(
+                Chunk(
+                    text=text,
+                    index=len(chunks),
+                    start_index=base + offset,
+                    page=section.page,
+                    page_label=section.page_label,
+                    headers=section.headers,
+                )
+            )
+        base += len(section.text) + len(SECTION_SEPARATOR)
+    return chunks

@@ -1,0 +1,214 @@
+"""Embedders: one protocol, a local fastembed model (default) and providers' embedding endpoints.
+
+fastembed, onnxruntime and numpy are imported on first use, never at daemon start-up. Local
+inference runs in the executors it is given (one for documents, one for queries, so a query
+never waits behind an ingest batch); vectors come back L2-normalised as float32 rows.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import httpx
+    import numpy as np
+    from numpy.typing import NDArray
+
+    Vectors = NDArray[np.float32]
+
+DEFAULT_MODEL = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+class EmbeddingError(Exception):
+    """The embedding model could not be loaded or the endpoint failed; the message says why."""
+
+
+class Embedder(Protocol):
+    """Turns texts into unit vectors. `key` names the vector space: rows built with one key are
+    never searched with another."""
+
+    @property
+    def key(self) -> str: ...
+
+    async def embed_documents(self, texts: Sequence[str]) -> Vectors: ...
+
+    async def embed_query(self, text: str) -> Vectors: ...
+
+    async def aclose(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class EmbeddingConfig:
+    engine: str = ""  # "" (local fastembed), "ollama" or "openai"
+    model: str = DEFAULT_MODEL
+    batch_size: int = 16
+    model_path: Path | None = None  # a local model folder for fastembed (no download)
+    cache_dir: Path | None = None  # where fastembed keeps models it downloads
+    threads: int | None = None  # onnxruntime threads; None lets it use every core
+    ollama_url: str = "http://localhost:11434"
+    ollama_key: str = ""
+    openai_url: str = "https://api.openai.com/v1"
+    openai_key: str = ""
+    query_prefix: str = ""
+    content_prefix: str = ""
+
+    @property
+    def key(self) -> str:
+        return f"{self.engine or 'fastembed'}:{self.model}"
+
+
+def normalise(rows: Any) -> Vectors:
+    import numpy as np
+
+    array = np.asarray(rows, dtype=np.float32)
+    if array.ndim == 1:
+        array = array[None, :]
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    norms[norms == 0] = 1.0
+    result: Vectors = array / norms
+    return result
+
+
+class FastEmbedEmbedder:
+    def __init__(self, config: EmbeddingConfig, documents: Executor, queries: Executor) -> None:
+        self._config = config
+        self._documents = documents
+        self._queries = queries
+        self._model: Any = None
+        self._lock = threading.Lock()
+
+    @property
+    def key(self) -> str:
+        return self._config.key
+
+    def _load(self) -> Any:
+        with self._lock:
+            if self._model is None:
+                try:
+                    from fastembed import TextEmbedding
+
+                    path = self._config.model_path
+                    self._model = TextEmbedding(
+                        self._config.model,
+                        specific_model_path=str(path) if path else None,
+                        cache_dir=str(self._config.cache_dir) if self._config.cache_dir else None,
+                        threads=self._config.threads,
+                    )
+                except Exception as exc:  # fastembed raises bare ValueErrors and OSErrors
+                    raise EmbeddingError(
+                        f"cannot load embedding model {self._config.model}: {exc}"
+                    ) from exc
+            return self._model
+
+    def warm(self) -> None:
+        self._load()
+
+    def _embed(self, texts: list[str]) -> Vectors:
+        model = self._load()
+        rows = list(model.embed(texts, batch_size=max(1, len(texts))))
+        return normalise(rows)
+
+    async def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        prefix = self._config.content_prefix
+        batch = [prefix + t for t in texts]
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._documents, self._embed, batch)
+
+    async def embed_query(self, text: str) -> Vectors:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._queries, self._embed, [self._config.query_prefix + text]
+        )
+
+    async def aclose(self) -> None:
+        self._model = None
+
+
+class _HTTPEmbedder:
+    """Shared plumbing of the provider embedders: one httpx client, errors as EmbeddingError."""
+
+    def __init__(self, config: EmbeddingConfig) -> None:
+        self._config = config
+        self._client: httpx.AsyncClient | None = None
+
+    @property
+    def key(self) -> str:
+        return self._config.key
+
+    def _http(self) -> httpx.AsyncClient:
+        import httpx
+
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=httpx.Timeout(120, connect=10))
+        return self._client
+
+    async def _post(self, url: str, key: str, body: dict[str, Any]) -> Any:
+        import httpx
+
+        headers = {"Authorization": f"Bearer {key}"} if key else {}
+        try:
+            response = await self._http().post(url, json=body, headers=headers)
+        except httpx.HTTPError as exc:
+            raise EmbeddingError(f"embedding endpoint {url} unreachable: {exc}") from exc
+        if response.status_code >= 400:
+            raise EmbeddingError(
+                f"embedding endpoint {url} answered {response.status_code}: {response.text[:200]}"
+            )
+        return response.json()
+
+    async def _embed(self, texts: list[str]) -> Vectors:
+        raise NotImplementedError
+
+    async def embed_documents(self, texts: Sequence[str]) -> Vectors:
+        return await self._embed([self._config.content_prefix + t for t in texts])
+
+    async def embed_query(self, text: str) -> Vectors:
+        return await self._embed([self._config.query_prefix + text])
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+class OllamaEmbedder(_HTTPEmbedder):
+    async def _embed(self, texts: list[str]) -> Vectors:
+        url = self._config.ollama_url.rstrip("/") + "/api/embed"
+        data = await self._post(
+            url, self._config.ollama_key, {"model": self._config.model, "input": texts}
+        )
+        try:
+            rows = data["embeddings"]
+        except (KeyError, TypeError) as exc:
+            raise EmbeddingError(f"unexpected answer from {url}") from exc
+        return normalise(rows)
+
+
+class OpenAIEmbedder(_HTTPEmbedder):
+    async def _embed(self, texts: list[str]) -> Vectors:
+        url = self._config.openai_url.rstrip("/") + "/embeddings"
+        data = await self._post(
+            url, self._config.openai_key, {"model": self._config.model, "input": texts}
+        )
+        try:
+            items = sorted(data["data"], key=lambda item: item.get("index", 0))
+            rows = [item["embedding"] for item in items]
+        except (KeyError, TypeError) as exc:
+            raise EmbeddingError(f"unexpected answer from {url}") from exc
+        return normalise(rows)
+
+
+def make_embedder(config: EmbeddingConfig, documents: Executor, queries: Executor) -> Embedder:
+    if config.engine == "ollama":
+        return OllamaEmbedder(config)
+    if config.engine == "openai":
+        return OpenAIEmbedder(config)
+    if config.engine in ("", "fastembed", "sentence-transformers"):
+        return FastEmbedEmbedder(config, documents, queries)
+    raise EmbeddingError(f"unknown embedding engine {config.engine!r} (use '', ollama or openai)")

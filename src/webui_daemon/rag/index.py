@@ -1,0 +1,398 @@
+"""LanceIndex: chunk rows (text, vector, citation metadata) in one LanceDB table per embedding
+model, with a full-text index, a file_id scalar index and, once the table is big enough, an ANN
+index. lancedb and pyarrow are imported on first use; every call runs in the given executor.
+
+A file's chunks are written in one `add` (one Lance commit), so a file is either fully indexed
+or absent. Writes are serialised; searches run concurrently with them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from webui_daemon.rag.chunking import Chunk
+
+if TYPE_CHECKING:
+    from webui_daemon.rag.embedders import Vectors
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TABLE_PREFIX = "chunks_"
+_META_COLUMNS = ["id", "file_id", "text", "hash", "chunk_index", "start_index", "page"]
+_META_COLUMNS += ["page_label", "headers"]
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """One chunk found by a search; `score` is higher for better matches (0..1 for vectors,
+    BM25 for full text)."""
+
+    chunk_id: str
+    file_id: str
+    text: str
+    hash: str
+    chunk_index: int
+    start_index: int
+    page: int | None
+    page_label: str | None
+    headers: tuple[str, ...]
+    score: float
+    vector: Any = None
+
+
+def table_name(embedding_key: str) -> str:
+    return TABLE_PREFIX + hashlib.sha1(embedding_key.encode()).hexdigest()[:16]  # noqa: S324
+
+
+def _quote(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def file_filter(file_ids: Sequence[str]) -> str:
+    return f"file_id IN ({','.join(_quote(f) for f in file_ids)})"
+
+
+def _hit(row: dict[str, Any], score: float) -> Hit:
+    page = row.get("page")
+    return Hit(
+        chunk_id=row["id"],
+        file_id=row["file_id"],
+        text=row["text"],
+        hash=row["hash"],
+        chunk_index=int(row["chunk_index"]),
+        start_index=int(row["start_index"]),
+        page=None if page is None or page < 0 else int(page),
+        page_label=row.get("page_label") or None,
+        headers=tuple(json.loads(row["headers"])) if row.get("headers") else (),
+        score=score,
+        vector=row.get("vector"),
+    )
+
+
+class LanceIndex:
+    def __init__(
+        self,
+        path: Path,
+        embedding_key: str,
+        executor: Executor,
+        *,
+        ann_min_rows: int = 50_000,
+        ann_nprobes: int = 40,
+        ann_ef: int = 200,
+    ) -> None:
+        self.path = path
+        self.name = table_name(embedding_key)
+        self._executor = executor
+        self._ann_min_rows = ann_min_rows
+        self._nprobes = ann_nprobes
+        self._ef = ann_ef
+        self._db: Any = None
+        self._table: Any = None
+        self._dim: int | None = None
+        self._write_lock = asyncio.Lock()
+        self._open_lock = threading.Lock()
+        self._indexed: set[str] = set()
+        self._building = False
+        self.writes_since_optimize = 0
+
+    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._executor, partial(fn, *args))
+
+    # ---- opening -------------------------------------------------------------------------
+
+    def _connect(self) -> Any:
+        with self._open_lock:
+            if self._db is None:
+                import lancedb
+
+                self.path.mkdir(parents=True, exist_ok=True)
+                self._db = lancedb.connect(str(self.path))
+                if self.name in self._table_names():
+                    self._table = self._db.open_table(self.name)
+                    self._dim = self._table.schema.field("vector").type.list_size
+                    self._indexed = {i.name for i in self._table.list_indices()}
+            return self._db
+
+    def _table_names(self) -> list[str]:
+        names: list[str] = []
+        page_token = None
+        while True:
+            response = self._db.list_tables(page_token=page_token)
+            names.extend(response.tables)
+            page_token = getattr(response, "page_token", None)
+            if not page_token:
+                return names
+
+    async def open(self) -> None:
+        await self._run(self._connect)
+
+    def _drop_others(self) -> list[str]:
+        self._connect()
+        dropped = []
+        for name in self._table_names():
+            if name.startswith(TABLE_PREFIX) and name != self.name:
+                self._db.drop_table(name)
+                dropped.append(name)
+        return dropped
+
+    async def drop_other_tables(self) -> list[str]:
+        """Drop the tables of other embedding models (their files are re-indexed)."""
+        async with self._write_lock:
+            return await self._run(self._drop_others)
+
+    def _ensure_table(self, dim: int) -> Any:
+        import pyarrow as pa
+
+        self._connect()
+        if self._table is None:
+            schema = pa.schema(
+                [
+                    pa.field("id", pa.string()),
+                    pa.field("file_id", pa.string()),
+                    pa.field("text", pa.string()),
+                    pa.field("hash", pa.string()),
+                    pa.field("chunk_index", pa.int32()),
+                    pa.field("start_index", pa.int64()),
+                    pa.field("page", pa.int32()),
+                    pa.field("page_label", pa.string()),
+                    pa.field("headers", pa.string()),
+                    pa.field("vector", pa.list_(pa.float32(), dim)),
+                ]
+            )
+            self._table = self._db.create_table(self.name, schema=schema, exist_ok=True)
+            self._dim = dim
+        elif self._dim != dim:
+            raise ValueError(f"vector size {dim} does not match the index ({self._dim})")
+        return self._table
+
+    # ---- writing -------------------------------------------------------------------------
+
+    def _add(self, file_id: str, chunks: Sequence[Chunk], vectors: Vectors) -> None:
+        import pyarrow as pa
+
+        table = self._ensure_table(int(vectors.shape[1]))
+        flat = pa.array(vectors.reshape(-1), type=pa.float32())
+        batch = pa.table(
+            {
+                "id": [f"{file_id}:{c.index}" for c in chunks],
+                "file_id": [file_id] * len(chunks),
+                "text": [c.text for c in chunks],
+                "hash": [c.hash for c in chunks],
+                "chunk_index": pa.array([c.index for c in chunks], pa.int32()),
+                "start_index": pa.array([c.start_index for c in chunks], pa.int64()),
+                "page": pa.array([-1 if c.page is None else c.page for c in chunks], pa.int32()),
+                "page_label": [c.page_label for c in chunks],
+                "headers": [json.dumps(list(c.headers)) if c.headers else None for c in chunks],
+                "vector": pa.FixedSizeListArray.from_arrays(flat, int(vectors.shape[1])),
+            },
+            schema=table.schema,
+        )
+        table.add(batch)
+        self._ensure_indexes()
+
+    def _ensure_indexes(self) -> None:
+        from lancedb.index import FTS, BTree
+
+        if "file_id_idx" not in self._indexed:
+            self._table.create_index("file_id", config=BTree(), replace=True)
+            self._indexed.add("file_id_idx")
+        if "text_idx" not in self._indexed:
+            self._table.create_index(
+                "text", config=FTS(with_position=False, stem=True), replace=True
+            )
+            self._indexed.add("text_idx")
+
+    async def add(self, file_id: str, chunks: Sequence[Chunk], vectors: Vectors) -> None:
+        if not chunks:
+            return
+        async with self._write_lock:
+            await self._run(self._add, file_id, chunks, vectors)
+            self.writes_since_optimize += 1
+
+    def _delete(self, file_ids: Sequence[str]) -> None:
+        self._connect()
+        if self._table is None:
+            return
+        for start in range(0, len(file_ids), 500):
+            self._table.delete(file_filter(file_ids[start : start + 500]))
+
+    async def delete_files(self, file_ids: Sequence[str]) -> None:
+        if not file_ids:
+            return
+        async with self._write_lock:
+            await self._run(self._delete, list(file_ids))
+            self.writes_since_optimize += 1
+
+    def _copy(self, source: str, target: str) -> int:
+        self._connect()
+        if self._table is None:
+            return 0
+        rows = self._table.search().where(file_filter([source])).limit(None).to_arrow()
+        if rows.num_rows == 0:
+            return 0
+        import pyarrow as pa
+
+        ids = [f"{target}:{i}" for i in rows.column("chunk_index").to_pylist()]
+        rows = rows.set_column(rows.schema.get_field_index("id"), "id", pa.array(ids))
+        rows = rows.set_column(
+            rows.schema.get_field_index("file_id"), "file_id", pa.array([target] * len(ids))
+        )
+        self._table.add(rows.select(self._table.schema.names))
+        return int(rows.num_rows)
+
+    async def copy_file(self, source: str, target: str) -> int:
+        """Index `target` with the rows of `source` (same bytes): no parsing, no embedding."""
+        async with self._write_lock:
+            count = await self._run(self._copy, source, target)
+            self.writes_since_optimize += 1
+            return count
+
+    def _vectors_by_hash(self, file_id: str) -> dict[str, Any]:
+        self._connect()
+        if self._table is None:
+            return {}
+        rows = (
+            self._table.search()
+            .where(file_filter([file_id]))
+            .select(["hash", "vector"])
+            .limit(None)
+            .to_arrow()
+        )
+        return (
+            dict(
+                zip(rows.column("hash").to_pylist(), rows.column("vector").to_numpy(), strict=True)
+            )
+            if rows.num_rows
+            else {}
+        )
+
+    async def vectors_by_hash(self, file_id: str) -> dict[str, Any]:
+        """Vectors of a file's current chunks, by chunk hash: re-indexing an edited file embeds
+        only the chunks that changed."""
+        return await self._run(self._vectors_by_hash, file_id)
+
+    # ---- maintenance ---------------------------------------------------------------------
+
+    def _count(self) -> int:
+        self._connect()
+        return 0 if self._table is None else int(self._table.count_rows())
+
+    async def count(self) -> int:
+        return await self._run(self._count)
+
+    def _optimize(self) -> None:
+        if self._table is not None:
+            self._table.optimize(cleanup_older_than=timedelta(minutes=1))
+
+    def _build_ann(self) -> None:
+        from lancedb.index import IvfHnswSq
+
+        self._table.create_index("vector", config=IvfHnswSq(distance_type="cosine"), replace=True)
+        self._indexed.add("vector_idx")
+
+    async def maintain(self) -> None:
+        """Compact small writes and fold new rows into the indexes; build the ANN index once
+        the table is big enough to need one (a brute-force scan is exact and fast below)."""
+        if self._table is None or self._building:
+            return
+        self._building = True
+        try:
+            async with self._write_lock:
+                self.writes_since_optimize = 0
+                await self._run(self._optimize)
+            if "vector_idx" not in self._indexed and await self.count() >= self._ann_min_rows:
+                log.info("building the ANN index of %s", self.name)
+                await self._run(self._build_ann)
+        finally:
+            self._building = False
+
+    @property
+    def has_ann(self) -> bool:
+        return "vector_idx" in self._indexed
+
+    # ---- searching -----------------------------------------------------------------------
+
+    def _vector_search(
+        self, query: Vectors, file_ids: Sequence[str] | None, limit: int, exact: bool
+    ) -> list[Hit]:
+        self._connect()
+        if self._table is None:
+            return []
+        search = (
+            self._table.search(query.reshape(-1), vector_column_name="vector")
+            .distance_type("cosine")
+            .select([*_META_COLUMNS, "_distance"])
+            .limit(limit)
+        )
+        if file_ids is not None:
+            search = search.where(file_filter(file_ids), prefilter=True)
+        if exact or not self.has_ann:
+            search = search.bypass_vector_index()
+        else:
+            search = search.nprobes(self._nprobes).ef(self._ef)
+        rows = search.to_arrow().to_pylist()
+        # Cosine distance d lies in [0, 2]; Open WebUI reports (2 - d) / 2, higher is better.
+        return [_hit(r, 1.0 - float(r["_distance"]) / 2.0) for r in rows]
+
+    async def vector_search(
+        self, query: Vectors, file_ids: Sequence[str] | None, limit: int, *, exact: bool
+    ) -> list[Hit]:
+        if file_ids is not None and not file_ids:
+            return []
+        return await self._run(self._vector_search, query, file_ids, limit, exact)
+
+    def _text_search(self, query: str, file_ids: Sequence[str] | None, limit: int) -> list[Hit]:
+        self._connect()
+        if self._table is None or "text_idx" not in self._indexed:
+            return []
+        search = (
+            self._table.search(query, query_type="fts", fts_columns="text")
+            .select([*_META_COLUMNS, "vector", "_score"])
+            .limit(limit)
+        )
+        if file_ids is not None:
+            search = search.where(file_filter(file_ids), prefilter=True)
+        rows = search.to_arrow().to_pylist()
+        return [_hit(r, float(r["_score"])) for r in rows]
+
+    async def text_search(
+        self, query: str, file_ids: Sequence[str] | None, limit: int
+    ) -> list[Hit]:
+        """BM25 over the full-text index (stemmed, stop words removed)."""
+        if (file_ids is not None and not file_ids) or not query.strip():
+            return []
+        return await self._run(self._text_search, query, file_ids, limit)
+
+    def _file_chunks(self, file_id: str) -> list[Hit]:
+        self._connect()
+        if self._table is None:
+            return []
+        rows = (
+            self._table.search()
+            .where(file_filter([file_id]))
+            .select(_META_COLUMNS)
+            .limit(None)
+            .to_arrow()
+            .to_pylist()
+        )
+        return sorted((_hit(r, 1.0) for r in rows), key=lambda h: h.chunk_index)
+
+    async def file_chunks(self, file_id: str) -> list[Hit]:
+        return await self._run(self._file_chunks, file_id)
+
+    async def aclose(self) -> None:
+        self._table = None
+        self._db = None
