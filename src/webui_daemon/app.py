@@ -1,5 +1,6 @@
 """create_app(settings): the FastAPI app, and the lifespan that builds every resource."""
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -11,13 +12,17 @@ from fastapi import FastAPI
 from webui_daemon import __version__
 from webui_daemon.api import auths, chats, errors, folders, groups, system, users
 from webui_daemon.api import completions as completions_api
+from webui_daemon.api import files as files_api
+from webui_daemon.api import knowledge as knowledge_api
 from webui_daemon.api import models as models_api
 from webui_daemon.api import ollama as ollama_api
 from webui_daemon.api import openai as openai_api
+from webui_daemon.api import retrieval as retrieval_api
 from webui_daemon.api.limits import BodySizeLimit
 from webui_daemon.providers.base import Kind
 from webui_daemon.providers.config import ProviderConfig, ollama_urls, openai_urls_keys
 from webui_daemon.providers.runtime import ProviderRuntime
+from webui_daemon.rag.engine import RagEngine
 from webui_daemon.security.ratelimit import SlidingWindowLimiter
 from webui_daemon.security.tokens import new_secret_key, parse_duration
 from webui_daemon.services.auth import AuthService
@@ -27,11 +32,24 @@ from webui_daemon.services.chat_tags import ChatTagService
 from webui_daemon.services.chats import ChatService
 from webui_daemon.services.completions import CompletionService
 from webui_daemon.services.connections import ConnectionService
+from webui_daemon.services.files import FileService
 from webui_daemon.services.folders import FolderService
 from webui_daemon.services.groups import GroupService
+from webui_daemon.services.ingest import IngestService
+from webui_daemon.services.knowledge import KnowledgeService
+from webui_daemon.services.knowledge_access import AccessResolver
 from webui_daemon.services.models import ModelService
 from webui_daemon.services.presets import PresetService
 from webui_daemon.services.proxies import ProxyService
+from webui_daemon.services.rag_admin import RagAdminService
+from webui_daemon.services.rag_config import (
+    LocalModel,
+    RagConfig,
+    RagConfigService,
+    embedding_config,
+)
+from webui_daemon.services.rag_context import RagContextService
+from webui_daemon.services.retrieval import RetrievalService
 from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
 from webui_daemon.services.users import UserService
 from webui_daemon.settings import Settings
@@ -39,14 +57,17 @@ from webui_daemon.storage.chats import ChatRepo
 from webui_daemon.storage.config import ConfigRepo
 from webui_daemon.storage.connections import ConnectionRepo
 from webui_daemon.storage.db import Database
+from webui_daemon.storage.files import FileRepo
 from webui_daemon.storage.folders import FolderRepo
 from webui_daemon.storage.groups import GroupRepo
+from webui_daemon.storage.knowledge import KnowledgeRepo
 from webui_daemon.storage.models import ModelRepo
 from webui_daemon.storage.shares import ShareRepo
 from webui_daemon.storage.tags import TagRepo
 from webui_daemon.storage.users import AuthRepo, UserRepo
 
 log = logging.getLogger(__name__)
+MB = 1024 * 1024
 
 
 @dataclass(slots=True)
@@ -55,6 +76,23 @@ class ListenInfo:
 
     socket: str | None = None
     tcp: str | None = None
+
+
+@dataclass(slots=True)
+class KnowledgeServices:
+    """Files, knowledge bases, retrieval and RAG (services.rag.context.build_context for chat)."""
+
+    engine: RagEngine
+    ingest: IngestService
+    files: FileService
+    knowledge: KnowledgeService
+    retrieval: RetrievalService
+    admin: RagAdminService
+    context: RagContextService
+
+    async def aclose(self) -> None:
+        await self.ingest.aclose()
+        await self.engine.aclose()
 
 
 @dataclass(slots=True)
@@ -76,6 +114,7 @@ class Services:
     presets: PresetService
     completions: CompletionService
     proxies: ProxyService
+    rag: KnowledgeServices
     listen: ListenInfo = field(default_factory=ListenInfo)
 
 
@@ -126,6 +165,77 @@ def provider_defaults(settings: Settings) -> dict[Kind, ProviderConfig]:
             configs=settings.openai_api_configs,
         ),
     }
+
+
+def rag_defaults(settings: Settings) -> RagConfig:
+    return RagConfig(
+        template=settings.rag_template,
+        top_k=settings.rag_top_k,
+        top_k_reranker=settings.rag_top_k_reranker,
+        relevance_threshold=settings.rag_relevance_threshold,
+        hybrid=settings.enable_rag_hybrid_search,
+        hybrid_bm25_weight=settings.rag_hybrid_bm25_weight,
+        full_context=settings.rag_full_context,
+        bypass_embedding=settings.bypass_embedding_and_retrieval,
+        system_context=settings.rag_system_context,
+        chunk_size=settings.chunk_size,
+        chunk_overlap=min(settings.chunk_overlap, settings.chunk_size - 1),
+        markdown_header_split=settings.enable_markdown_header_text_splitter,
+        file_max_size_mb=settings.file_max_size,
+        file_max_count=settings.file_max_count,
+        embedding_engine=settings.rag_embedding_engine,
+        embedding_model=settings.rag_embedding_model,
+        embedding_batch_size=settings.rag_embedding_batch_size,
+        ollama_url=settings.rag_ollama_base_url,
+        ollama_key=settings.rag_ollama_api_key,
+        openai_url=settings.rag_openai_api_base_url,
+        openai_key=settings.rag_openai_api_key,
+        query_prefix=settings.rag_embedding_query_prefix,
+        content_prefix=settings.rag_embedding_content_prefix,
+    )
+
+
+async def build_rag(
+    settings: Settings, db: Database, config_repo: ConfigRepo, auth: AuthService
+) -> KnowledgeServices:
+    """Nothing here imports lancedb or a model: the engine makes those on first use."""
+    rag_config = RagConfigService(config_repo, rag_defaults(settings))
+    await rag_config.load()
+    local = LocalModel(
+        model_path=settings.embedding_model_path,
+        cache_dir=settings.data_dir / "cache" / "embedding",
+        threads=settings.embedding_threads or None,
+    )
+    engine = RagEngine(
+        settings.data_dir / "vector_db",
+        embedding_config(rag_config.current, local),
+        parse_workers=settings.parse_threads,
+        ann_min_rows=settings.ann_min_rows,
+    )
+    file_repo, knowledge_repo = FileRepo(db), KnowledgeRepo(db)
+    access = AccessResolver(GroupRepo(db), knowledge_repo, file_repo)
+    ingest = IngestService(file_repo, engine, rag_config, workers=settings.ingest_workers)
+    files = FileService(
+        file_repo,
+        access,
+        ingest,
+        rag_config,
+        settings.data_dir / "uploads",
+        max_upload_bytes=settings.max_upload_mb * MB,
+        permissions=auth.permissions,
+    )
+    retrieval = RetrievalService(file_repo, knowledge_repo, access, engine, rag_config, ingest)
+    return KnowledgeServices(
+        engine=engine,
+        ingest=ingest,
+        files=files,
+        knowledge=KnowledgeService(
+            knowledge_repo, file_repo, UserRepo(db), access, files, ingest, auth.permissions
+        ),
+        retrieval=retrieval,
+        admin=RagAdminService(rag_config, engine, ingest, local),
+        context=RagContextService(retrieval, file_repo, knowledge_repo, rag_config),
+    )
 
 
 async def build_services(settings: Settings, listen: ListenInfo) -> Services:
@@ -206,8 +316,18 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         presets=PresetService(models, users_repo),
         completions=completions,
         proxies=ProxyService(models, completions, providers.providers),
+        rag=await build_rag(settings, db, config_repo, auth),
         listen=listen,
     )
+
+
+async def _rag_startup(rag: KnowledgeServices, warmup: bool) -> None:
+    try:
+        await rag.ingest.resume()
+        if warmup:
+            await rag.engine.warm()
+    except Exception:
+        log.exception("resuming file processing failed")
 
 
 def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
@@ -217,10 +337,15 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services = await build_services(settings, listen_info)
         app.state.services = services
+        services.rag.ingest.start()
+        # After the socket is up: resume unfinished ingest, re-index for a new model, warm up.
+        background = asyncio.create_task(_rag_startup(services.rag, settings.rag_warmup))
         log.info("webui daemon %s ready (data: %s)", __version__, settings.data_dir)
         try:
             yield
         finally:
+            background.cancel()
+            await services.rag.aclose()
             await services.providers.aclose()
             await services.db.close()
 
@@ -235,5 +360,17 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in (models_api, completions_api, ollama_api, openai_api):
         app.include_router(module.router)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    for module in (files_api, knowledge_api, retrieval_api):
+        app.include_router(module.router)
+
+    def upload_limit() -> int:
+        services = getattr(app.state, "services", None)
+        limit = services.rag.files.upload_limit() if services else settings.max_upload_mb * MB
+        return limit + MB  # room for the multipart envelope around the file
+
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        path_limits={"/api/v1/files/": upload_limit, "/api/v1/files": upload_limit},
+    )
     return app

@@ -5,7 +5,7 @@ import warnings
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -101,6 +101,73 @@ class Settings(BaseSettings):
     provider_connect_timeout_s: float = Field(default=3.0, alias="WEBUI_PROVIDER_CONNECT_TIMEOUT")
     # First pause before a failing provider node is probed again; doubles up to 60 s.
     node_retry_after_s: float = Field(default=2.0, alias="WEBUI_NODE_RETRY_AFTER")
+
+    # --- files and knowledge (spec 7); an admin can change most of these at run time
+    # (/api/v1/retrieval/config/update, /embedding/update) and the saved values then win ---
+    # Largest upload in MB (Open WebUI: unlimited when unset; we cap uploads at
+    # WEBUI_MAX_UPLOAD_MB then).
+    file_max_size: int | None = Field(default=None, alias="FILE_MAX_SIZE")
+    file_max_count: int | None = Field(default=None, alias="FILE_MAX_COUNT")
+    max_upload_mb: int = Field(default=1024, alias="WEBUI_MAX_UPLOAD_MB")
+    chunk_size: int = Field(default=1000, gt=0, alias="CHUNK_SIZE")
+    chunk_overlap: int = Field(default=100, ge=0, alias="CHUNK_OVERLAP")
+    enable_markdown_header_text_splitter: bool = Field(
+        default=True, alias="ENABLE_MARKDOWN_HEADER_TEXT_SPLITTER"
+    )
+    # "" = local fastembed (Open WebUI's local SentenceTransformers), "ollama" or "openai".
+    rag_embedding_engine: Literal["", "ollama", "openai"] = Field(
+        default="", alias="RAG_EMBEDDING_ENGINE"
+    )
+    rag_embedding_model: str = Field(
+        default="sentence-transformers/all-MiniLM-L6-v2", alias="RAG_EMBEDDING_MODEL"
+    )
+    # Chunks per embedding call (Open WebUI's default is 1; batches are much faster here).
+    rag_embedding_batch_size: int = Field(default=16, gt=0, alias="RAG_EMBEDDING_BATCH_SIZE")
+    rag_embedding_query_prefix: str = Field(default="", alias="RAG_EMBEDDING_QUERY_PREFIX")
+    rag_embedding_content_prefix: str = Field(default="", alias="RAG_EMBEDDING_CONTENT_PREFIX")
+    # Embedding endpoints; they default to the chat providers' variables, as in Open WebUI.
+    rag_ollama_base_url: str = Field(
+        default="http://localhost:11434",
+        validation_alias=AliasChoices("RAG_OLLAMA_BASE_URL", "OLLAMA_BASE_URL"),
+    )
+    rag_ollama_api_key: str = Field(default="", alias="RAG_OLLAMA_API_KEY")
+    rag_openai_api_base_url: str = Field(
+        default="https://api.openai.com/v1",
+        validation_alias=AliasChoices("RAG_OPENAI_API_BASE_URL", "OPENAI_API_BASE_URL"),
+    )
+    rag_openai_api_key: str = Field(
+        default="", validation_alias=AliasChoices("RAG_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    rag_top_k: int = Field(default=3, gt=0, alias="RAG_TOP_K")
+    rag_top_k_reranker: int = Field(default=3, gt=0, alias="RAG_TOP_K_RERANKER")
+    rag_relevance_threshold: float = Field(default=0.0, alias="RAG_RELEVANCE_THRESHOLD")
+    enable_rag_hybrid_search: bool = Field(default=False, alias="ENABLE_RAG_HYBRID_SEARCH")
+    rag_hybrid_bm25_weight: float = Field(
+        default=0.5, ge=0.0, le=1.0, alias="RAG_HYBRID_BM25_WEIGHT"
+    )
+    rag_full_context: bool = Field(default=False, alias="RAG_FULL_CONTEXT")
+    bypass_embedding_and_retrieval: bool = Field(
+        default=False, alias="BYPASS_EMBEDDING_AND_RETRIEVAL"
+    )
+    rag_template: str = Field(default="", alias="RAG_TEMPLATE")  # "" = Open WebUI's default
+    rag_system_context: bool = Field(default=False, alias="RAG_SYSTEM_CONTEXT")
+    # A local fastembed model folder (no download); unset, fastembed fetches the model by name.
+    embedding_model_path: Path | None = Field(default=None, alias="WEBUI_EMBEDDING_MODEL_PATH")
+    # onnxruntime threads for local embedding; 0 = one per core.
+    embedding_threads: int = Field(default=0, ge=0, alias="WEBUI_EMBEDDING_THREADS")
+    # Files processed at once (parsing overlaps embedding), and threads that parse.
+    ingest_workers: int = Field(default=4, gt=0, alias="WEBUI_INGEST_WORKERS")
+    parse_threads: int = Field(default=2, gt=0, alias="WEBUI_PARSE_THREADS")
+    # Chunks in a model's table before an ANN index is built (below it search is exact).
+    ann_min_rows: int = Field(default=50_000, gt=0, alias="WEBUI_ANN_MIN_ROWS")
+    # Load lancedb and the embedding model in the background right after start-up, so the
+    # first search does not pay for it (off: a daemon never asked about documents stays small).
+    rag_warmup: bool = Field(default=False, alias="WEBUI_RAG_WARMUP")
+
+    @field_validator("file_max_size", "file_max_count", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: Any) -> Any:
+        return None if value == "" else value
 
     @property
     def db_path(self) -> Path:

@@ -1,6 +1,12 @@
-"""ASGI middleware that refuses request bodies over a size limit with 413, before they are read."""
+"""ASGI middleware that refuses request bodies over a size limit with 413, before they are read.
+
+One limit for every route, and larger ones for given paths (uploads): `path_limits` maps an
+exact request path to its own limit, a number or a function asked on each request (a limit an
+admin can change at run time).
+"""
 
 import json
+from collections.abc import Callable
 
 from fastapi import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -11,14 +17,18 @@ class _TooLarge(HTTPException):
 
 
 class BodySizeLimit:
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        max_bytes: int,
+        path_limits: dict[str, int | Callable[[], int]] | None = None,
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.path_limits = dict(path_limits or {})
 
-    async def _reject(self, send: Send) -> None:
-        body = json.dumps(
-            {"detail": f"Request body too large (limit {self.max_bytes} bytes)."}
-        ).encode()
+    async def _reject(self, send: Send, limit: int) -> None:
+        body = json.dumps({"detail": f"Request body too large (limit {limit} bytes)."}).encode()
         await send(
             {
                 "type": "http.response.start",
@@ -35,14 +45,16 @@ class BodySizeLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        chosen = self.path_limits.get(scope.get("path", ""), self.max_bytes)
+        limit = chosen() if callable(chosen) else chosen
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    too_big = int(value) > limit
                 except ValueError:
                     too_big = True
                 if too_big:
-                    await self._reject(send)
+                    await self._reject(send, limit)
                     return
         received = 0
         started = False
@@ -52,8 +64,8 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise _TooLarge(413, f"Request body too large (limit {self.max_bytes} bytes).")
+                if received > limit:
+                    raise _TooLarge(413, f"Request body too large (limit {limit} bytes).")
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -66,4 +78,4 @@ class BodySizeLimit:
             await self.app(scope, limited_receive, tracking_send)
         except _TooLarge:
             if not started:
-                await self._reject(send)
+                await self._reject(send, limit)
