@@ -297,7 +297,6 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
     )
     await models.load()
     completions = CompletionService(models, providers.providers, providers.pool)
-    providers.start()
     return Services(
         settings=settings,
         db=db,

@@ -1,7 +1,6 @@
 """ProviderRuntime: the upstream machinery one daemon owns (HTTP client, node pool, catalog)."""
 
-import asyncio
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from webui_daemon.providers.base import Kind, Provider
 from webui_daemon.providers.catalog import Catalog
@@ -9,9 +8,6 @@ from webui_daemon.providers.http import HttpClient
 from webui_daemon.providers.ollama import OllamaProvider
 from webui_daemon.providers.openai import OpenAIProvider
 from webui_daemon.providers.router import NodePool
-
-# Build the HTTP client this long after start-up: out of the way of the first /health.
-WARM_DELAY_S = 0.5
 
 
 @dataclass(slots=True)
@@ -21,7 +17,6 @@ class ProviderRuntime:
     catalog: Catalog
     ollama: OllamaProvider
     openai: OpenAIProvider
-    _warm: "asyncio.Task[None] | None" = field(default=None)
 
     @classmethod
     def build(
@@ -43,17 +38,7 @@ class ProviderRuntime:
     def providers(self) -> dict[Kind, Provider]:
         return {"ollama": self.ollama, "openai": self.openai}
 
-    def start(self) -> None:
-        async def warm() -> None:
-            await asyncio.sleep(WARM_DELAY_S)
-            await self.http.warm()
-
-        self._warm = asyncio.get_running_loop().create_task(warm())
-
     async def aclose(self) -> None:
-        if self._warm is not None:
-            self._warm.cancel()
-            await asyncio.gather(self._warm, return_exceptions=True)
         await self.catalog.aclose()
         await self.pool.aclose()
         await self.http.aclose()
