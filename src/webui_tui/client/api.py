@@ -1,10 +1,10 @@
-"""WebUIClient: typed async calls to a webui daemon or an Open WebUI server."""
+"""WebUIClient: typed async calls to a webui daemon or an Open WebUI server.
 
-from types import TracebackType
-from typing import Any, Literal, Self, TypeVar
+The plumbing is `base.BaseClient`; chats, models, completions and connections come from the
+mixins of their modules. System, auth, users and groups are here.
+"""
 
-import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter
 
 from webui_daemon.schemas.auths import (
     AddUserForm,
@@ -28,127 +28,20 @@ from webui_daemon.schemas.system import (
     VersionResponse,
 )
 from webui_daemon.schemas.users import UserDetail, UserListResponse, UserModel, UserUpdateForm
-from webui_tui.client.discovery import Target
-from webui_tui.client.errors import (
-    BadResponse,
-    DaemonUnreachable,
-    NotFound,
-    RequestFailed,
-    error_for_status,
-)
-
-M = TypeVar("M", bound=BaseModel)
-Method = Literal["GET", "POST", "DELETE"]
+from webui_tui.client.chats import ChatsMixin
+from webui_tui.client.completions import CompletionsMixin
+from webui_tui.client.connections import ConnectionsMixin
+from webui_tui.client.errors import BadResponse, NotFound, RequestFailed
+from webui_tui.client.models import ModelsMixin
 
 _GROUP_LIST: TypeAdapter[list[GroupResponse]] = TypeAdapter(list[GroupResponse])
 
 
-class WebUIClient:
+class WebUIClient(CompletionsMixin, ChatsMixin, ModelsMixin, ConnectionsMixin):
     """One connection pool to one server; use as `async with WebUIClient(target) as client`.
 
     Every method returns the daemon's wire schema or raises a `client.errors` error.
     """
-
-    def __init__(
-        self,
-        target: Target,
-        *,
-        token: str | None = None,
-        timeout: float = 30.0,
-        transport: httpx.AsyncBaseTransport | None = None,
-    ) -> None:
-        self.target = target
-        if transport is None:
-            uds = None if target.socket is None else str(target.socket)
-            transport = httpx.AsyncHTTPTransport(uds=uds)
-        self._http = httpx.AsyncClient(
-            transport=transport,
-            base_url="http://webui" if target.socket is not None else str(target.url),
-            timeout=timeout,
-            headers={"Accept": "application/json"},
-        )
-        self.token = token
-
-    @property
-    def token(self) -> str | None:
-        return self._token
-
-    @token.setter
-    def token(self, value: str | None) -> None:
-        self._token = value
-        if value:
-            self._http.headers["Authorization"] = f"Bearer {value}"
-        else:
-            self._http.headers.pop("Authorization", None)
-
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        await self.aclose()
-
-    async def aclose(self) -> None:
-        await self._http.aclose()
-
-    # --- plumbing ---
-
-    async def request(
-        self,
-        method: Method,
-        path: str,
-        *,
-        body: BaseModel | None = None,
-        params: dict[str, str | int] | None = None,
-    ) -> Any:
-        """Send one request and return its decoded JSON, or raise a typed error."""
-        payload = None if body is None else body.model_dump(mode="json", exclude_none=True)
-        try:
-            response = await self._http.request(method, path, json=payload, params=params)
-        except httpx.ConnectError as exc:
-            raise self._unreachable(exc) from None
-        except httpx.TimeoutException:
-            raise DaemonUnreachable(f"{self.target.address} did not answer in time") from None
-        except httpx.TransportError as exc:
-            raise DaemonUnreachable(
-                f"lost the connection to {self.target.address}: {exc}"
-            ) from None
-        finally:
-            # Identity comes from the token we hold (or the socket), never from a stray cookie.
-            self._http.cookies.clear()
-        if response.status_code >= 400:
-            raise error_for_status(response.status_code, _json_or_text(response), method, path)
-        try:
-            return response.json()
-        except ValueError:
-            raise BadResponse(
-                f"{self.target.address} answered {method} {path} with something that is not JSON"
-            ) from None
-
-    def _unreachable(self, exc: httpx.ConnectError) -> DaemonUnreachable:
-        if self.target.socket is not None:
-            return DaemonUnreachable(
-                f"no webui daemon answers on {self.target.socket}", "start one with `webui serve`"
-            )
-        return DaemonUnreachable(
-            f"cannot connect to {self.target.url}: {exc}", "is the server running?"
-        )
-
-    async def _get(self, path: str, model: type[M], **params: str | int) -> M:
-        return _parse(model, await self.request("GET", path, params=params or None), path)
-
-    async def _post(self, path: str, model: type[M], body: BaseModel | None = None) -> M:
-        return _parse(model, await self.request("POST", path, body=body), path)
-
-    async def _bool(self, method: Method, path: str, body: BaseModel | None = None) -> bool:
-        data = await self.request(method, path, body=body)
-        if not isinstance(data, bool):
-            raise BadResponse(f"{path} answered {data!r} where true or false was expected")
-        return data
 
     # --- system ---
 
@@ -207,7 +100,7 @@ class WebUIClient:
     # --- users ---
 
     async def list_users(self, query: str | None = None, page: int = 1) -> UserListResponse:
-        params: dict[str, str | int] = {"page": page}
+        params: dict[str, str | int | bool] = {"page": page}
         if query:
             params["query"] = query
         return await self._get("/api/v1/users/", UserListResponse, **params)
@@ -245,11 +138,7 @@ class WebUIClient:
     # --- groups ---
 
     async def list_groups(self) -> list[GroupResponse]:
-        data = await self.request("GET", "/api/v1/groups/")
-        try:
-            return _GROUP_LIST.validate_python(data)
-        except ValidationError as exc:
-            raise _bad("/api/v1/groups/", exc) from None
+        return await self._list("/api/v1/groups/", _GROUP_LIST)
 
     async def get_group(self, group_id: str) -> GroupResponse:
         return await self._get(f"/api/v1/groups/id/{group_id}", GroupResponse)
@@ -270,26 +159,3 @@ class WebUIClient:
     async def remove_group_members(self, group_id: str, user_ids: list[str]) -> GroupResponse:
         path = f"/api/v1/groups/id/{group_id}/users/remove"
         return await self._post(path, GroupResponse, UserIdsForm(user_ids=user_ids))
-
-
-def _json_or_text(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        text = response.text.strip()
-        # A proxy's or web app's HTML error page is no message for a terminal.
-        short = len(text) <= 200 and "<" not in text
-        return text if short and text else response.reason_phrase
-
-
-def _parse(model: type[M], data: Any, path: str) -> M:
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        raise _bad(path, exc) from None
-
-
-def _bad(path: str, exc: ValidationError) -> BadResponse:
-    first = exc.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "body"
-    return BadResponse(f"unexpected answer from {path}: {where}: {first['msg']}")

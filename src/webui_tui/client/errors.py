@@ -3,6 +3,7 @@
 WebUIClientError                 base: `.message` is one line, fit for `webui: <message>`
 ├── DaemonUnreachable            nobody answers on the socket or URL (or it hung up)
 ├── BadResponse                  the server answered with something we cannot read
+├── AnswerFailed                 a streamed answer failed midway (what arrived stays valid)
 └── RequestFailed                the server answered with an error (`.status`, `.detail`)
     ├── AuthFailed               401: no, bad or expired credentials; also Open WebUI's
     │                            "no permission", which it answers with 401
@@ -34,6 +35,10 @@ class DaemonUnreachable(WebUIClientError):
 
 class BadResponse(WebUIClientError):
     """The server answered, but not with the JSON shape we expected."""
+
+
+class AnswerFailed(WebUIClientError):
+    """A streamed answer ended with an error event (the provider failed after it started)."""
 
 
 class RequestFailed(WebUIClientError):

@@ -1,0 +1,157 @@
+"""Server-sent events of a chat completion (spec 5.2), read into typed events.
+
+    async for data in sse_data(response.aiter_lines()):   # each `data:` payload
+        if data == DONE:                                  # the server's end of the answer
+            break
+        for event in chunk_events(json.loads(data)):      # ContentDelta, Usage, ...
+            ...
+
+One chunk may carry several events (the last chunk of an Ollama answer has both a finish
+reason and usage). Objects without `choices` are read only for `sources`,
+`selected_model_id` and `error`, as Open WebUI's clients do.
+"""
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+DONE = "[DONE]"
+
+
+@dataclass(frozen=True, slots=True)
+class ContentDelta:
+    """The next piece of the answer."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReasoningDelta:
+    """The next piece of the model's reasoning (`reasoning_content`, Ollama's thinking)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ToolCallsDelta:
+    """Tool calls as the provider streamed them (OpenAI `delta.tool_calls` items)."""
+
+    calls: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Finish:
+    """The model ended its answer: "stop", "length", "tool_calls", ..."""
+
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """Token counts and timings (the provider's usage object, as the daemon passes it)."""
+
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Sources:
+    """Retrieval citations, sent before the first token (spec 5.2 `sources` items)."""
+
+    items: tuple[dict[str, Any], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class SelectedModel:
+    """Arena models: the model that was picked to answer."""
+
+    model_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class StreamError:
+    """The answer failed after it started; what arrived before stays valid."""
+
+    message: str
+
+
+StreamEvent = (
+    ContentDelta
+    | ReasoningDelta
+    | ToolCallsDelta
+    | Finish
+    | Usage
+    | Sources
+    | SelectedModel
+    | StreamError
+)
+
+
+async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
+    """The `data:` payloads of an SSE body, up to and including `[DONE]`.
+
+    A body that ends without `[DONE]` was cut short. Multi-line data is joined by newlines.
+    """
+    parts: list[str] = []
+    async for line in lines:
+        if not line:
+            if parts:
+                data = "\n".join(parts)
+                parts.clear()
+                yield data
+                if data == DONE:
+                    return
+            continue
+        if line.startswith("data:"):
+            value = line[5:]
+            parts.append(value[1:] if value.startswith(" ") else value)
+        # Other fields (event:, id:, retry:) and comments (": ping") say nothing we use.
+    if parts:
+        yield "\n".join(parts)
+
+
+def chunk_events(chunk: Any) -> list[StreamEvent]:
+    """The events in one decoded `data:` object."""
+    if not isinstance(chunk, dict):
+        return []
+    events: list[StreamEvent] = []
+    error = chunk.get("error")
+    if error is not None and "choices" not in chunk:
+        return [StreamError(_error_message(error))]
+    if "choices" not in chunk:
+        sources = chunk.get("sources")
+        if isinstance(sources, list):
+            events.append(Sources(tuple(s for s in sources if isinstance(s, dict))))
+        selected = chunk.get("selected_model_id")
+        if isinstance(selected, str) and selected:
+            events.append(SelectedModel(selected))
+    for choice in chunk.get("choices") or ():
+        if not isinstance(choice, dict):
+            continue
+        delta = choice.get("delta") or choice.get("message") or {}
+        if isinstance(delta, dict):
+            reasoning = delta.get("reasoning_content") or delta.get("reasoning")
+            if isinstance(reasoning, str) and reasoning:
+                events.append(ReasoningDelta(reasoning))
+            content = delta.get("content")
+            if isinstance(content, str) and content:
+                events.append(ContentDelta(content))
+            calls = delta.get("tool_calls")
+            if isinstance(calls, list) and calls:
+                events.append(ToolCallsDelta(tuple(c for c in calls if isinstance(c, dict))))
+        reason = choice.get("finish_reason")
+        if isinstance(reason, str) and reason:
+            events.append(Finish(reason))
+    usage = chunk.get("usage")
+    if isinstance(usage, dict) and usage:
+        events.append(Usage(usage))
+    return events
+
+
+def _error_message(error: Any) -> str:
+    if isinstance(error, dict):
+        for key in ("message", "detail"):
+            if isinstance(error.get(key), str) and error[key]:
+                return str(error[key])
+    if isinstance(error, str) and error:
+        return error
+    return "the answer failed"
