@@ -6,7 +6,19 @@ from typing import Annotated
 
 import typer
 
-from webui_tui.cli import apikey, auth, groups, serve, status, users
+from webui_tui.cli import (
+    apikey,
+    auth,
+    chat,
+    chats,
+    config,
+    connections,
+    groups,
+    models,
+    serve,
+    status,
+    users,
+)
 from webui_tui.cli.runtime import EXIT_SERVER, EXIT_USAGE, CliState, UsageProblem
 from webui_tui.client.errors import WebUIClientError
 
@@ -53,6 +65,7 @@ def root(
         _echo_help(ctx.get_help())
 
 
+app.command()(chat.chat)
 app.command()(serve.serve)
 app.command()(status.status)
 app.command()(auth.login)
@@ -60,6 +73,10 @@ app.command()(auth.logout)
 app.add_typer(users.app, name="users")
 app.add_typer(groups.app, name="groups")
 app.add_typer(apikey.app, name="apikey")
+app.add_typer(chats.app, name="chats")
+app.add_typer(models.app, name="models")
+app.add_typer(config.app, name="config")
+app.add_typer(connections.app, name="connections")
 
 
 def _fail(message: str, code: int) -> int:

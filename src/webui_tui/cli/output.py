@@ -16,15 +16,18 @@ def stdout_is_tty() -> bool:
     return sys.stdout.isatty()
 
 
-def to_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any]) -> Any:
+Printable = BaseModel | Sequence[BaseModel | dict[str, Any]] | dict[str, Any]
+
+
+def to_json(value: Printable) -> Any:
     if isinstance(value, BaseModel):
         return value.model_dump(mode="json")
     if isinstance(value, dict):
         return value
-    return [item.model_dump(mode="json") for item in value]
+    return [item.model_dump(mode="json") if isinstance(item, BaseModel) else item for item in value]
 
 
-def print_json(value: BaseModel | Sequence[BaseModel] | dict[str, Any]) -> None:
+def print_json(value: Printable) -> None:
     sys.stdout.write(json.dumps(to_json(value), indent=2, ensure_ascii=False) + "\n")
 
 

@@ -1,0 +1,107 @@
+"""`webui chat [PROMPT]`: ask a model; the answer streams to stdout and is kept in a chat."""
+
+import sys
+from typing import Annotated
+
+import typer
+
+from webui_tui.cli.answer_out import writer_for
+from webui_tui.cli.output import JsonFlag
+from webui_tui.cli.runtime import UsageProblem, call
+
+PromptArg = Annotated[
+    list[str] | None,
+    typer.Argument(
+        help="What to ask (several words are joined). Text piped on stdin is added after it.",
+        show_default=False,
+    ),
+]
+
+
+def chat(
+    ctx: typer.Context,
+    prompt: PromptArg = None,
+    model: Annotated[
+        str | None,
+        typer.Option(
+            "--model",
+            "-m",
+            help="Model id (default: the chat's model, your default model, else the first).",
+        ),
+    ] = None,
+    system: Annotated[
+        str | None, typer.Option("--system", "-s", help="System prompt for the chat.")
+    ] = None,
+    continue_last: Annotated[
+        bool, typer.Option("--continue", "-c", help="Continue your most recent chat.")
+    ] = False,
+    chat_id: Annotated[
+        str | None, typer.Option("--chat", help="Continue this chat.", show_default=False)
+    ] = None,
+    temporary: Annotated[
+        bool, typer.Option("--temporary", help="Do not save this exchange.")
+    ] = False,
+    attach: Annotated[
+        str | None,
+        typer.Option(
+            "--attach",
+            metavar="CHAT_ID",
+            help="Follow the answer being generated in a chat (or show its last one).",
+            show_default=False,
+        ),
+    ] = None,
+    json_out: JsonFlag = False,
+    raw: Annotated[
+        bool, typer.Option("--raw", help="Plain text on a terminal too (no Markdown).")
+    ] = False,
+) -> None:
+    """Ask a model and stream its answer; Ctrl-C stops it and keeps what arrived.
+
+    On a terminal the answer is rendered as Markdown; in a pipe it is the exact text.
+    Exit codes: 0 answered, 1 usage, 2 daemon or provider error, 130 stopped.
+    """
+    # Imported here: the command's work, not needed to list or parse commands.
+    from webui_tui.cli import chat_run
+
+    if attach is not None:
+        extra = prompt or model or system or continue_last or chat_id or temporary
+        if extra:
+            raise UsageProblem("--attach takes only a chat id (and --json or --raw)")
+        out = writer_for(json_out=json_out, raw=raw)
+        try:
+            outcome = call(ctx, lambda client: chat_run.attach(client, attach, out))
+        finally:
+            out.finish()
+        raise typer.Exit(chat_run.finish(outcome, json_out=json_out))
+
+    if continue_last and chat_id:
+        raise UsageProblem("use either -c/--continue or --chat, not both")
+    if temporary and (continue_last or chat_id):
+        raise UsageProblem("--temporary starts a new, unsaved exchange: no -c or --chat")
+    options = chat_run.ChatOptions(
+        prompt=_prompt_text(prompt),
+        model=model,
+        system=system,
+        continue_last=continue_last,
+        chat_id=chat_id,
+        temporary=temporary,
+    )
+    out = writer_for(json_out=json_out, raw=raw)
+    try:
+        outcome = call(ctx, lambda client: chat_run.ask(client, options, out))
+    finally:
+        out.finish()
+    raise typer.Exit(chat_run.finish(outcome, json_out=json_out))
+
+
+def _prompt_text(words: list[str] | None) -> str:
+    """PROMPT, then a blank line and whatever is piped on stdin."""
+    parts = [" ".join(words).strip()] if words else []
+    if sys.stdin is not None and not sys.stdin.isatty():
+        piped = sys.stdin.read().rstrip()
+        if piped.strip():
+            parts.append(piped)
+    text = "\n\n".join(part for part in parts if part)
+    if not text:
+        raise UsageProblem("nothing to ask: give a PROMPT, or pipe text on stdin")
+    return text

@@ -1,0 +1,229 @@
+"""The work of `webui chat`: pick the chat and model, stream the answer, stop on Ctrl-C.
+
+Ctrl-C during a saved turn asks the daemon to stop it (`POST /api/tasks/chat/{id}/stop`)
+and reads the stream to its end, so what is shown is what was saved; a second Ctrl-C, or a
+daemon that does not end the stream soon, hangs up at once. A temporary answer is stopped by
+hanging up. The CLI being killed outright stops nothing: the daemon finishes and saves it.
+"""
+
+import asyncio
+import contextlib
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
+from dataclasses import dataclass
+from typing import Any
+
+from webui_daemon.schemas.chats import ChatResponse
+from webui_tui.cli.answer_out import AnswerWriter, OutputClosed
+from webui_tui.cli.output import note
+from webui_tui.cli.runtime import UsageProblem
+from webui_tui.client.api import WebUIClient
+from webui_tui.client.completions import ChatStream
+from webui_tui.client.errors import AnswerFailed, NotFound, RequestFailed, WebUIClientError
+from webui_tui.client.sse import ContentDelta, ReasoningDelta
+from webui_tui.client.transcript import history_of, last_answer
+
+EXIT_INTERRUPTED = 130
+# After a stop request, how long the daemon may take to end the stream before we hang up.
+STOP_GRACE_S = 5.0
+
+
+@dataclass(slots=True)
+class ChatOptions:
+    prompt: str
+    model: str | None = None
+    system: str | None = None
+    continue_last: bool = False
+    chat_id: str | None = None
+    temporary: bool = False
+
+
+@dataclass(slots=True)
+class Outcome:
+    """How the answer ended; `stream` is None when nothing was asked (an old answer shown)."""
+
+    stream: ChatStream | None
+    interrupted: bool = False
+
+    def summary(self) -> dict[str, Any]:
+        if self.stream is not None:
+            out = self.stream.summary()
+        else:
+            out = {"chat_id": None, "message_id": None, "model": "", "content": "", "usage": None}
+        if self.interrupted:
+            out["interrupted"] = True
+        return out
+
+
+class Interrupts:
+    """Ctrl-C while an answer streams: the first asks to stop, the second hangs up."""
+
+    def __init__(self) -> None:
+        self._task = asyncio.current_task()
+        self._loop = asyncio.get_running_loop()
+        self.stop: Callable[[], Any] | None = None  # set once there is something to stop
+        self.count = 0
+        self._pending: set[asyncio.Task[Any]] = set()
+
+    def __enter__(self) -> "Interrupts":
+        self._loop.add_signal_handler(signal.SIGINT, self._on_sigint)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._loop.remove_signal_handler(signal.SIGINT)
+        self.cancel_pending()
+
+    def _on_sigint(self) -> None:
+        self.count += 1
+        if self.count == 1 and self.stop is not None:
+            task = self._loop.create_task(self._stop_then_wait(self.stop))
+            self._pending.add(task)
+            task.add_done_callback(self._pending.discard)
+        elif self._task is not None:
+            self._task.cancel()
+
+    async def _stop_then_wait(self, stop: Callable[[], Any]) -> None:
+        try:
+            await asyncio.wait_for(stop(), STOP_GRACE_S)
+            await asyncio.sleep(STOP_GRACE_S)
+        except (WebUIClientError, TimeoutError):
+            pass
+        if self._task is not None:
+            self._task.cancel()  # the stream did not end: hang up
+
+    def cancel_pending(self) -> None:
+        for task in self._pending:
+            task.cancel()
+
+
+async def _streamed(
+    opened: AbstractAsyncContextManager[ChatStream], out: AnswerWriter, interrupts: Interrupts
+) -> Outcome:
+    """Write the answer's events to `out` until the stream ends or we hang up."""
+    stream: ChatStream | None = None
+    try:
+        async with opened as stream:
+            try:
+                async for event in stream:
+                    if isinstance(event, ContentDelta):
+                        out.content(event.text)
+                    elif isinstance(event, ReasoningDelta):
+                        out.reasoning(event.text)
+            except OutputClosed:
+                pass  # nobody reads any more; a turn goes on and is saved
+    except asyncio.CancelledError:
+        _uncancel()
+        interrupts.cancel_pending()
+        return Outcome(stream, interrupted=True)
+    finally:
+        out.finish()
+    return Outcome(stream, interrupted=interrupts.count > 0)
+
+
+def _uncancel() -> None:
+    """We handled the cancellation (Ctrl-C): later awaits of this task must run normally."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
+
+
+async def _chat_for(client: WebUIClient, options: ChatOptions) -> ChatResponse | None:
+    if options.chat_id:
+        return await client.get_chat(options.chat_id)
+    if options.continue_last:
+        last = await client.last_chat()
+        if last is None:
+            raise UsageProblem("there is no chat to continue; start one without -c")
+        return await client.get_chat(last.id)
+    return None
+
+
+def _chat_model(chat: ChatResponse | None) -> str | None:
+    models = chat.chat.get("models") if chat is not None else None
+    if isinstance(models, list) and models and isinstance(models[0], str) and models[0]:
+        return models[0]
+    return None
+
+
+async def _guarded(work: Awaitable[Outcome], out: AnswerWriter) -> Outcome:
+    try:
+        return await work
+    except asyncio.CancelledError:  # Ctrl-C before anything was asked
+        _uncancel()
+        out.finish()
+        return Outcome(None, interrupted=True)
+
+
+async def ask(client: WebUIClient, options: ChatOptions, out: AnswerWriter) -> Outcome:
+    """Ask in a new or existing chat (or a temporary one) and stream the answer to `out`."""
+    with Interrupts() as interrupts:
+        return await _guarded(_ask(client, options, out, interrupts), out)
+
+
+async def _ask(
+    client: WebUIClient, options: ChatOptions, out: AnswerWriter, interrupts: Interrupts
+) -> Outcome:
+    chat = await _chat_for(client, options)
+    model = options.model or _chat_model(chat) or await client.pick_model()
+    if options.temporary:
+        messages: list[dict[str, Any]] = []
+        if options.system:
+            messages.append({"role": "system", "content": options.system})
+        messages.append({"role": "user", "content": options.prompt})
+        return await _streamed(client.stream_completion(model, messages), out, interrupts)
+    created = chat is None
+    if chat is None:
+        chat = await client.new_chat(model, system=options.system)
+    elif options.system is not None:
+        await client.update_chat(chat.id, {"system": options.system})
+    chat_id = chat.id
+    interrupts.stop = lambda: client.stop_chat(chat_id)
+    _, parent_id = history_of(chat.chat)
+    opened = client.stream_turn(chat_id, options.prompt, model, parent_id=parent_id)
+    try:
+        return await _streamed(opened, out, interrupts)
+    except RequestFailed:
+        if created:  # refused before any answer: leave no empty chat behind
+            with contextlib.suppress(WebUIClientError):
+                await client.delete_chat(chat_id)
+        raise
+
+
+async def attach(client: WebUIClient, chat_id: str, out: AnswerWriter) -> Outcome:
+    """Follow the answer being generated in `chat_id`, or show its last answer."""
+    with Interrupts() as interrupts:
+        return await _guarded(_attach(client, chat_id, out, interrupts), out)
+
+
+async def _attach(
+    client: WebUIClient, chat_id: str, out: AnswerWriter, interrupts: Interrupts
+) -> Outcome:
+    running = await client.chat_tasks(chat_id)
+    if running:
+        interrupts.stop = lambda: client.stop_chat(chat_id)
+        return await _streamed(client.attach(chat_id, running[-1]), out, interrupts)
+    chat = await client.get_chat(chat_id)
+    answer = last_answer(chat.chat)
+    if answer is None:
+        path = f"/api/v1/chats/{chat_id}"
+        raise NotFound(404, f"chat {chat_id} has no answer yet", "GET", path)
+    opened = client.attach(chat_id, str(answer.get("id")), model=str(answer.get("model") or ""))
+    return await _streamed(opened, out, interrupts)
+
+
+def finish(outcome: Outcome, *, json_out: bool) -> int:
+    """Print the --json object, say how it ended; the exit code (errors are raised)."""
+    stream = outcome.stream
+    if json_out:
+        import json
+
+        sys.stdout.write(json.dumps(outcome.summary(), ensure_ascii=False, indent=2) + "\n")
+    if stream is not None and stream.error:
+        raise AnswerFailed(stream.error)
+    if outcome.interrupted:
+        chat_id = stream.chat_id if stream is not None else None
+        note(f"stopped; what arrived is saved in chat {chat_id}" if chat_id else "stopped")
+        return EXIT_INTERRUPTED
+    return 0
