@@ -1,0 +1,148 @@
+"""`webui models ...` and `webui config ...` against a real daemon with a stand-in provider."""
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.daemon_proc import DaemonProc
+from tests.standins import StandIn, start_ollama
+from tests.test_cli_chat_support import MODEL, OTHER_MODEL, chat_env, provider_daemon
+from tests.test_cli_support import one_error_line, webui
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[StandIn]:
+    s = start_ollama(models=[MODEL, OTHER_MODEL], reply="Arr, hello.")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
+    proc = provider_daemon(tmp_path_factory.mktemp("models"), standin)
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture
+def env(daemon: DaemonProc, tmp_path: Path) -> dict[str, str]:
+    return chat_env(daemon, tmp_path)
+
+
+def _ids(env: dict[str, str]) -> list[str]:
+    result = webui("models", "list", "--json", env=env)
+    assert result.returncode == 0, result.stderr
+    return [m["id"] for m in json.loads(result.stdout)]
+
+
+def test_models_list_in_a_pipe_and_as_json(env: dict[str, str]) -> None:
+    assert set(_ids(env)) >= {MODEL, OTHER_MODEL}
+    plain = webui("models", "list", env=env)
+    assert plain.returncode == 0, plain.stderr
+    rows = [line.split("\t") for line in plain.stdout.splitlines()]
+    assert [MODEL, MODEL, "ollama"] in [row[:3] for row in rows]
+
+
+def test_show_a_base_model(env: dict[str, str]) -> None:
+    shown = webui("models", "show", MODEL, env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert f"id        {MODEL}" in shown.stdout
+    assert "provider  ollama" in shown.stdout
+    as_json = json.loads(webui("models", "show", MODEL, "--json", env=env).stdout)
+    assert as_json["id"] == MODEL and as_json["owned_by"] == "ollama"
+
+    missing = webui("models", "show", "no-such-model", env=env)
+    assert missing.returncode == 2
+    assert "no model 'no-such-model'" in one_error_line(missing)
+
+
+def test_preset_create_show_use_and_remove(env: dict[str, str], standin: StandIn) -> None:
+    created = webui(
+        "models", "preset", "create", "pirate", "--base", MODEL,
+        "--system", "Talk like a pirate.", "--name", "Pirate",
+        "--param", "temperature=0.2", "--param", "stop=[\"Arr\"]", "--param", "note=plain text",
+        env=env,
+    )  # fmt: skip
+    assert created.returncode == 0, created.stderr
+    assert "Created preset pirate (based on standin:latest)" in created.stdout
+    assert "pirate" in _ids(env)
+
+    shown = json.loads(webui("models", "show", "pirate", "--json", env=env).stdout)
+    record = shown["record"]
+    assert record["base_model_id"] == MODEL and record["name"] == "Pirate"
+    assert record["params"] == {
+        "system": "Talk like a pirate.",
+        "temperature": 0.2,
+        "stop": ["Arr"],
+        "note": "plain text",
+    }
+    human = webui("models", "show", "pirate", env=env).stdout
+    assert "base      standin:latest" in human
+    assert "system    Talk like a pirate." in human
+
+    # The preset answers through its base model, its system prompt first.
+    standin.reset(models=[MODEL, OTHER_MODEL], reply="Arr, hello.")
+    answered = webui("chat", "--temporary", "-m", "pirate", "hi", env=env)
+    assert answered.returncode == 0, answered.stderr
+    assert answered.stdout == "Arr, hello."
+    sent = standin.chats()[-1].body
+    assert sent["model"] == MODEL
+    assert sent["messages"][0] == {"role": "system", "content": "Talk like a pirate."}
+
+    unconfirmed = webui("models", "preset", "rm", "pirate", env=env)
+    assert unconfirmed.returncode == 1
+    assert "--yes" in one_error_line(unconfirmed)
+    removed = webui("models", "preset", "rm", "pirate", "--yes", env=env)
+    assert removed.returncode == 0, removed.stderr
+    assert "pirate" not in _ids(env)
+
+
+def test_preset_mistakes(env: dict[str, str]) -> None:
+    no_base = webui("models", "preset", "create", "x", env=env)
+    assert no_base.returncode == 1
+    assert "--base" in one_error_line(no_base)
+    bad_param = webui("models", "preset", "create", "x", "--base", MODEL, "-p", "novalue", env=env)
+    assert bad_param.returncode == 1
+    assert "key=value" in one_error_line(bad_param)
+    unknown_base = webui("models", "preset", "create", "x", "--base", "ghost:1b", env=env)
+    assert unknown_base.returncode == 2
+    assert "ghost:1b" in one_error_line(unknown_base)
+    spaced = webui("models", "preset", "create", "a b", "--base", MODEL, env=env)
+    assert spaced.returncode == 1
+    one_error_line(spaced)
+
+
+def test_default_model_setting(env: dict[str, str], standin: StandIn) -> None:
+    assert webui("config", "unset", "default-model", env=env).returncode == 0
+    assert webui("config", "get", "default-model", env=env).stdout == "\n"
+
+    standin.reset(models=[MODEL, OTHER_MODEL])
+    first = webui("chat", "--temporary", "--json", "hi", env=env)
+    assert first.returncode == 0, first.stderr
+    listed = _ids(env)
+    assert json.loads(first.stdout)["model"] == listed[0]  # no setting: the first model
+
+    chosen = OTHER_MODEL if listed[0] != OTHER_MODEL else MODEL
+    changed = webui("config", "set", "default-model", chosen, env=env)
+    assert changed.returncode == 0, changed.stderr
+    assert json.loads(webui("config", "get", "--json", env=env).stdout) == {"default-model": chosen}
+    assert webui("config", "get", env=env).stdout == f"default-model\t{chosen}\n"
+    listing = webui("models", "list", env=env).stdout.splitlines()
+    assert [row.split("\t")[-1] for row in listing if row.startswith(chosen + "\t")] == ["*"]
+
+    second = webui("chat", "--temporary", "--json", "hi", env=env)
+    assert json.loads(second.stdout)["model"] == chosen
+    assert standin.chats()[-1].body["model"] == chosen
+    # -m still wins over the setting.
+    named = webui("chat", "--temporary", "--json", "-m", listed[0], "hi", env=env)
+    assert json.loads(named.stdout)["model"] == listed[0]
+
+    unknown = webui("config", "set", "default-model", "ghost:1b", env=env)
+    assert unknown.returncode == 2
+    assert "ghost:1b" in one_error_line(unknown)
+    bad_key = webui("config", "set", "colour", "blue", env=env)
+    assert bad_key.returncode == 1
+    one_error_line(bad_key)
+    assert webui("config", "unset", "default-model", env=env).returncode == 0
