@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 
 from webui_daemon import __version__
-from webui_daemon.api import auths, chats, errors, folders, groups, system, users
+from webui_daemon.api import auths, chats, errors, folders, groups, system, tasks, users
 from webui_daemon.api import completions as completions_api
 from webui_daemon.api import files as files_api
 from webui_daemon.api import knowledge as knowledge_api
@@ -25,6 +25,7 @@ from webui_daemon.providers.runtime import ProviderRuntime
 from webui_daemon.rag.engine import RagEngine
 from webui_daemon.security.ratelimit import SlidingWindowLimiter
 from webui_daemon.security.tokens import new_secret_key, parse_duration
+from webui_daemon.services.answers import AnswerService
 from webui_daemon.services.auth import AuthService
 from webui_daemon.services.chat_lists import ChatListService
 from webui_daemon.services.chat_shares import ChatShareService
@@ -51,6 +52,7 @@ from webui_daemon.services.rag_config import (
 from webui_daemon.services.rag_context import RagContextService
 from webui_daemon.services.retrieval import RetrievalService
 from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
+from webui_daemon.services.turns import TurnManager
 from webui_daemon.services.users import UserService
 from webui_daemon.settings import Settings
 from webui_daemon.storage.chats import ChatRepo
@@ -115,6 +117,8 @@ class Services:
     completions: CompletionService
     proxies: ProxyService
     rag: KnowledgeServices
+    answers: AnswerService
+    turns: TurnManager
     listen: ListenInfo = field(default_factory=ListenInfo)
 
 
@@ -297,6 +301,14 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
     )
     await models.load()
     completions = CompletionService(models, providers.providers, providers.pool)
+    rag = await build_rag(settings, db, config_repo, auth)
+    answers = AnswerService(completions, rag.context)
+    turns = TurnManager(
+        chat_service,
+        answers,
+        title_generation=settings.enable_title_generation,
+        task_model=settings.task_model,
+    )
     return Services(
         settings=settings,
         db=db,
@@ -315,7 +327,9 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         presets=PresetService(models, users_repo),
         completions=completions,
         proxies=ProxyService(models, completions, providers.providers),
-        rag=await build_rag(settings, db, config_repo, auth),
+        rag=rag,
+        answers=answers,
+        turns=turns,
         listen=listen,
     )
 
@@ -344,6 +358,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
             yield
         finally:
             background.cancel()
+            await services.turns.shutdown()  # saves what each live answer has, first
             await services.rag.aclose()
             await services.providers.aclose()
             await services.db.close()
@@ -357,7 +372,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
     errors.install(app)
     for module in (system, auths, users, groups, chats, folders):
         app.include_router(module.router)
-    for module in (models_api, completions_api, ollama_api, openai_api):
+    for module in (models_api, completions_api, tasks, ollama_api, openai_api):
         app.include_router(module.router)
     for module in (files_api, knowledge_api, retrieval_api):
         app.include_router(module.router)

@@ -164,6 +164,11 @@ class Settings(BaseSettings):
     # first search does not pay for it (off: a daemon never asked about documents stays small).
     rag_warmup: bool = Field(default=False, alias="WEBUI_RAG_WARMUP")
 
+    # --- chat turns ---
+    # Name a chat after its first exchange, asking TASK_MODEL (empty: the chat's own model).
+    enable_title_generation: bool = Field(default=True, alias="ENABLE_TITLE_GENERATION")
+    task_model: str = Field(default="", alias="TASK_MODEL")
+
     @field_validator("file_max_size", "file_max_count", mode="before")
     @classmethod
     def _empty_is_unset(cls, value: Any) -> Any:

@@ -1,4 +1,8 @@
-"""POST /api/chat/completions (and /api/v1/...): OpenAI bodies in, SSE or JSON out (spec 5)."""
+"""POST /api/chat/completions (and /api/v1/...): OpenAI bodies in, SSE or JSON out (spec 5).
+
+A body naming a saved chat and an assistant message id (`chat_id`, `id`) is a server-side turn:
+the answer is written into that chat as it streams and keeps going if the client leaves.
+"""
 
 from typing import Any
 
@@ -10,8 +14,11 @@ from webui_daemon.api.streaming import (
     SSE_HEADERS,
     ClosingStreamingResponse,
     sse_events,
+    turn_sse,
     until_disconnect,
 )
+from webui_daemon.services.turns import is_turn_request, turn_reply
+from webui_daemon.storage.rows import UserRow
 
 router = APIRouter(tags=["completions"])
 
@@ -27,12 +34,14 @@ async def chat_completions(
     services: ServicesDep,
     body: dict[str, Any] = Body(...),
 ) -> Response:
-    completions = services.completions
-    prepared = await completions.prepare(user, body)
-    if not prepared.stream:
-        ok, reply = await until_disconnect(request, completions.complete(prepared))
+    if is_turn_request(body):
+        return await _turn(request, user, services, body)
+    answers = services.answers
+    answer = await answers.prepare(user, body)
+    if not answer.stream_requested:
+        ok, reply = await until_disconnect(request, answers.complete(answer))
         return JSONResponse(reply) if ok else Response(status_code=CLIENT_GONE)
-    chunks = completions.stream(prepared)
+    chunks = answers.stream(answer)
     # The first chunk is awaited here, so an upstream error before it keeps its status code.
     ok, first = await until_disconnect(request, anext(chunks, None))
     if not ok:
@@ -40,4 +49,24 @@ async def chat_completions(
         return Response(status_code=CLIENT_GONE)
     return ClosingStreamingResponse(
         sse_events(first, chunks), media_type="text/event-stream", headers=SSE_HEADERS
+    )
+
+
+async def _turn(
+    request: Request, user: UserRow, services: ServicesDep, body: dict[str, Any]
+) -> Response:
+    stream = bool(body.get("stream", False))
+    turn, subscription = await services.turns.start(user, dict(body))
+    if not stream:
+        # Leaving early does not stop the turn: it finishes and is saved either way.
+        await until_disconnect(request, turn.finished.wait())
+        if turn.failure is not None and not turn.content:
+            raise turn.failure
+        return JSONResponse(turn_reply(turn))
+    first = await subscription.next()
+    if first.kind == "failed" and first.error is not None:
+        subscription.close()
+        raise first.error  # the provider's status and body, before any token
+    return ClosingStreamingResponse(
+        turn_sse(first, subscription), media_type="text/event-stream", headers=SSE_HEADERS
     )

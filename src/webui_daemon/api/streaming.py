@@ -16,6 +16,8 @@ from fastapi import Request
 from fastapi.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from webui_daemon.services.turns import Subscription, TurnEvent
+
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
@@ -68,6 +70,27 @@ async def sse_events(
         yield sse_event({"error": {"message": "Chat completion stream failed"}})
     finally:
         await chunks.aclose()
+    yield DONE
+
+
+async def turn_sse(
+    first: "TurnEvent | None", subscription: "Subscription"
+) -> AsyncGenerator[bytes, None]:
+    """A server-side turn's events as SSE. Leaving early only unsubscribes: the turn goes on."""
+    try:
+        events = subscription.events()
+        pending = [first] if first is not None else []
+        while True:
+            event = pending.pop() if pending else await anext(events, None)
+            if event is None or event.kind == "end":
+                break
+            if event.kind == "chunk" and event.chunk is not None:
+                yield sse_event(event.chunk)
+            elif event.kind == "failed" and event.error is not None:
+                yield sse_event({"error": {"message": event.error.detail}})
+                break
+    finally:
+        subscription.close()
     yield DONE
 
 

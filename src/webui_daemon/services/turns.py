@@ -79,8 +79,12 @@ class Turn:
     content: list[str] = field(default_factory=list)
     reasoning: list[str] = field(default_factory=list)
     usage: dict[str, Any] | None = None
+    sources: list[dict[str, Any]] | None = None
+    finish_reason: str | None = None
     status: TurnStatus = "running"
     error: dict[str, Any] | None = None
+    # The provider's refusal when it failed before any token (its status goes to the caller).
+    failure: errors.WebUIError | None = None
     chunk_id: str | None = None
     subscribers: list[asyncio.Queue[TurnEvent]] = field(default_factory=list)
     task: asyncio.Task[None] | None = None
@@ -107,6 +111,29 @@ class Turn:
     def publish(self, event: TurnEvent) -> None:
         for queue in self.subscribers:
             queue.put_nowait(event)
+
+
+def turn_reply(turn: Turn) -> dict[str, Any]:
+    """A finished turn as a chat.completion object (non-streaming callers)."""
+    message: dict[str, Any] = {"role": "assistant", "content": turn.text}
+    if turn.reasoning:
+        message["reasoning_content"] = "".join(turn.reasoning)
+    reply: dict[str, Any] = {
+        "id": turn.chunk_id or f"chatcmpl-{turn.message_id}",
+        "object": "chat.completion",
+        "created": int(turn.started_at),
+        "model": turn.model,
+        "choices": [
+            {"index": 0, "message": message, "finish_reason": turn.finish_reason or "stop"}
+        ],
+    }
+    if turn.usage is not None:
+        reply["usage"] = turn.usage
+    if turn.sources:
+        reply["sources"] = turn.sources
+    if turn.error is not None:
+        reply["error"] = {"message": turn.error.get("content", "")}
+    return reply
 
 
 def split_turn_fields(body: dict[str, Any]) -> dict[str, Any]:
@@ -166,6 +193,9 @@ class TurnManager:
                 raise errors.WebUIError("The chat has no message to answer.")
             path = await self._chats.message_path(user.id, chat_id, str(parent_id))
             body["messages"] = [_wire_message(m) for m in path]
+            system = _doc(chat).get("system")
+            if isinstance(system, str) and system.strip():
+                body["messages"].insert(0, {"role": "system", "content": system})
         prepared = await self._completions.prepare(user, body)
         model = str(body.get("model", ""))
         await self._chats.add_message(
@@ -218,6 +248,7 @@ class TurnManager:
         except errors.WebUIError as exc:
             turn.status = "error"
             turn.error = {"content": exc.detail}
+            turn.failure = exc
             if not turn.content:
                 turn.publish(TurnEvent("failed", error=exc))
         except Exception as exc:  # the answer so far must still be saved
@@ -246,6 +277,8 @@ class TurnManager:
             fields["reasoning_content"] = "".join(turn.reasoning)
         if turn.usage is not None:
             fields["usage"] = turn.usage
+        if turn.sources:
+            fields["sources"] = turn.sources
         if turn.status == "interrupted":
             fields["interrupted"] = True
         if turn.error is not None:
@@ -388,8 +421,12 @@ def _absorb(turn: Turn, chunk: dict[str, Any]) -> None:
             turn.content.append(str(delta["content"]))
         if delta.get("reasoning_content"):
             turn.reasoning.append(str(delta["reasoning_content"]))
+        if choice.get("finish_reason"):
+            turn.finish_reason = str(choice["finish_reason"])
     if chunk.get("usage"):
         turn.usage = chunk["usage"]
+    if isinstance(chunk.get("sources"), list):
+        turn.sources = chunk["sources"]
 
 
 def _error_content(error: Any) -> dict[str, Any]:

@@ -1,0 +1,71 @@
+"""Running generations: list and stop them (Open WebUI's task routes) and re-attach (ours)."""
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from webui_daemon.api.deps import ServicesDep, VerifiedUser
+from webui_daemon.api.streaming import DONE, SSE_HEADERS, sse_event, turn_sse
+from webui_daemon.services import errors
+
+router = APIRouter(tags=["tasks"])
+
+
+@router.get("/api/tasks/chat/{chat_id}")
+async def chat_tasks(chat_id: str, user: VerifiedUser, services: ServicesDep) -> dict[str, Any]:
+    await services.chats.get(user.id, chat_id)  # 401 when the chat is not the caller's
+    return {"task_ids": [t.message_id for t in services.turns.running(user.id, chat_id)]}
+
+
+@router.post("/api/tasks/chat/{chat_id}/stop")
+async def stop_chat(chat_id: str, user: VerifiedUser, services: ServicesDep) -> dict[str, Any]:
+    await services.chats.get(user.id, chat_id)
+    for turn in services.turns.running(user.id, chat_id):
+        await services.turns.stop(turn)
+    return {"status": True}
+
+
+@router.post("/api/tasks/stop/{task_id}")
+async def stop_task(task_id: str, user: VerifiedUser, services: ServicesDep) -> dict[str, Any]:
+    turn = services.turns.get(user.id, task_id)
+    if turn is not None:
+        await services.turns.stop(turn)
+    return {"status": turn is not None}
+
+
+@router.get("/api/v1/chats/{chat_id}/messages/{message_id}/stream")
+async def attach(
+    chat_id: str, message_id: str, user: VerifiedUser, services: ServicesDep
+) -> StreamingResponse:
+    """webui extension: what a message has so far, then its live tokens, then [DONE]."""
+    chat = await services.chats.get(user.id, chat_id)
+    turn = services.turns.get(user.id, message_id)
+    if turn is not None and turn.chat_id == chat_id:
+        return sse_response(turn_sse(None, services.turns.subscribe(turn)))
+    messages = (chat.chat.get("history") or {}).get("messages") or {}
+    stored = messages.get(message_id)
+    if not isinstance(stored, dict):
+        raise errors.NotFound("We could not find what you're looking for :/")
+    return sse_response(_stored_events(message_id, stored))
+
+
+def sse_response(body: AsyncIterator[bytes]) -> StreamingResponse:
+    return StreamingResponse(body, media_type="text/event-stream", headers=SSE_HEADERS)
+
+
+async def _stored_events(message_id: str, message: dict[str, Any]) -> AsyncIterator[bytes]:
+    base = {
+        "id": f"chatcmpl-{message_id}",
+        "object": "chat.completion.chunk",
+        "created": int(message.get("timestamp") or 0),
+        "model": message.get("model", ""),
+    }
+    delta = {"role": "assistant", "content": message.get("content", "")}
+    yield sse_event(base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+    final: dict[str, Any] = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+    if message.get("usage"):
+        final["usage"] = message["usage"]
+    yield sse_event(base | final)
+    yield DONE

@@ -1,0 +1,65 @@
+"""Chat answers: a completion plus retrieval (the request's `files`, a preset's knowledge).
+
+answer = await answers.prepare(user, body)   # model, preset, params, RAG context
+async for chunk in answers.stream(answer):   # {"sources": [...]} first when retrieval found any
+reply = await answers.complete(answer)       # chat.completion (+ "sources")
+"""
+
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass, field
+from typing import Any
+
+from webui_daemon.services.completions import CompletionService, PreparedCompletion
+from webui_daemon.services.rag_context import RagContextService, expand_preset_knowledge
+from webui_daemon.storage.rows import UserRow
+
+
+@dataclass(slots=True)
+class Answer:
+    prepared: PreparedCompletion
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def stream_requested(self) -> bool:
+        return self.prepared.stream
+
+
+class AnswerService:
+    def __init__(self, completions: CompletionService, rag: RagContextService) -> None:
+        self._completions = completions
+        self._rag = rag
+
+    async def prepare(self, user: UserRow, body: dict[str, Any]) -> Answer:
+        prepared = await self._completions.prepare(user, body)
+        requested = prepared.extras.get("files")
+        files = expand_preset_knowledge(
+            prepared.preset.meta if prepared.preset is not None else None,
+            requested if isinstance(requested, list) else None,
+        )
+        if not files:
+            return Answer(prepared)
+        messages, sources = await self._rag.build_context(
+            user, files, prepared.body.get("messages") or []
+        )
+        prepared.body["messages"] = messages
+        return Answer(prepared, sources)
+
+    async def stream(self, answer: Answer) -> AsyncGenerator[dict[str, Any], None]:
+        # Open WebUI sends the citations as a bare event before the first token (spec 5.2).
+        chunks = self._completions.stream(answer.prepared)
+        try:
+            first = await anext(chunks, None)  # an UpstreamError surfaces before any event
+            if answer.sources:
+                yield {"sources": answer.sources}
+            if first is not None:
+                yield first
+            async for chunk in chunks:
+                yield chunk
+        finally:
+            await chunks.aclose()
+
+    async def complete(self, answer: Answer) -> dict[str, Any]:
+        reply = await self._completions.complete(answer.prepared)
+        if answer.sources:
+            reply = {**reply, "sources": answer.sources}
+        return reply
