@@ -34,7 +34,7 @@ async def chat_completions(
     services: ServicesDep,
     body: dict[str, Any] = Body(...),
 ) -> Response:
-    if is_turn_request(body):
+    if is_turn_request(body) and await services.turns.owns_chat(user, body["chat_id"]):
         return await _turn(request, user, services, body)
     answers = services.answers
     answer = await answers.prepare(user, body)

@@ -173,6 +173,15 @@ class TurnManager:
 
     # ---- starting ---------------------------------------------------------------------------
 
+    async def owns_chat(self, user: UserRow, chat_id: str) -> bool:
+        """Whether the caller has this saved chat. Open WebUI 0.6 ignored ids of chats it did
+        not know on API calls and just answered; so do we (see is_turn_request's caller)."""
+        try:
+            await self._chats.get(user.id, chat_id)
+        except (errors.Unauthorized, errors.NotFound):
+            return False
+        return True
+
     async def start(self, user: UserRow, body: dict[str, Any]) -> tuple[Turn, "Subscription"]:
         """Create the assistant message, start generating, and subscribe the caller."""
         fields = split_turn_fields(body)
