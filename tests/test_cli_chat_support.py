@@ -22,7 +22,7 @@ from tests.test_cli_support import cli_env
 
 T = TypeVar("T")
 MODEL = "standin:latest"
-OTHER_MODEL = "other:latest"
+OTHER_MODEL = "zephyr:latest"  # sorts after MODEL: MODEL is the first listed
 
 
 def provider_daemon(tmp: Path, standin: StandIn, **env: str) -> DaemonProc:

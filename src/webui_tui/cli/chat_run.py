@@ -8,6 +8,7 @@ hanging up. The CLI being killed outright stops nothing: the daemon finishes and
 
 import asyncio
 import contextlib
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
@@ -58,44 +59,60 @@ class Outcome:
 
 
 class Interrupts:
-    """Ctrl-C while an answer streams: the first asks to stop, the second hangs up."""
+    """Ctrl-C while an answer streams: the first asks to stop, the second hangs up.
+
+    Use as `async with Interrupts() as interrupts:`; set `stop` once there is a turn to stop.
+    """
 
     def __init__(self) -> None:
         self._task = asyncio.current_task()
         self._loop = asyncio.get_running_loop()
-        self.stop: Callable[[], Any] | None = None  # set once there is something to stop
+        self.stop: Callable[[], Awaitable[Any]] | None = None
         self.count = 0
-        self._pending: set[asyncio.Task[Any]] = set()
+        self._stopping: asyncio.Task[None] | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
 
-    def __enter__(self) -> "Interrupts":
+    async def __aenter__(self) -> "Interrupts":
         self._loop.add_signal_handler(signal.SIGINT, self._on_sigint)
+        self._loop.set_exception_handler(_quiet_handler)
         return self
 
-    def __exit__(self, *exc: object) -> None:
+    async def __aexit__(self, *exc: object) -> None:
         self._loop.remove_signal_handler(signal.SIGINT)
-        self.cancel_pending()
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+        if self._stopping is not None:
+            # Let the stop request finish: cancelling a read as its answer arrives makes
+            # anyio report an InvalidStateError.
+            await asyncio.wait({self._stopping}, timeout=STOP_GRACE_S)
 
     def _on_sigint(self) -> None:
         self.count += 1
         if self.count == 1 and self.stop is not None:
-            task = self._loop.create_task(self._stop_then_wait(self.stop))
-            self._pending.add(task)
-            task.add_done_callback(self._pending.discard)
-        elif self._task is not None:
+            self._stopping = self._loop.create_task(self._ask_to_stop(self.stop))
+            # The daemon ends the stream once the turn is stopped and saved; if it does not
+            # in time, hang up.
+            self._watchdog = self._loop.call_later(STOP_GRACE_S, self._hang_up)
+        else:
+            self._hang_up()
+
+    async def _ask_to_stop(self, stop: Callable[[], Awaitable[Any]]) -> None:
+        try:
+            await stop()
+        except WebUIClientError:
+            self._hang_up()
+
+    def _hang_up(self) -> None:
+        if self._task is not None and not self._task.done():
             self._task.cancel()
 
-    async def _stop_then_wait(self, stop: Callable[[], Any]) -> None:
-        try:
-            await asyncio.wait_for(stop(), STOP_GRACE_S)
-            await asyncio.sleep(STOP_GRACE_S)
-        except (WebUIClientError, TimeoutError):
-            pass
-        if self._task is not None:
-            self._task.cancel()  # the stream did not end: hang up
 
-    def cancel_pending(self) -> None:
-        for task in self._pending:
-            task.cancel()
+def _quiet_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """No tracebacks at a person for library noise after a cancelled read (WEBUI_DEBUG shows)."""
+    noise = isinstance(context.get("exception"), asyncio.InvalidStateError)
+    if noise and not os.environ.get("WEBUI_DEBUG"):
+        return
+    loop.default_exception_handler(context)
 
 
 async def _streamed(
@@ -115,7 +132,6 @@ async def _streamed(
                 pass  # nobody reads any more; a turn goes on and is saved
     except asyncio.CancelledError:
         _uncancel()
-        interrupts.cancel_pending()
         return Outcome(stream, interrupted=True)
     finally:
         out.finish()
@@ -158,7 +174,7 @@ async def _guarded(work: Awaitable[Outcome], out: AnswerWriter) -> Outcome:
 
 async def ask(client: WebUIClient, options: ChatOptions, out: AnswerWriter) -> Outcome:
     """Ask in a new or existing chat (or a temporary one) and stream the answer to `out`."""
-    with Interrupts() as interrupts:
+    async with Interrupts() as interrupts:
         return await _guarded(_ask(client, options, out, interrupts), out)
 
 
@@ -193,7 +209,7 @@ async def _ask(
 
 async def attach(client: WebUIClient, chat_id: str, out: AnswerWriter) -> Outcome:
     """Follow the answer being generated in `chat_id`, or show its last answer."""
-    with Interrupts() as interrupts:
+    async with Interrupts() as interrupts:
         return await _guarded(_attach(client, chat_id, out, interrupts), out)
 
 
