@@ -95,6 +95,16 @@ def text_of(events: list[Any]) -> str:
     return "".join(out)
 
 
+def read_tokens(response: httpx.Response, count: int) -> None:
+    """Read the stream until `count` content chunks arrived (then the caller hangs up)."""
+    seen = 0
+    for line in response.iter_lines():
+        seen += '"content"' in line
+        if seen >= count:
+            return
+    raise AssertionError(f"the stream ended before {count} tokens")
+
+
 def message(client: httpx.Client, chat_id: str, message_id: str) -> dict[str, Any]:
     r = client.get(f"/api/v1/chats/{chat_id}")
     assert r.status_code == 200, r.text
@@ -175,9 +185,7 @@ def test_answer_survives_the_client_leaving(daemon: DaemonProc, standin: StandIn
         chat_id = new_chat(c)
         body = turn_body(chat_id)
         with c.stream("POST", "/api/chat/completions", json=body) as r:
-            for line in r.iter_lines():
-                if '"content"' in line:
-                    break  # hang up after the first token
+            read_tokens(r, 1)
         saved = wait_message(c, chat_id, body["id"])
         assert saved["content"] == FULL
         assert not saved.get("interrupted")
@@ -191,11 +199,7 @@ def test_reattach_gets_what_was_generated_then_the_rest(
         chat_id = new_chat(c)
         body = turn_body(chat_id)
         with c.stream("POST", "/api/chat/completions", json=body) as r:
-            seen = 0
-            for line in r.iter_lines():
-                seen += '"content"' in line
-                if seen >= 3:
-                    break
+            read_tokens(r, 3)
         tasks = c.get(f"/api/tasks/chat/{chat_id}").json()
         assert tasks == {"task_ids": [body["id"]]}
         url = f"/api/v1/chats/{chat_id}/messages/{body['id']}/stream"
@@ -220,11 +224,7 @@ def test_stop_closes_the_upstream_and_keeps_the_partial_answer(
         chat_id = new_chat(c)
         body = turn_body(chat_id)
         with c.stream("POST", "/api/chat/completions", json=body) as r:
-            seen = 0
-            for line in r.iter_lines():
-                seen += '"content"' in line
-                if seen >= 2:
-                    break
+            read_tokens(r, 2)
         stop_at = time.monotonic()
         assert c.post(f"/api/tasks/chat/{chat_id}/stop").json() == {"status": True}
         closed = standin.wait_closed()
@@ -289,9 +289,7 @@ def test_other_users_cannot_touch_a_turn(daemon: DaemonProc, standin: StandIn) -
         untouched = owner.get(f"/api/v1/chats/{chat_id}").json()["chat"]["history"]["messages"]
         assert untouched == {}
         with owner.stream("POST", "/api/chat/completions", json=body) as r:
-            for line in r.iter_lines():
-                if '"content"' in line:
-                    break
+            read_tokens(r, 1)
         assert other.get(f"/api/tasks/chat/{chat_id}", headers=h).status_code == 401
         assert other.post(f"/api/tasks/chat/{chat_id}/stop", headers=h).status_code == 401
         assert other.post(f"/api/tasks/stop/{body['id']}", headers=h).json() == {"status": False}
@@ -311,11 +309,7 @@ def test_daemon_stop_saves_partial_answer_marked_interrupted(
             chat_id = new_chat(c)
             body = turn_body(chat_id)
             with c.stream("POST", "/api/chat/completions", json=body) as r:
-                seen = 0
-                for line in r.iter_lines():
-                    seen += '"content"' in line
-                    if seen >= 2:
-                        break
+                read_tokens(r, 2)
                 started = time.monotonic()
                 assert proc.stop(signal.SIGTERM) == 0
                 assert time.monotonic() - started < 5  # no wait for the answer to finish

@@ -12,11 +12,28 @@ import contextlib
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+from typing import Any, Protocol
 
 from webui_daemon.services import errors
+from webui_daemon.services.turn_state import (
+    Turn,
+    TurnEvent,
+    absorb,
+    error_content,
+    turn_reply,
+)
+from webui_daemon.services.turn_text import (
+    TITLE_PROMPT,
+    chat_document,
+    chat_title,
+    current_id,
+    parse_title,
+    reply_text,
+    wire_message,
+)
 from webui_daemon.storage.rows import UserRow
+
+__all__ = ["Subscription", "Turn", "TurnEvent", "TurnManager", "is_turn_request", "turn_reply"]
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +43,6 @@ FLUSH_INTERVAL_S = 0.25
 FLUSH_TOKENS = 64
 # Keys of a completion body that address the chat, never sent upstream.
 TURN_KEYS = ("chat_id", "id", "parent_id", "user_message", "session_id", "message_ids")
-
-TurnStatus = Literal["running", "done", "interrupted", "error"]
 
 
 class ChatStore(Protocol):
@@ -58,82 +73,6 @@ class Completer(Protocol):
     def stream(self, prepared: Any) -> AsyncIterator[dict[str, Any]]: ...
 
     async def complete(self, prepared: Any) -> dict[str, Any]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class TurnEvent:
-    """One item a subscriber receives: a chunk, a failure before any token, or the end."""
-
-    kind: Literal["chunk", "failed", "end"]
-    chunk: dict[str, Any] | None = None
-    error: errors.WebUIError | None = None
-
-
-@dataclass(eq=False)
-class Turn:
-    user_id: str
-    chat_id: str
-    message_id: str
-    model: str
-    started_at: float = field(default_factory=time.time)
-    content: list[str] = field(default_factory=list)
-    reasoning: list[str] = field(default_factory=list)
-    usage: dict[str, Any] | None = None
-    sources: list[dict[str, Any]] | None = None
-    finish_reason: str | None = None
-    status: TurnStatus = "running"
-    error: dict[str, Any] | None = None
-    # The provider's refusal when it failed before any token (its status goes to the caller).
-    failure: errors.WebUIError | None = None
-    chunk_id: str | None = None
-    subscribers: list[asyncio.Queue[TurnEvent]] = field(default_factory=list)
-    task: asyncio.Task[None] | None = None
-    finished: asyncio.Event = field(default_factory=asyncio.Event)
-    stop_requested: bool = False
-
-    @property
-    def text(self) -> str:
-        return "".join(self.content)
-
-    def snapshot_chunk(self) -> dict[str, Any]:
-        """What a re-attaching client receives first: everything so far, as one chunk."""
-        delta: dict[str, Any] = {"role": "assistant", "content": self.text}
-        if self.reasoning:
-            delta["reasoning_content"] = "".join(self.reasoning)
-        return {
-            "id": self.chunk_id or f"chatcmpl-{self.message_id}",
-            "object": "chat.completion.chunk",
-            "created": int(self.started_at),
-            "model": self.model,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}],
-        }
-
-    def publish(self, event: TurnEvent) -> None:
-        for queue in self.subscribers:
-            queue.put_nowait(event)
-
-
-def turn_reply(turn: Turn) -> dict[str, Any]:
-    """A finished turn as a chat.completion object (non-streaming callers)."""
-    message: dict[str, Any] = {"role": "assistant", "content": turn.text}
-    if turn.reasoning:
-        message["reasoning_content"] = "".join(turn.reasoning)
-    reply: dict[str, Any] = {
-        "id": turn.chunk_id or f"chatcmpl-{turn.message_id}",
-        "object": "chat.completion",
-        "created": int(turn.started_at),
-        "model": turn.model,
-        "choices": [
-            {"index": 0, "message": message, "finish_reason": turn.finish_reason or "stop"}
-        ],
-    }
-    if turn.usage is not None:
-        reply["usage"] = turn.usage
-    if turn.sources:
-        reply["sources"] = turn.sources
-    if turn.error is not None:
-        reply["error"] = {"message": turn.error.get("content", "")}
-    return reply
 
 
 def split_turn_fields(body: dict[str, Any]) -> dict[str, Any]:
@@ -196,13 +135,13 @@ class TurnManager:
             await self._chats.add_message(user.id, chat_id, user_message)
             parent_id = parent_id or user_message["id"]
         if not parent_id:
-            parent_id = _current_id(chat)
+            parent_id = current_id(chat)
         if not body.get("messages"):
             if not parent_id:
                 raise errors.WebUIError("The chat has no message to answer.")
             path = await self._chats.message_path(user.id, chat_id, str(parent_id))
-            body["messages"] = [_wire_message(m) for m in path]
-            system = _doc(chat).get("system")
+            body["messages"] = [wire_message(m) for m in path]
+            system = chat_document(chat).get("system")
             if isinstance(system, str) and system.strip():
                 body["messages"].insert(0, {"role": "system", "content": system})
         prepared = await self._completions.prepare(user, body)
@@ -238,11 +177,11 @@ class TurnManager:
         try:
             async for chunk in stream:
                 if "error" in chunk and "choices" not in chunk:
-                    turn.error = _error_content(chunk["error"])
+                    turn.error = error_content(chunk["error"])
                     turn.status = "error"
                     turn.publish(TurnEvent("chunk", chunk))
                     break
-                _absorb(turn, chunk)
+                absorb(turn, chunk)
                 turn.publish(TurnEvent("chunk", chunk))
                 pending += 1
                 if pending >= FLUSH_TOKENS or loop.time() - last_flush >= FLUSH_INTERVAL_S:
@@ -303,7 +242,7 @@ class TurnManager:
         """After the first exchange of a chat still called "New Chat", ask for a title."""
         try:
             chat = await self._chats.get(user.id, turn.chat_id)
-            if _title(chat) not in ("", "New Chat"):
+            if chat_title(chat) not in ("", "New Chat"):
                 return
             path = await self._chats.message_path(user.id, turn.chat_id, turn.message_id)
             if len(path) != 2:
@@ -318,7 +257,7 @@ class TurnManager:
                 "max_tokens": 50,
             }
             reply = await self._completions.complete(await self._completions.prepare(user, body))
-            title = parse_title(_reply_text(reply))
+            title = parse_title(reply_text(reply))
             if title:
                 await self._chats.set_title(turn.chat_id, title)
                 if self._on_title is not None:
@@ -396,79 +335,3 @@ class Subscription:
     def close(self) -> None:
         with contextlib.suppress(ValueError):
             self.turn.subscribers.remove(self._queue)
-
-
-# ---- helpers ----------------------------------------------------------------------------------
-
-TITLE_PROMPT = (
-    "Write a concise title of 3 to 5 words for the conversation below, in its language. "
-    'Answer with JSON only: {{"title": "..."}}\n\n{transcript}'
-)
-
-
-def parse_title(text: str) -> str:
-    """The title from a task model's reply: JSON {"title": ...} or its first line, tidied."""
-    import json
-
-    text = text.strip()
-    start, end = text.find("{"), text.rfind("}")
-    if start != -1 and end > start:
-        with contextlib.suppress(ValueError):
-            value = json.loads(text[start : end + 1]).get("title")
-            if isinstance(value, str):
-                text = value
-    line = next((ln for ln in text.splitlines() if ln.strip()), "")
-    line = line.strip().strip("\"'`*#").strip()
-    return line[:80]
-
-
-def _absorb(turn: Turn, chunk: dict[str, Any]) -> None:
-    turn.chunk_id = turn.chunk_id or chunk.get("id")
-    for choice in chunk.get("choices") or []:
-        delta = choice.get("delta") or {}
-        if delta.get("content"):
-            turn.content.append(str(delta["content"]))
-        if delta.get("reasoning_content"):
-            turn.reasoning.append(str(delta["reasoning_content"]))
-        if choice.get("finish_reason"):
-            turn.finish_reason = str(choice["finish_reason"])
-    if chunk.get("usage"):
-        turn.usage = chunk["usage"]
-    if isinstance(chunk.get("sources"), list):
-        turn.sources = chunk["sources"]
-
-
-def _error_content(error: Any) -> dict[str, Any]:
-    if isinstance(error, dict):
-        return {"content": str(error.get("message") or error.get("detail") or error)}
-    return {"content": str(error)}
-
-
-def _wire_message(message: dict[str, Any]) -> dict[str, Any]:
-    """A stored chat message as an OpenAI message (role and content only)."""
-    return {"role": message.get("role", "user"), "content": message.get("content", "")}
-
-
-def _reply_text(reply: dict[str, Any]) -> str:
-    choices = reply.get("choices") or [{}]
-    return str((choices[0].get("message") or {}).get("content") or "")
-
-
-def _doc(chat: Any) -> dict[str, Any]:
-    document = getattr(chat, "chat", None)
-    if document is None and isinstance(chat, dict):
-        document = chat.get("chat")
-    return document if isinstance(document, dict) else {}
-
-
-def _current_id(chat: Any) -> str | None:
-    history = _doc(chat).get("history") or {}
-    current = history.get("currentId")
-    return str(current) if current else None
-
-
-def _title(chat: Any) -> str:
-    title = getattr(chat, "title", None)
-    if title is None and isinstance(chat, dict):
-        title = chat.get("title")
-    return str(title or "")

@@ -1,0 +1,109 @@
+"""A turn's state: what has arrived, who listens, and how it reads as a chat.completion."""
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from webui_daemon.services import errors
+
+TurnStatus = Literal["running", "done", "interrupted", "error"]
+
+
+@dataclass(frozen=True, slots=True)
+class TurnEvent:
+    """One item a subscriber receives: a chunk, a failure before any token, or the end."""
+
+    kind: Literal["chunk", "failed", "end"]
+    chunk: dict[str, Any] | None = None
+    error: errors.WebUIError | None = None
+
+
+@dataclass(eq=False)
+class Turn:
+    user_id: str
+    chat_id: str
+    message_id: str
+    model: str
+    started_at: float = field(default_factory=time.time)
+    content: list[str] = field(default_factory=list)
+    reasoning: list[str] = field(default_factory=list)
+    usage: dict[str, Any] | None = None
+    sources: list[dict[str, Any]] | None = None
+    finish_reason: str | None = None
+    status: TurnStatus = "running"
+    error: dict[str, Any] | None = None
+    # The provider's refusal when it failed before any token (its status goes to the caller).
+    failure: errors.WebUIError | None = None
+    chunk_id: str | None = None
+    subscribers: list[asyncio.Queue[TurnEvent]] = field(default_factory=list)
+    task: asyncio.Task[None] | None = None
+    finished: asyncio.Event = field(default_factory=asyncio.Event)
+    stop_requested: bool = False
+
+    @property
+    def text(self) -> str:
+        return "".join(self.content)
+
+    def snapshot_chunk(self) -> dict[str, Any]:
+        """What a re-attaching client receives first: everything so far, as one chunk."""
+        delta: dict[str, Any] = {"role": "assistant", "content": self.text}
+        if self.reasoning:
+            delta["reasoning_content"] = "".join(self.reasoning)
+        return {
+            "id": self.chunk_id or f"chatcmpl-{self.message_id}",
+            "object": "chat.completion.chunk",
+            "created": int(self.started_at),
+            "model": self.model,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}],
+        }
+
+    def publish(self, event: TurnEvent) -> None:
+        for queue in self.subscribers:
+            queue.put_nowait(event)
+
+
+def turn_reply(turn: Turn) -> dict[str, Any]:
+    """A finished turn as a chat.completion object (non-streaming callers)."""
+    message: dict[str, Any] = {"role": "assistant", "content": turn.text}
+    if turn.reasoning:
+        message["reasoning_content"] = "".join(turn.reasoning)
+    reply: dict[str, Any] = {
+        "id": turn.chunk_id or f"chatcmpl-{turn.message_id}",
+        "object": "chat.completion",
+        "created": int(turn.started_at),
+        "model": turn.model,
+        "choices": [
+            {"index": 0, "message": message, "finish_reason": turn.finish_reason or "stop"}
+        ],
+    }
+    if turn.usage is not None:
+        reply["usage"] = turn.usage
+    if turn.sources:
+        reply["sources"] = turn.sources
+    if turn.error is not None:
+        reply["error"] = {"message": turn.error.get("content", "")}
+    return reply
+
+
+def absorb(turn: Turn, chunk: dict[str, Any]) -> None:
+    """Fold one chunk into the turn: text, reasoning, finish reason, usage, sources."""
+    turn.chunk_id = turn.chunk_id or chunk.get("id")
+    for choice in chunk.get("choices") or []:
+        delta = choice.get("delta") or {}
+        if delta.get("content"):
+            turn.content.append(str(delta["content"]))
+        if delta.get("reasoning_content"):
+            turn.reasoning.append(str(delta["reasoning_content"]))
+        if choice.get("finish_reason"):
+            turn.finish_reason = str(choice["finish_reason"])
+    if chunk.get("usage"):
+        turn.usage = chunk["usage"]
+    if isinstance(chunk.get("sources"), list):
+        turn.sources = chunk["sources"]
+
+
+def error_content(error: Any) -> dict[str, Any]:
+    if isinstance(error, dict):
+        return {"content": str(error.get("message") or error.get("detail") or error)}
+    return {"content": str(error)}

@@ -1,0 +1,54 @@
+"""Text helpers of turns: titles, and reading chat documents and replies."""
+
+import contextlib
+import json
+from typing import Any
+
+TITLE_PROMPT = (
+    "Write a concise title of 3 to 5 words for the conversation below, in its language. "
+    'Answer with JSON only: {{"title": "..."}}\n\n{transcript}'
+)
+
+
+def parse_title(text: str) -> str:
+    """The title from a task model's reply: JSON {"title": ...} or its first line, tidied."""
+    text = text.strip()
+    start, end = text.find("{"), text.rfind("}")
+    if start != -1 and end > start:
+        with contextlib.suppress(ValueError):
+            value = json.loads(text[start : end + 1]).get("title")
+            if isinstance(value, str):
+                text = value
+    line = next((ln for ln in text.splitlines() if ln.strip()), "")
+    line = line.strip("\"'`*# \t")
+    return line[:80]
+
+
+def wire_message(message: dict[str, Any]) -> dict[str, Any]:
+    """A stored chat message as an OpenAI message (role and content only)."""
+    return {"role": message.get("role", "user"), "content": message.get("content", "")}
+
+
+def reply_text(reply: dict[str, Any]) -> str:
+    choices = reply.get("choices") or [{}]
+    return str((choices[0].get("message") or {}).get("content") or "")
+
+
+def chat_document(chat: Any) -> dict[str, Any]:
+    document = getattr(chat, "chat", None)
+    if document is None and isinstance(chat, dict):
+        document = chat.get("chat")
+    return document if isinstance(document, dict) else {}
+
+
+def current_id(chat: Any) -> str | None:
+    history = chat_document(chat).get("history") or {}
+    current = history.get("currentId")
+    return str(current) if current else None
+
+
+def chat_title(chat: Any) -> str:
+    title = getattr(chat, "title", None)
+    if title is None and isinstance(chat, dict):
+        title = chat.get("title")
+    return str(title or "")
