@@ -17,6 +17,7 @@ from webui_tui.cli import (
     models,
     serve,
     status,
+    tui,
     users,
 )
 from webui_tui.cli.runtime import EXIT_SERVER, EXIT_USAGE, CliState, UsageProblem
@@ -61,8 +62,11 @@ def root(
     """
     ctx.obj = CliState(no_autostart=no_autostart)
     if ctx.invoked_subcommand is None:
-        # For now the bare command shows help; a later issue opens the terminal UI here.
-        _echo_help(ctx.get_help())
+        # On a terminal the bare command opens the TUI; piped or redirected, it shows help.
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            tui.run_tui(ctx)
+        else:
+            _echo_help(ctx.get_help())
 
 
 app.command()(chat.chat)
@@ -70,6 +74,7 @@ app.command()(serve.serve)
 app.command()(status.status)
 app.command()(auth.login)
 app.command()(auth.logout)
+app.command()(tui.tui)
 app.add_typer(users.app, name="users")
 app.add_typer(groups.app, name="groups")
 app.add_typer(apikey.app, name="apikey")

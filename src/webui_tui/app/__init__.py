@@ -1,0 +1,1 @@
+"""The Textual terminal UI: `app` → `screens` → `widgets` (imported only by `webui tui`)."""

@@ -1,0 +1,1 @@
+"""Screens: each starts the async workers that call the client and feeds its widgets."""

@@ -1,0 +1,463 @@
+"""The chat screen: chats in a sidebar, the conversation, the composer; turns stream in workers.
+
+Every call to the daemon runs in a worker of this screen; widgets only post what was asked
+(`Composer.Submitted`, `MessageView.BranchAsked`, `ChatList.ActionAsked`, ...). Failures go
+up as one `Problem` message to the app.
+"""
+
+import time
+from contextlib import AbstractAsyncContextManager
+from pathlib import Path
+from typing import Any, ClassVar
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
+
+from webui_daemon.schemas.chats import ChatResponse
+from webui_tui.app.screens.chat_doc import chat_model, infos_of
+from webui_tui.app.screens.dialogs import ConfirmScreen, PickScreen, PromptScreen
+from webui_tui.app.tree import leaf_under, siblings, usage_line
+from webui_tui.app.widgets.chat_list import ChatList
+from webui_tui.app.widgets.composer import Composer
+from webui_tui.app.widgets.conversation import Conversation
+from webui_tui.app.widgets.message_view import MessageInfo, MessageView
+from webui_tui.app.widgets.notice import Problem, Reconnected
+from webui_tui.app.widgets.sources import SourcesPanel
+from webui_tui.client.completions import ChatStream
+from webui_tui.client.errors import WebUIClientError
+from webui_tui.client.sse import ContentDelta, Sources
+from webui_tui.client.transcript import history_of, to_markdown
+from webui_tui.client.tui_extra import TuiClient
+
+EMPTY = "Ask anything. Enter sends, ctrl+j adds a line, ctrl+o picks the model."
+SEARCH_DELAY_S = 0.25
+
+
+class ChatScreen(Screen[None]):
+    CSS_PATH = "chat.tcss"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+n", "new_chat", "New", id="chat.new"),
+        Binding("ctrl+o", "pick_model", "Model", id="chat.model"),
+        Binding("ctrl+f", "search", "Search", id="chat.search"),
+        Binding("ctrl+k", "focus_chats", "Chats", id="chat.chats"),
+        Binding("ctrl+l", "last_message", "Messages", id="chat.messages"),
+        Binding("ctrl+r", "regenerate_last", "Regenerate", id="chat.regenerate"),
+        Binding("escape", "stop", "Stop", id="chat.stop", priority=True),
+    ]
+
+    def __init__(self, client: TuiClient) -> None:
+        super().__init__()
+        self.client = client
+        self.chat: ChatResponse | None = None
+        self.model: str | None = None
+        self.streaming = False
+        self._search_timer: Timer | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("webui · Chat", id="topbar")
+        with Horizontal(id="body"):
+            with Vertical(id="sidebar"):
+                yield Input(placeholder="Search chats", id="search")
+                yield ChatList(id="chats")
+            with Vertical(id="main"):
+                yield Static("New chat", id="chat-title")
+                yield Conversation(id="conversation")
+                yield Static("", id="stats")
+                yield Composer(id="composer")
+            yield SourcesPanel(id="sources")
+        yield Footer()
+
+    @property
+    def conversation(self) -> Conversation:
+        return self.query_one(Conversation)
+
+    @property
+    def composer(self) -> Composer:
+        return self.query_one(Composer)
+
+    def on_mount(self) -> None:
+        self.conversation.show([], EMPTY)
+        self.composer.focus()
+        self.load()
+
+    def _problem(self, exc: BaseException, doing: str = "") -> None:
+        self.post_message(Problem(exc, doing))
+
+    def _show_top(self) -> None:
+        self.query_one("#topbar", Static).update(
+            f"webui · Chat · model: {self.model or '(none)'}"
+            + ("  · generating, esc stops" if self.streaming else "")
+        )
+
+    # --- loading ---
+
+    @work(exclusive=True, group="load")
+    async def load(self) -> None:
+        try:
+            if self.model is None:
+                models = await self.client.list_models()
+                preferred = await self.client.default_model()
+                ids = [m.id for m in models]
+                self.model = preferred if preferred in ids else (ids[0] if ids else None)
+            self._show_top()
+            await self._reload_list()
+            if self.chat is not None:
+                await self._open(self.chat.id)
+        except WebUIClientError as exc:
+            self._problem(exc, "loading chats")
+
+    def on_reconnected(self, _: Reconnected) -> None:
+        self.load()
+
+    async def _reload_list(self, text: str = "") -> None:
+        chats = await (self.client.search_chats(text) if text else self.client.list_chats())
+        current = self.chat.id if self.chat else None
+        self.query_one(ChatList).show(chats, current)
+
+    @on(Input.Changed, "#search")
+    def _search_changed(self, event: Input.Changed) -> None:
+        if self._search_timer is not None:
+            self._search_timer.stop()
+        text = event.value.strip()
+        self._search_timer = self.set_timer(SEARCH_DELAY_S, lambda: self._search(text))
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        self.query_one(ChatList).focus()
+
+    @work(exclusive=True, group="search")
+    async def _search(self, text: str) -> None:
+        try:
+            await self._reload_list(text)
+        except WebUIClientError as exc:
+            self._problem(exc, "searching")
+
+    def on_chat_list_opened(self, event: ChatList.Opened) -> None:
+        self.open_chat(event.chat_id)
+
+    @work(exclusive=True, group="load")
+    async def open_chat(self, chat_id: str) -> None:
+        try:
+            await self._open(chat_id)
+        except WebUIClientError as exc:
+            self._problem(exc, "opening the chat")
+
+    async def _open(self, chat_id: str) -> None:
+        chat = await self.client.get_chat(chat_id)
+        self._render_chat(chat)
+        running = [] if self.streaming else await self.client.chat_tasks(chat_id)
+        if running:
+            view = self.conversation.view_of(running[-1])
+            if view is not None:
+                self._reattach(chat_id, running[-1], view)
+
+    def _render_chat(self, chat: ChatResponse) -> None:
+        self.chat = chat
+        self.model = chat_model(chat.chat) or self.model
+        self.query_one("#chat-title", Static).update(chat.title)
+        self.conversation.show(infos_of(chat.chat), EMPTY)
+        self._show_top()
+
+    # --- asking ---
+
+    def on_composer_submitted(self, event: Composer.Submitted) -> None:
+        if self.streaming:
+            self.notify("An answer is still streaming: esc stops it", severity="warning")
+            return
+        if not self.model:
+            self.notify("No model to ask: add a provider connection", severity="error")
+            return
+        parent: str | None = None
+        if self.chat is not None:
+            messages, current = history_of(self.chat.chat)
+            parent = current
+            if event.editing:
+                parent = (messages.get(event.editing) or {}).get("parentId")
+                self.conversation.show(infos_of(self.chat.chat, parent) if parent else [])
+        self.conversation.add(MessageInfo(id="", role="user", speaker="You", content=event.text))
+        self._ask(event.text, parent)
+
+    @work(exclusive=True, group="turn")
+    async def _ask(self, text: str, parent: str | None) -> None:
+        model = self.model or ""
+        created = False
+        try:
+            if self.chat is None:
+                self.chat = await self.client.new_chat(model)
+                created = True
+            opened = self.client.stream_turn(self.chat.id, text, model, parent_id=parent)
+            await self._stream(opened, self.chat.id, model)
+        except WebUIClientError as exc:
+            self._problem(exc, "asking")
+        finally:
+            await self._after_turn(created)
+
+    @work(exclusive=True, group="turn")
+    async def _regenerate(self, user_message_id: str) -> None:
+        if self.chat is None:
+            return
+        model = self.model or ""
+        try:
+            opened = self.client.stream_regenerate(self.chat.id, user_message_id, model)
+            await self._stream(opened, self.chat.id, model)
+        except WebUIClientError as exc:
+            self._problem(exc, "regenerating")
+        finally:
+            await self._after_turn(False)
+
+    def _reattach(self, chat_id: str, message_id: str, view: MessageView) -> None:
+        self.notify("Re-attached to the answer still being generated")
+        self._follow(chat_id, message_id, view)
+
+    @work(exclusive=True, group="turn")
+    async def _follow(self, chat_id: str, message_id: str, view: MessageView) -> None:
+        try:
+            opened = self.client.attach(chat_id, message_id, model=self.model or "")
+            await self._stream(opened, chat_id, self.model or "", view)
+        except WebUIClientError as exc:
+            self._problem(exc, "re-attaching")
+        finally:
+            await self._after_turn(False)
+
+    async def _stream(
+        self,
+        opened: AbstractAsyncContextManager[ChatStream],
+        chat_id: str,
+        model: str,
+        view: MessageView | None = None,
+    ) -> None:
+        """Read one answer into a message view, redrawing at most every 50 ms."""
+        conversation = self.conversation
+        if view is None:
+            info = MessageInfo(id="", role="assistant", speaker=model, content="")
+            view = conversation.add(info)
+        self.streaming = True
+        self._show_top()
+        conversation.begin_stream(view)
+        started: float | None = None
+        stream: ChatStream | None = None
+        try:
+            async with opened as stream:
+                view.info.id = stream.message_id or ""
+                async for event in stream:
+                    if isinstance(event, ContentDelta):
+                        started = started or time.monotonic()
+                        conversation.feed(event.text)
+                    elif isinstance(event, Sources):
+                        view.info.sources = list(stream.sources)
+        finally:
+            conversation.end_stream()
+            self.streaming = False
+            self._show_top()
+        if stream is not None:
+            seconds = time.monotonic() - started if started else None
+            stats = usage_line(stream.usage, seconds)
+            notes = [f"error: {stream.error}"] if stream.error else []
+            view.set_stats(stats, notes)
+            self.query_one("#stats", Static).update(stats)
+
+    async def _after_turn(self, created: bool) -> None:
+        """Read the chat back (ids, branches, title) and the chat list."""
+        if self.chat is None:
+            return
+        try:
+            chat = await self.client.get_chat(self.chat.id)
+            if created and not history_of(chat.chat)[0]:
+                await self.client.delete_chat(chat.id)  # refused before anything was saved
+                self.chat = None
+                self.conversation.show([], EMPTY)
+            else:
+                self._render_chat(chat)
+            await self._reload_list(self.query_one("#search", Input).value.strip())
+        except WebUIClientError as exc:
+            self._problem(exc, "reloading the chat")
+
+    def action_stop(self) -> None:
+        sources = self.query_one(SourcesPanel)
+        if self.streaming and self.chat is not None:
+            self._stop(self.chat.id)
+        elif sources.has_class("open"):
+            sources.action_close()
+        elif self.composer.cancel_edit():
+            if self.chat is not None:
+                self.conversation.show(infos_of(self.chat.chat), EMPTY)
+        elif self.focused is not self.composer:
+            self.composer.focus()
+
+    @work(group="stop")
+    async def _stop(self, chat_id: str) -> None:
+        try:
+            await self.client.stop_chat(chat_id)
+            self.notify("Stopped; what arrived is saved")
+        except WebUIClientError as exc:
+            self._problem(exc, "stopping")
+
+    # --- messages ---
+
+    def on_message_view_move_asked(self, event: MessageView.MoveAsked) -> None:
+        views = self.conversation.views
+        index = views.index(event.view) + event.step if event.view in views else -1
+        if index < 0:
+            first = self.conversation.load_earlier()
+            if first is not None:
+                self.call_after_refresh(self._focus_before, first)
+            return
+        if index >= len(views):
+            self.composer.focus()
+            return
+        views[index].focus()
+        self.conversation.scroll_to_widget(views[index], animate=False)
+
+    def _focus_before(self, view: MessageView) -> None:
+        views = self.conversation.views
+        if view in views and views.index(view) > 0:
+            views[views.index(view) - 1].focus()
+
+    def on_message_view_branch_asked(self, event: MessageView.BranchAsked) -> None:
+        if self.chat is None or self.streaming:
+            return
+        messages, _ = history_of(self.chat.chat)
+        sibs = siblings(messages, event.message_id)
+        if len(sibs) < 2 or event.message_id not in sibs:
+            return
+        chosen = sibs[(sibs.index(event.message_id) + event.step) % len(sibs)]
+        leaf = leaf_under(messages, chosen)
+        self.chat.chat.setdefault("history", {})["currentId"] = leaf
+        self.conversation.show(infos_of(self.chat.chat), EMPTY)
+        view = self.conversation.view_of(chosen)
+        if view is not None:
+            view.focus()
+        self._save_current(self.chat.id, leaf)
+
+    @work(group="branch")
+    async def _save_current(self, chat_id: str, leaf: str) -> None:
+        try:
+            await self.client.set_current(chat_id, leaf)
+        except WebUIClientError as exc:
+            self._problem(exc, "switching branch")
+
+    def on_message_view_action_asked(self, event: MessageView.ActionAsked) -> None:
+        if self.chat is None:
+            return
+        messages, _ = history_of(self.chat.chat)
+        message: dict[str, Any] = messages.get(event.message_id) or {}
+        if event.action == "sources":
+            view = self.conversation.view_of(event.message_id)
+            self.query_one(SourcesPanel).show_sources(view.info.sources if view else [])
+        elif event.action == "edit":
+            if message.get("role") != "user":
+                self.notify("Only your own messages can be edited", severity="warning")
+                return
+            self.composer.start_edit(event.message_id, str(message.get("content") or ""))
+        elif event.action == "regenerate":
+            self._regenerate_from(message)
+
+    def _regenerate_from(self, message: dict[str, Any]) -> None:
+        if self.streaming or self.chat is None:
+            return
+        user_id = message.get("id") if message.get("role") == "user" else message.get("parentId")
+        if not user_id:
+            return
+        self.conversation.show(infos_of(self.chat.chat, str(user_id)))
+        self._regenerate(str(user_id))
+
+    def action_regenerate_last(self) -> None:
+        if self.chat is None:
+            return
+        messages, current = history_of(self.chat.chat)
+        if current and current in messages:
+            self._regenerate_from(messages[current])
+
+    def action_last_message(self) -> None:
+        views = self.conversation.views
+        if views:
+            views[-1].focus()
+            self.conversation.scroll_end(animate=False)
+
+    def action_new_chat(self) -> None:
+        if self.streaming:
+            self.notify("An answer is still streaming: esc stops it", severity="warning")
+            return
+        self.chat = None
+        self.query_one("#chat-title", Static).update("New chat")
+        self.conversation.show([], EMPTY)
+        self.composer.cancel_edit()
+        self.composer.focus()
+
+    def action_search(self) -> None:
+        self.query_one("#search", Input).focus()
+
+    def action_focus_chats(self) -> None:
+        self.query_one(ChatList).focus()
+
+    def action_pick_model(self) -> None:
+        self._pick_model()
+
+    @work(group="model")
+    async def _pick_model(self) -> None:
+        try:
+            models = await self.client.list_models()
+        except WebUIClientError as exc:
+            self._problem(exc, "listing models")
+            return
+        options = [(m.id, m.display_name) for m in models]
+        chosen = await self.app.push_screen_wait(PickScreen("Model", options, self.model))
+        if not chosen:
+            return
+        self.model = chosen
+        self._show_top()
+        if self.chat is not None:
+            try:
+                await self.client.update_chat(self.chat.id, {"models": [chosen]})
+            except WebUIClientError as exc:
+                self._problem(exc, "changing the model")
+
+    # --- chat actions (sidebar keys) ---
+
+    def on_chat_list_action_asked(self, event: ChatList.ActionAsked) -> None:
+        self._chat_action(event.action, event.chat_id)
+
+    @work(group="chat-action")
+    async def _chat_action(self, action: str, chat_id: str) -> None:
+        client = self.client
+        try:
+            chat = await client.get_chat(chat_id)
+            if action == "rename":
+                title = await self.app.push_screen_wait(PromptScreen("New title", chat.title))
+                if title:
+                    await client.rename_chat(chat_id, title)
+            elif action == "delete":
+                question = f"Delete the chat {chat.title!r}?"
+                if await self.app.push_screen_wait(ConfirmScreen(question)):
+                    await client.delete_chat(chat_id)
+                    if self.chat is not None and self.chat.id == chat_id:
+                        self.action_new_chat()
+            elif action == "pin":
+                await client.toggle_pin(chat_id)
+            elif action == "archive":
+                await client.toggle_archive(chat_id)
+                self.notify("Archived" if not chat.archived else "Unarchived")
+            elif action == "tag":
+                question = "Tag (a leading - removes it)"
+                tag = await self.app.push_screen_wait(PromptScreen(question))
+                if tag and tag.startswith("-"):
+                    await client.remove_tag(chat_id, tag[1:].strip())
+                elif tag:
+                    await client.add_tag(chat_id, tag.strip())
+            elif action == "export":
+                default = f"chat-{chat_id[:8]}.md"
+                name = await self.app.push_screen_wait(PromptScreen("Export to file", default))
+                if name:
+                    path = Path(name).expanduser()  # noqa: ASYNC240 (a small local file)
+                    path.write_text(to_markdown(chat), encoding="utf-8")
+                    self.notify(f"Exported to {path}")
+            if self.chat is not None and self.chat.id == chat_id and action != "delete":
+                self._render_chat(await client.get_chat(chat_id))
+            await self._reload_list(self.query_one("#search", Input).value.strip())
+        except (WebUIClientError, OSError) as exc:
+            self._problem(exc, action)

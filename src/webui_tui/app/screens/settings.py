@@ -1,0 +1,103 @@
+"""Settings: your default model (kept by the daemon), the theme and where keybindings live.
+
+The theme is saved in the TUI's config file; keybinding overrides are edited there by hand
+(`[keys]`, binding id = keys) and read when the app starts.
+"""
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, Label, Select, Static
+
+from webui_tui.app.config import TuiConfig, config_path
+from webui_tui.app.widgets.notice import Problem, Reconnected
+from webui_tui.client.errors import WebUIClientError
+from webui_tui.client.tui_extra import TuiClient
+
+KEYS_HELP = """Keybindings: add overrides to {path}
+  [keys]
+  "chat.new" = "ctrl+t"
+Binding ids: chat.new chat.model chat.search chat.chats chat.messages chat.regenerate
+chat.stop message.prev_branch message.next_branch message.regenerate message.edit
+message.copy message.copy_code chats.rename chats.delete chats.pin chats.archive
+chats.tag chats.export app.chat app.knowledge app.admin app.settings app.quit"""
+
+
+class SettingsScreen(Screen[None]):
+    CSS_PATH = "settings.tcss"
+
+    def __init__(self, client: TuiClient, config: TuiConfig) -> None:
+        super().__init__()
+        self.client = client
+        self.config = config
+        self._loading = True
+
+    def compose(self) -> ComposeResult:
+        yield Static("webui · Settings", id="topbar")
+        with VerticalScroll(id="form"):
+            yield Label("Default model (new chats)")
+            yield Select[str]([], id="default-model", prompt="(first listed)")
+            yield Label("Theme")
+            themes = sorted(self.app.available_themes)
+            yield Select[str](
+                ((name, name) for name in themes),
+                id="theme",
+                allow_blank=False,
+                value=self.app.theme,
+            )
+            yield Static(KEYS_HELP.format(path=self.config.path or config_path()), id="keys-help")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    def on_reconnected(self, _: Reconnected) -> None:
+        self.load()
+
+    @work(exclusive=True, group="load")
+    async def load(self) -> None:
+        self._loading = True
+        try:
+            models = await self.client.list_models()
+            current = await self.client.default_model()
+        except WebUIClientError as exc:
+            self.post_message(Problem(exc, "loading settings"))
+            return
+        select = self.query_one("#default-model", Select)
+        select.set_options((m.display_name, m.id) for m in models)
+        if current in {m.id for m in models}:
+            select.value = current
+        self.call_after_refresh(self._loaded)
+
+    def _loaded(self) -> None:
+        self._loading = False
+
+    @on(Select.Changed, "#default-model")
+    def _model_changed(self, event: Select.Changed) -> None:
+        if self._loading:
+            return
+        value = event.value if isinstance(event.value, str) else None
+        self.save_model(value)
+
+    @work(exclusive=True, group="save")
+    async def save_model(self, model_id: str | None) -> None:
+        try:
+            await self.client.set_default_model(model_id)
+        except WebUIClientError as exc:
+            self.post_message(Problem(exc, "saving the default model"))
+            return
+        self.notify(f"Default model: {model_id or '(first listed)'}")
+
+    @on(Select.Changed, "#theme")
+    def _theme_changed(self, event: Select.Changed) -> None:
+        if not isinstance(event.value, str) or event.value == self.config.theme:
+            return
+        self.app.theme = event.value
+        self.config.theme = event.value
+        try:
+            path = self.config.save()
+        except OSError as exc:
+            self.post_message(Problem(exc, "saving the theme"))
+            return
+        self.notify(f"Theme {event.value} saved in {path}")

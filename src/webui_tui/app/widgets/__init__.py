@@ -1,0 +1,1 @@
+"""Widgets: they show state and post messages up; they never call the client."""

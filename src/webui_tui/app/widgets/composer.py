@@ -1,0 +1,66 @@
+"""The multi-line composer: Enter sends; ctrl+j (and shift+enter where reported) adds a line."""
+
+from textual import events
+from textual.message import Message
+from textual.widgets import TextArea
+
+NEWLINE_KEYS = ("ctrl+j", "shift+enter")
+
+
+class Composer(TextArea):
+    """Posts `Composer.Submitted`; `editing` names the message being edited, if any."""
+
+    DEFAULT_CSS = """
+    Composer { height: auto; min-height: 3; max-height: 10; }
+    """
+
+    class Submitted(Message):
+        def __init__(self, text: str, editing: str | None) -> None:
+            super().__init__()
+            self.text = text
+            self.editing = editing
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, soft_wrap=True, show_line_numbers=False, compact=True)
+        self.editing: str | None = None
+        self._set_hint()
+
+    def _set_hint(self) -> None:
+        if self.editing:
+            self.border_title = "Editing: Enter resends as a new branch, Esc cancels"
+        else:
+            self.border_title = "Message: Enter sends, ctrl+j new line"
+
+    def start_edit(self, message_id: str, text: str) -> None:
+        self.editing = message_id
+        self.text = text
+        self.move_cursor(self.document.end)
+        self._set_hint()
+        self.focus()
+
+    def cancel_edit(self) -> bool:
+        if self.editing is None:
+            return False
+        self.editing = None
+        self.text = ""
+        self._set_hint()
+        return True
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            text = self.text.strip()
+            if text:
+                self.post_message(self.Submitted(text, self.editing))
+                self.editing = None
+                self.text = ""
+                self._set_hint()
+            return
+        if event.key in NEWLINE_KEYS:
+            event.stop()
+            event.prevent_default()
+            start, end = self.selection
+            self.replace("\n", start, end)
+            return
+        await super()._on_key(event)

@@ -1,0 +1,129 @@
+"""One message of the conversation: who, branch position `◀ 2/3 ▶`, Markdown, notes, usage."""
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from rich.console import Group, RenderableType
+from rich.markdown import Markdown
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import Static
+
+CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
+
+
+@dataclass
+class MessageInfo:
+    """What a message view shows (built by the screen from the chat tree)."""
+
+    id: str
+    role: str
+    speaker: str
+    content: str
+    index: int = 1  # position among its siblings, from 1
+    total: int = 1
+    notes: list[str] = field(default_factory=list)
+    stats: str = ""
+    sources: list[dict[str, Any]] = field(default_factory=list)
+
+
+class MessageView(Static, can_focus=True):
+    """Keys act on this message; the screen does the work when it gets the message posted."""
+
+    DEFAULT_CSS = """
+    MessageView { height: auto; padding: 0 1; margin: 0 0 1 0; }
+    MessageView.user { background: $boost; }
+    MessageView:focus { background: $primary 15%; }
+    """
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("left,[", "branch(-1)", "◀ branch", id="message.prev_branch"),
+        Binding("right,]", "branch(1)", "branch ▶", id="message.next_branch"),
+        Binding("r", "ask('regenerate')", "Regenerate", id="message.regenerate"),
+        Binding("e", "ask('edit')", "Edit", id="message.edit"),
+        Binding("s", "ask('sources')", "Sources", id="message.sources"),
+        Binding("c", "copy", "Copy", id="message.copy"),
+        Binding("y", "copy_code", "Copy code", id="message.copy_code"),
+        Binding("up,k", "move(-1)", "Previous", show=False),
+        Binding("down,j", "move(1)", "Next", show=False),
+    ]
+
+    class BranchAsked(Message):
+        def __init__(self, message_id: str, step: int) -> None:
+            super().__init__()
+            self.message_id = message_id
+            self.step = step
+
+    class ActionAsked(Message):
+        def __init__(self, action: str, message_id: str) -> None:
+            super().__init__()
+            self.action = action
+            self.message_id = message_id
+
+    class MoveAsked(Message):
+        def __init__(self, view: "MessageView", step: int) -> None:
+            super().__init__()
+            self.view = view
+            self.step = step
+
+    def __init__(self, info: MessageInfo) -> None:
+        super().__init__(classes=info.role)
+        self.info = info
+        self.streaming = False
+        self.update(self._renderable())
+
+    def set_content(self, text: str) -> None:
+        self.info.content = text
+        self.update(self._renderable())
+
+    def set_stats(self, stats: str, notes: list[str] | None = None) -> None:
+        self.info.stats = stats
+        if notes is not None:
+            self.info.notes = notes
+        self.update(self._renderable())
+
+    def _renderable(self) -> RenderableType:
+        info = self.info
+        head = Text(info.speaker, style="bold")
+        if info.total > 1:
+            head.append(f"  ◀ {info.index}/{info.total} ▶", style="dim")
+        if self.streaming:
+            head.append("  …", style="dim")
+        parts: list[RenderableType] = [head]
+        if info.content:
+            parts.append(Markdown(info.content, code_theme="ansi_dark", hyperlinks=False))
+        elif info.role == "assistant" and not info.notes:
+            parts.append(Text("…", style="dim"))
+        foot = []
+        if info.sources:
+            foot.append(f"{len(info.sources)} source(s): press s")
+        foot += info.notes
+        if info.stats:
+            foot.append(info.stats)
+        if foot:
+            parts.append(Text(" · ".join(foot), style="dim italic"))
+        return Group(*parts)
+
+    def action_branch(self, step: int) -> None:
+        if self.info.total > 1:
+            self.post_message(self.BranchAsked(self.info.id, step))
+
+    def action_ask(self, action: str) -> None:
+        self.post_message(self.ActionAsked(action, self.info.id))
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.info.content)
+        self.notify("Message copied (OSC 52)")
+
+    def action_copy_code(self) -> None:
+        blocks = CODE_BLOCK.findall(self.info.content)
+        if not blocks:
+            self.notify("No code block in this message", severity="warning")
+            return
+        self.app.copy_to_clipboard(blocks[-1].rstrip("\n"))
+        self.notify("Code block copied (OSC 52)")
+
+    def action_move(self, step: int) -> None:
+        self.post_message(self.MoveAsked(self, step))
