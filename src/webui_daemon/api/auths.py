@@ -74,7 +74,9 @@ async def signin(
     return await _session(services, user, response)
 
 
-@router.api_route("/signout", methods=["GET", "POST"])
+# POST is 0.12's method, GET is 0.6's: both are served, with distinct OpenAPI operation ids.
+@router.post("/signout")
+@router.get("/signout", operation_id="signout_get")
 async def signout(request: Request, response: Response, services: ServicesDep) -> SignoutResponse:
     await services.auth.signout(request_token(request))
     response.delete_cookie("token")
