@@ -324,3 +324,11 @@ def test_daemon_stop_saves_partial_answer_marked_interrupted(
             assert FULL.startswith(saved["content"])
     finally:
         proc.stop()
+
+
+def test_chat_completed_echoes_the_body(daemon: DaemonProc) -> None:
+    body = {"model": MODEL, "id": "m1", "chat_id": "c1", "messages": [{"role": "user"}]}
+    with unix(daemon) as c:
+        r = c.post("/api/chat/completed", json=body)
+        assert r.status_code == 200 and r.json() == body
+        assert_error(c.post("/api/chat/completed", json={"model": MODEL}), 400)

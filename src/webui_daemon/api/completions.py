@@ -17,6 +17,7 @@ from webui_daemon.api.streaming import (
     turn_sse,
     until_disconnect,
 )
+from webui_daemon.services.errors import WebUIError
 from webui_daemon.services.turns import is_turn_request, turn_reply
 from webui_daemon.storage.rows import UserRow
 
@@ -70,3 +71,13 @@ async def _turn(
     return ClosingStreamingResponse(
         turn_sse(first, subscription), media_type="text/event-stream", headers=SSE_HEADERS
     )
+
+
+@router.post("/api/chat/completed")
+@router.post("/api/v1/chat/completed")
+async def chat_completed(user: VerifiedUser, body: dict[str, Any] = Body(...)) -> dict[str, Any]:
+    """Open WebUI's outlet-filter hook (deprecated in 0.12): with no filter plugins here the
+    body comes back unchanged, as the spec allows."""
+    if not body.get("id"):
+        raise WebUIError("Missing message id")
+    return body
