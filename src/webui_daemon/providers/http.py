@@ -19,8 +19,10 @@ if TYPE_CHECKING:
 
     import httpx
 
+    from webui_daemon.providers.transport import LeanTransport
+
 # Loopback hosts never go through an HTTP proxy taken from the environment: a local Ollama
-# must keep working for someone whose HTTPS_PROXY points at a corporate proxy.
+# must keep working for someone whose HTTP(S)_PROXY points at a corporate proxy.
 _LOOPBACK = ("all://127.0.0.1", "all://localhost", "all://[::1]")
 
 
@@ -41,6 +43,7 @@ class HttpClient:
         self._connect_timeout = connect_timeout
         self._client: httpx.AsyncClient | None = None
         self._ssl: ssl.SSLContext | None = None
+        self._lean: LeanTransport | None = None
 
     async def client(self) -> "httpx.AsyncClient":
         """The client; the first call imports httpx and loads the CA bundle in a thread."""
@@ -56,9 +59,17 @@ class HttpClient:
 
             # One INFO line per upstream request is noise in the daemon's log (and costs time).
             logging.getLogger("httpx").setLevel(logging.WARNING)
-            mounts: dict[str, httpx.AsyncBaseTransport | None] | None = None
-            if urllib.request.getproxies():
-                mounts = {pattern: httpx.AsyncHTTPTransport() for pattern in _LOOPBACK}
+            from webui_daemon.providers.transport import LeanTransport
+
+            # Plain-HTTP providers (Ollama, local OpenAI-compatible servers) go through the
+            # lean transport; https:// keeps httpx's. Loopback never goes through a proxy.
+            self._lean = LeanTransport(connect_timeout=self._connect_timeout)
+            mounts: dict[str, httpx.AsyncBaseTransport | None] = dict.fromkeys(
+                _LOOPBACK, self._lean
+            )
+            proxies = urllib.request.getproxies()
+            if "http" not in proxies and "all" not in proxies:
+                mounts["http://"] = self._lean
             self._client = httpx.AsyncClient(
                 verify=self._ssl if self._ssl is not None else True,
                 # No read timeout: a model may think for minutes before its first token.
@@ -72,6 +83,9 @@ class HttpClient:
         if self._client is not None:
             await self._client.aclose()
             self._client = None
+        if self._lean is not None:
+            await self._lean.aclose()
+            self._lean = None
 
 
 async def open_stream(

@@ -1,0 +1,116 @@
+"""LeanTransport (plain-HTTP/1.1 for httpx): framing, keep-alive, stale connections, errors."""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import httpx
+import pytest
+
+from webui_daemon.providers.transport import LeanTransport
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+
+
+async def serve(handler: Handler) -> tuple[asyncio.Server, str]:
+    server = await asyncio.start_server(handler, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    return server, f"http://127.0.0.1:{port}"
+
+
+async def read_request(reader: asyncio.StreamReader) -> bytes:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    return head + (await reader.readexactly(length) if length else b"")
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    transport = LeanTransport(connect_timeout=1)
+    async with httpx.AsyncClient(transport=transport) as c:
+        yield c
+
+
+async def test_chunked_and_sized_bodies_on_one_kept_alive_connection(
+    client: httpx.AsyncClient,
+) -> None:
+    connections = 0
+    seen: list[bytes] = []
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        seen.append(await read_request(reader))
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+        writer.write(b"3\r\nabc\r\n2;ext=1\r\nde\r\n0\r\nX-Trailer: 1\r\n\r\n")
+        seen.append(await read_request(reader))
+        writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\nnope")
+        await writer.drain()
+        await reader.read()  # until the client closes
+
+    server, url = await serve(handler)
+    async with server:
+        r = await client.post(f"{url}/a?x=1", content=b'{"k":1}')
+        assert (r.status_code, r.content) == (200, b"abcde")
+        r = await client.get(f"{url}/b")
+        assert (r.status_code, r.text) == (404, "nope")
+    assert connections == 1
+    assert seen[0].startswith(b"POST /a?x=1 HTTP/1.1\r\n") and seen[0].endswith(b'{"k":1}')
+    assert b"content-length: 7" in seen[0].lower()
+
+
+async def test_a_stale_kept_alive_connection_is_replaced_once(client: httpx.AsyncClient) -> None:
+    connections = 0
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+        await writer.drain()
+        writer.close()  # an idle timeout on the server: the next request must reconnect
+
+    server, url = await serve(handler)
+    async with server:
+        for _ in range(3):
+            r = await client.get(url)
+            assert r.text == "ok"
+    assert connections == 3
+
+
+async def test_errors_are_httpx_errors(client: httpx.AsyncClient) -> None:
+    async def cut(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel")
+        await writer.drain()
+        writer.close()
+
+    server, url = await serve(cut)
+    async with server:
+        with pytest.raises(httpx.RemoteProtocolError):
+            await client.get(url)
+    server.close()
+    await server.wait_closed()
+    with pytest.raises(httpx.ConnectError):
+        await client.get(url)
+
+
+async def test_closing_a_stream_early_closes_the_connection(client: httpx.AsyncClient) -> None:
+    closed = asyncio.Event()
+
+    async def slow(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")
+        await writer.drain()
+        if await reader.read() == b"":
+            closed.set()
+
+    server, url = await serve(slow)
+    async with server:
+        async with client.stream("GET", url) as r:
+            async for chunk in r.aiter_raw():
+                assert chunk == b"a"
+                break
+        await asyncio.wait_for(closed.wait(), 1)
