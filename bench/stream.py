@@ -1,0 +1,280 @@
+"""Streaming relay benchmark: a 200-token answer through the daemon vs straight from the provider.
+
+Run: python -m bench.stream [--runs 30] [--tokens 200] [--token-delay 0.002] [--concurrent 50]
+
+A stand-in Ollama (tests/standins.py) runs in its own process on loopback and the daemon in
+another; this process is the client. In one run it measures, each figure beside the direct one:
+time to first token (request sent -> first token's bytes received) and total time, p50 over
+--runs streams, for a paced stream (--token-delay seconds per token) and an unpaced one (as
+fast as the stand-in writes); the token rate after the first token; the daemon's CPU time per
+stream (utime+stime from /proc/<pid>/stat); and the TTFT p50 of --concurrent streams at once.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from tests.daemon_proc import DaemonProc, start_daemon
+
+MODEL = "standin:latest"
+MESSAGES = [{"role": "user", "content": "Write two hundred tokens."}]
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
+
+
+class StandInProcess:
+    """`python -m tests.standins` in its own process (no GIL shared with the client)."""
+
+    def __init__(self, tokens: int, token_delay: float) -> None:
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.standins",
+                "ollama",
+                "--tokens",
+                str(tokens),
+                "--token-delay",
+                str(token_delay),
+            ],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert self.proc.stdout is not None
+        self.url = self.proc.stdout.readline().strip()
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(5)
+
+
+class Target:
+    """One way to ask for a stream: straight to Ollama or through the daemon."""
+
+    def __init__(self, name: str, url: str, body: dict[str, Any], headers: dict[str, str]):
+        self.name, self.url, self.body, self.headers = name, url, body, headers
+        # The first token is in the first event that carries "tok0".
+        self.marker = b"tok0"
+
+    def one(self, client: httpx.Client) -> tuple[float, float, int]:
+        """(ttft, total, bytes) for one stream."""
+        start = time.perf_counter()
+        ttft = 0.0
+        size = 0
+        with client.stream("POST", self.url, json=self.body, headers=self.headers) as r:
+            r.raise_for_status()
+            for chunk in r.iter_raw():
+                if not ttft and self.marker in chunk:
+                    ttft = time.perf_counter() - start
+                size += len(chunk)
+        return ttft, time.perf_counter() - start, size
+
+    async def one_async(self, client: httpx.AsyncClient) -> float:
+        start = time.perf_counter()
+        ttft = 0.0
+        async with client.stream("POST", self.url, json=self.body, headers=self.headers) as r:
+            async for chunk in r.aiter_raw():
+                if not ttft and self.marker in chunk:
+                    ttft = time.perf_counter() - start
+        return ttft
+
+
+def targets(ollama_url: str, daemon: DaemonProc, key: str) -> tuple[Target, Target]:
+    direct = Target(
+        "direct",
+        f"{ollama_url}/api/chat",
+        {"model": MODEL, "messages": MESSAGES, "stream": True},
+        {},
+    )
+    relayed = Target(
+        "daemon",
+        f"{daemon.base_url}/api/chat/completions",
+        {"model": MODEL, "messages": MESSAGES, "stream": True},
+        {"Authorization": f"Bearer {key}"},
+    )
+    return direct, relayed
+
+
+def interleaved(pair: tuple[Target, Target], runs: int, warmup: int = 3) -> list[dict[str, float]]:
+    """Direct and daemon streams taken in turn, so a busy moment of the machine hits both."""
+    results: list[list[tuple[float, float, int]]] = [[], []]
+    with httpx.Client(timeout=60) as client:
+        for _ in range(warmup):
+            for target in pair:
+                target.one(client)
+        for _ in range(runs):
+            for index, target in enumerate(pair):
+                results[index].append(target.one(client))
+    out = []
+    for rows in results:
+        out.append(
+            {
+                "ttft": statistics.median(r[0] for r in rows),
+                "total": statistics.median(r[1] for r in rows),
+                "rate": statistics.median(TOKENS / (r[1] - r[0]) for r in rows if r[1] > r[0]),
+            }
+        )
+    return out
+
+
+async def concurrent(target: Target, n: int) -> float:
+    """TTFT p50 of n streams sent at once over n open connections (raw sockets: the client's
+    own cost per request is a write, so the figure is the server's)."""
+    url = httpx.URL(target.url)
+    body = json.dumps(target.body).encode()
+    head = (
+        f"POST {url.raw_path.decode()} HTTP/1.1\r\nHost: {url.host}\r\n"
+        "Content-Type: application/json\r\n"
+        + "".join(f"{k}: {v}\r\n" for k, v in target.headers.items())
+        + f"Content-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    conns = [await asyncio.open_connection(url.host, url.port) for _ in range(n)]
+
+    async def one(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> float:
+        start = time.perf_counter()
+        writer.write(head + body)
+        ttft = 0.0
+        seen = b""
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                break
+            if not ttft:
+                seen += data
+                if target.marker in seen:
+                    ttft = time.perf_counter() - start
+            if data.endswith(b"0\r\n\r\n"):
+                break
+        return ttft
+
+    try:
+        await asyncio.gather(*(one(r, w) for r, w in conns))  # warm both ends
+        return statistics.median(await asyncio.gather(*(one(r, w) for r, w in conns)))
+    finally:
+        for _, writer in conns:
+            writer.close()
+
+
+def start(tmp: Path, ollama_url: str) -> tuple[DaemonProc, str]:
+    env = {
+        "OLLAMA_BASE_URLS": ollama_url,
+        "ENABLE_OPENAI_API": "false",
+        "WEBUI_LOG_LEVEL": "warning",
+        # Model lists are refreshed every second by default; keep that out of the relay's
+        # CPU figure (one listing costs about 1 ms).
+        "MODELS_CACHE_TTL": "3600",
+    }
+    daemon = start_daemon(tmp, env=env)
+    with httpx.Client(base_url=daemon.base_url, timeout=10) as c:
+        r = c.post(
+            "/api/v1/auths/signup",
+            json={"name": "Bench", "email": "bench@example.com", "password": "pw-123456"},
+        )
+        token = r.json()["token"]
+        key = c.post("/api/v1/auths/api_key", headers={"Authorization": f"Bearer {token}"})
+        return daemon, str(key.json()["api_key"])
+
+
+TOKENS = 200
+
+
+def run_mode(
+    label: str, tokens: int, delay: float, runs: int, report: Callable[[str], None]
+) -> dict[str, Any]:
+    standin = StandInProcess(tokens, delay)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-stream-"))
+    daemon, key = start(tmp, standin.url)
+    try:
+        pair = targets(standin.url, daemon, key)
+        before = cpu_seconds(daemon.proc.pid)
+        d, r = interleaved(pair, runs)
+        cpu_ms = (cpu_seconds(daemon.proc.pid) - before) / (runs + 3) * 1000
+        report(
+            f"{label}: TTFT p50 direct {d['ttft'] * 1000:.2f} ms, daemon {r['ttft'] * 1000:.2f} ms "
+            f"(+{(r['ttft'] - d['ttft']) * 1000:.2f} ms); total p50 direct {d['total'] * 1000:.1f}"
+            f" ms, daemon {r['total'] * 1000:.1f} ms; rate {r['rate'] / d['rate'] * 100:.1f} % of"
+            f" direct ({d['rate']:.0f} vs {r['rate']:.0f} tok/s); daemon CPU {cpu_ms:.2f} ms/stream"
+        )
+        return {"direct": d, "daemon": r, "cpu_ms": cpu_ms}
+    finally:
+        daemon.stop()
+        standin.stop()
+
+
+def main() -> None:
+    global TOKENS
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--tokens", type=int, default=200)
+    parser.add_argument("--token-delay", type=float, default=0.002)
+    parser.add_argument("--concurrent", type=int, default=50)
+    parser.add_argument("--concurrent-tokens", type=int, default=50)
+    parser.add_argument("--concurrent-delay", type=float, default=0.02)
+    args = parser.parse_args()
+    TOKENS = args.tokens
+    lines: list[str] = []
+
+    def report(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
+
+    report(f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} runs per figure")
+    paced = run_mode(
+        f"{args.tokens} tokens, {args.token_delay * 1000:g} ms/token",
+        args.tokens,
+        args.token_delay,
+        args.runs,
+        report,
+    )
+    unpaced = run_mode(f"{args.tokens} tokens, unpaced", args.tokens, 0.0, args.runs, report)
+    # Concurrency on a fresh pair of processes, at a model-like pace: the stand-in and this
+    # client are single Python processes too, and must not be what saturates.
+    standin = StandInProcess(args.concurrent_tokens, args.concurrent_delay)
+    tmp = Path(tempfile.mkdtemp(prefix="bench-stream-"))
+    daemon, key = start(tmp, standin.url)
+    try:
+        direct, relayed = targets(standin.url, daemon, key)
+        c_direct = asyncio.run(concurrent(direct, args.concurrent))
+        c_daemon = asyncio.run(concurrent(relayed, args.concurrent))
+        report(
+            f"{args.concurrent} concurrent streams ({args.concurrent_tokens} tokens, "
+            f"{args.concurrent_delay * 1000:g} ms/token): TTFT p50 direct {c_direct * 1000:.1f} ms,"
+            f" daemon {c_daemon * 1000:.1f} ms"
+        )
+    finally:
+        daemon.stop()
+        standin.stop()
+    summary = {
+        "ttft_overhead_ms": (paced["daemon"]["ttft"] - paced["direct"]["ttft"]) * 1000,
+        "rate_ratio_paced": paced["daemon"]["rate"] / paced["direct"]["rate"],
+        "rate_ratio_unpaced": unpaced["daemon"]["rate"] / unpaced["direct"]["rate"],
+        "cpu_ms": paced["cpu_ms"],
+        "concurrent_ttft_ms": c_daemon * 1000,
+    }
+    report(
+        "goals: TTFT +{ttft_overhead_ms:.2f} ms (<= 2), rate {rate_ratio_paced:.0%} paced / "
+        "{rate_ratio_unpaced:.0%} unpaced (>= 90 %), CPU {cpu_ms:.2f} ms/stream (<= 3), "
+        "{n} concurrent TTFT {concurrent_ttft_ms:.1f} ms (<= 50)".format(
+            n=args.concurrent, **summary
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
