@@ -3,25 +3,35 @@ model, with a full-text index, a file_id scalar index and, once the table is big
 index. lancedb and pyarrow are imported on first use; every call runs in the given executor.
 
 A file's chunks are written in one `add` (one Lance commit), so a file is either fully indexed
-or absent. Writes are serialised; searches run concurrently with them.
+or absent. Writes are serialised; searches run concurrently with them. A search limited to files
+that hold a big share of the table filters after the index lookup (a long `file_id IN (...)`
+costs more than the search itself), and falls back to filtering first when too few remain.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import logging
+import math
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from webui_daemon.rag.chunking import Chunk
+from webui_daemon.rag.records import (
+    META_COLUMNS,
+    TABLE_PREFIX,
+    Hit,
+    chunk_schema,
+    chunk_table,
+    file_filter,
+    hit_from_row,
+    table_name,
+)
 
 if TYPE_CHECKING:
     from webui_daemon.rag.embedders import Vectors
@@ -29,56 +39,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
-TABLE_PREFIX = "chunks_"
-_META_COLUMNS = ["id", "file_id", "text", "hash", "chunk_index", "start_index", "page"]
-_META_COLUMNS += ["page_label", "headers"]
-
-
-@dataclass(frozen=True, slots=True)
-class Hit:
-    """One chunk found by a search; `score` is higher for better matches (0..1 for vectors,
-    BM25 for full text)."""
-
-    chunk_id: str
-    file_id: str
-    text: str
-    hash: str
-    chunk_index: int
-    start_index: int
-    page: int | None
-    page_label: str | None
-    headers: tuple[str, ...]
-    score: float
-    vector: Any = None
-
-
-def table_name(embedding_key: str) -> str:
-    return TABLE_PREFIX + hashlib.sha1(embedding_key.encode()).hexdigest()[:16]  # noqa: S324
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-def file_filter(file_ids: Sequence[str]) -> str:
-    return f"file_id IN ({','.join(_quote(f) for f in file_ids)})"
-
-
-def _hit(row: dict[str, Any], score: float) -> Hit:
-    page = row.get("page")
-    return Hit(
-        chunk_id=row["id"],
-        file_id=row["file_id"],
-        text=row["text"],
-        hash=row["hash"],
-        chunk_index=int(row["chunk_index"]),
-        start_index=int(row["start_index"]),
-        page=None if page is None or page < 0 else int(page),
-        page_label=row.get("page_label") or None,
-        headers=tuple(json.loads(row["headers"])) if row.get("headers") else (),
-        score=score,
-        vector=row.get("vector"),
-    )
+# Filter after the lookup when the allowed files hold at least this share of the table.
+POSTFILTER_SHARE = 0.25
+MAX_CANDIDATES = 1000
 
 
 class LanceIndex:
@@ -106,6 +69,7 @@ class LanceIndex:
         self._indexed: set[str] = set()
         self._building = False
         self.writes_since_optimize = 0
+        self.rows = 0  # rows in the table, refreshed on open and after each write
 
     async def _run(self, fn: Callable[..., T], *args: Any) -> T:
         loop = asyncio.get_running_loop()
@@ -124,7 +88,11 @@ class LanceIndex:
                     self._table = self._db.open_table(self.name)
                     self._dim = self._table.schema.field("vector").type.list_size
                     self._indexed = {i.name for i in self._table.list_indices()}
+                    self._count_rows()
             return self._db
+
+    def _count_rows(self) -> None:
+        self.rows = 0 if self._table is None else int(self._table.count_rows())
 
     def _table_names(self) -> list[str]:
         names: list[str] = []
@@ -154,24 +122,9 @@ class LanceIndex:
             return await self._run(self._drop_others)
 
     def _ensure_table(self, dim: int) -> Any:
-        import pyarrow as pa
-
         self._connect()
         if self._table is None:
-            schema = pa.schema(
-                [
-                    pa.field("id", pa.string()),
-                    pa.field("file_id", pa.string()),
-                    pa.field("text", pa.string()),
-                    pa.field("hash", pa.string()),
-                    pa.field("chunk_index", pa.int32()),
-                    pa.field("start_index", pa.int64()),
-                    pa.field("page", pa.int32()),
-                    pa.field("page_label", pa.string()),
-                    pa.field("headers", pa.string()),
-                    pa.field("vector", pa.list_(pa.float32(), dim)),
-                ]
-            )
+            schema = chunk_schema(dim)
             self._table = self._db.create_table(self.name, schema=schema, exist_ok=True)
             self._dim = dim
         elif self._dim != dim:
@@ -181,26 +134,10 @@ class LanceIndex:
     # ---- writing -------------------------------------------------------------------------
 
     def _add(self, file_id: str, chunks: Sequence[Chunk], vectors: Vectors) -> None:
-        import pyarrow as pa
-
         table = self._ensure_table(int(vectors.shape[1]))
-        flat = pa.array(vectors.reshape(-1), type=pa.float32())
-        batch = pa.table(
-            {
-                "id": [f"{file_id}:{c.index}" for c in chunks],
-                "file_id": [file_id] * len(chunks),
-                "text": [c.text for c in chunks],
-                "hash": [c.hash for c in chunks],
-                "chunk_index": pa.array([c.index for c in chunks], pa.int32()),
-                "start_index": pa.array([c.start_index for c in chunks], pa.int64()),
-                "page": pa.array([-1 if c.page is None else c.page for c in chunks], pa.int32()),
-                "page_label": [c.page_label for c in chunks],
-                "headers": [json.dumps(list(c.headers)) if c.headers else None for c in chunks],
-                "vector": pa.FixedSizeListArray.from_arrays(flat, int(vectors.shape[1])),
-            },
-            schema=table.schema,
-        )
+        batch = chunk_table(file_id, chunks, vectors, table.schema)
         table.add(batch)
+        self._count_rows()
         self._ensure_indexes()
 
     def _ensure_indexes(self) -> None:
@@ -228,6 +165,7 @@ class LanceIndex:
             return
         for start in range(0, len(file_ids), 500):
             self._table.delete(file_filter(file_ids[start : start + 500]))
+        self._count_rows()
 
     async def delete_files(self, file_ids: Sequence[str]) -> None:
         if not file_ids:
@@ -251,6 +189,7 @@ class LanceIndex:
             rows.schema.get_field_index("file_id"), "file_id", pa.array([target] * len(ids))
         )
         self._table.add(rows.select(self._table.schema.names))
+        self._count_rows()
         return int(rows.num_rows)
 
     async def copy_file(self, source: str, target: str) -> int:
@@ -325,56 +264,98 @@ class LanceIndex:
 
     # ---- searching -----------------------------------------------------------------------
 
+    def _candidates(self, file_ids: Sequence[str] | None, allowed_rows: int, limit: int) -> int:
+        """How many unfiltered hits to fetch and filter afterwards; 0: filter first instead."""
+        if file_ids is None or self.rows == 0 or allowed_rows <= 0:
+            return 0
+        share = min(1.0, allowed_rows / self.rows)
+        if share < POSTFILTER_SHARE:
+            return 0
+        return min(MAX_CANDIDATES, math.ceil(limit * 2 / share) + limit)
+
     def _vector_search(
-        self, query: Vectors, file_ids: Sequence[str] | None, limit: int, exact: bool
+        self,
+        query: Vectors,
+        file_ids: Sequence[str] | None,
+        limit: int,
+        exact: bool,
+        allowed_rows: int,
     ) -> list[Hit]:
         self._connect()
         if self._table is None:
             return []
+        ann = self.has_ann and not exact
+        fetch = self._candidates(file_ids, allowed_rows, limit) if ann else 0
+        if fetch and file_ids is not None:
+            allowed = set(file_ids)
+            hits = [h for h in self._vector_query(query, None, fetch, ann) if h.file_id in allowed]
+            if len(hits) >= limit:
+                return hits[:limit]
+        return self._vector_query(query, file_ids, limit, ann)
+
+    def _vector_query(
+        self, query: Vectors, file_ids: Sequence[str] | None, limit: int, ann: bool
+    ) -> list[Hit]:
         search = (
             self._table.search(query.reshape(-1), vector_column_name="vector")
             .distance_type("cosine")
-            .select([*_META_COLUMNS, "_distance"])
+            .select([*META_COLUMNS, "_distance"])
             .limit(limit)
         )
         if file_ids is not None:
             search = search.where(file_filter(file_ids), prefilter=True)
-        if exact or not self.has_ann:
-            search = search.bypass_vector_index()
-        else:
-            search = search.nprobes(self._nprobes).ef(self._ef)
+        search = search.nprobes(self._nprobes).ef(self._ef) if ann else search.bypass_vector_index()
         rows = search.to_arrow().to_pylist()
         # Cosine distance d lies in [0, 2]; Open WebUI reports (2 - d) / 2, higher is better.
-        return [_hit(r, 1.0 - float(r["_distance"]) / 2.0) for r in rows]
+        return [hit_from_row(r, 1.0 - float(r["_distance"]) / 2.0) for r in rows]
 
     async def vector_search(
-        self, query: Vectors, file_ids: Sequence[str] | None, limit: int, *, exact: bool
+        self,
+        query: Vectors,
+        file_ids: Sequence[str] | None,
+        limit: int,
+        *,
+        exact: bool,
+        allowed_rows: int = 0,
     ) -> list[Hit]:
+        """Nearest chunks among `file_ids` (None: all). `allowed_rows`: how many chunks those
+        files hold, to choose between filtering before or after the lookup."""
         if file_ids is not None and not file_ids:
             return []
-        return await self._run(self._vector_search, query, file_ids, limit, exact)
+        return await self._run(self._vector_search, query, file_ids, limit, exact, allowed_rows)
 
-    def _text_search(self, query: str, file_ids: Sequence[str] | None, limit: int) -> list[Hit]:
+    def _text_search(
+        self, query: str, file_ids: Sequence[str] | None, limit: int, allowed_rows: int
+    ) -> list[Hit]:
         self._connect()
         if self._table is None or "text_idx" not in self._indexed:
             return []
+        fetch = self._candidates(file_ids, allowed_rows, limit)
+        if fetch and file_ids is not None:
+            allowed = set(file_ids)
+            hits = [h for h in self._text_query(query, None, fetch) if h.file_id in allowed]
+            if len(hits) >= limit:
+                return hits[:limit]
+        return self._text_query(query, file_ids, limit)
+
+    def _text_query(self, query: str, file_ids: Sequence[str] | None, limit: int) -> list[Hit]:
         search = (
             self._table.search(query, query_type="fts", fts_columns="text")
-            .select([*_META_COLUMNS, "vector", "_score"])
+            .select([*META_COLUMNS, "vector", "_score"])
             .limit(limit)
         )
         if file_ids is not None:
             search = search.where(file_filter(file_ids), prefilter=True)
         rows = search.to_arrow().to_pylist()
-        return [_hit(r, float(r["_score"])) for r in rows]
+        return [hit_from_row(r, float(r["_score"])) for r in rows]
 
     async def text_search(
-        self, query: str, file_ids: Sequence[str] | None, limit: int
+        self, query: str, file_ids: Sequence[str] | None, limit: int, *, allowed_rows: int = 0
     ) -> list[Hit]:
         """BM25 over the full-text index (stemmed, stop words removed)."""
         if (file_ids is not None and not file_ids) or not query.strip():
             return []
-        return await self._run(self._text_search, query, file_ids, limit)
+        return await self._run(self._text_search, query, file_ids, limit, allowed_rows)
 
     def _file_chunks(self, file_id: str) -> list[Hit]:
         self._connect()
@@ -383,12 +364,12 @@ class LanceIndex:
         rows = (
             self._table.search()
             .where(file_filter([file_id]))
-            .select(_META_COLUMNS)
+            .select(META_COLUMNS)
             .limit(None)
             .to_arrow()
             .to_pylist()
         )
-        return sorted((_hit(r, 1.0) for r in rows), key=lambda h: h.chunk_index)
+        return sorted((hit_from_row(r, 1.0) for r in rows), key=lambda h: h.chunk_index)
 
     async def file_chunks(self, file_id: str) -> list[Hit]:
         return await self._run(self._file_chunks, file_id)

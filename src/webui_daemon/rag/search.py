@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from webui_daemon.rag.index import Hit
+from webui_daemon.rag.records import Hit
 
 if TYPE_CHECKING:
     from webui_daemon.rag.embedders import Vectors

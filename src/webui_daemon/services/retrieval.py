@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from webui_daemon.rag.engine import RagEngine
-from webui_daemon.rag.index import Hit
+from webui_daemon.rag.records import Hit
 from webui_daemon.rag.search import fuse, merge_by_hash
 from webui_daemon.schemas.retrieval import (
     ProcessFileForm,
@@ -108,8 +108,7 @@ class RetrievalService:
                 await self._access.knowledge(user, name, "read")
             except errors.WebUIError:
                 raise errors.WebUIError(COLLECTION_NOT_FOUND) from None
-            ids = await self._knowledge.file_ids([name])
-            return list((await self._files.get_many(ids)).values())
+            return await self._knowledge.searchable_files([name])
         texts = await self._files.text_collection(user.id, name)
         if not texts:
             raise errors.WebUIError(COLLECTION_NOT_FOUND)
@@ -153,12 +152,13 @@ class RetrievalService:
         index = await self._engine.index()
         vector = await self._engine.embedder.embed_query(query)
         ids = list(usable)
-        exact = sum(f.chunk_count for f in usable.values()) <= EXACT_MAX_ROWS
+        rows = sum(f.chunk_count for f in usable.values())
+        exact = rows <= EXACT_MAX_ROWS
         if params.hybrid:
             depth = max(4 * max(params.k, params.k_reranker), 20)
             vector_hits, text_hits = await asyncio.gather(
-                index.vector_search(vector, ids, depth, exact=exact),
-                index.text_search(query, ids, depth),
+                index.vector_search(vector, ids, depth, exact=exact, allowed_rows=rows),
+                index.text_search(query, ids, depth, allowed_rows=rows),
             )
             hits = fuse(vector, vector_hits, text_hits, params.bm25_weight)
             if params.threshold > 0:
@@ -166,7 +166,9 @@ class RetrievalService:
             hits = merge_by_hash(hits, min(params.k, params.k_reranker))
         else:
             # A few spare rows, so chunks with identical text can be merged and still fill k.
-            found = await index.vector_search(vector, ids, params.k * 2, exact=exact)
+            found = await index.vector_search(
+                vector, ids, params.k * 2, exact=exact, allowed_rows=rows
+            )
             hits = merge_by_hash(found, params.k)
         return [(h, usable[h.file_id]) for h in hits if h.file_id in usable]
 

@@ -215,6 +215,35 @@ class KnowledgeRepo:
         )
         return [str(r[0]) for r in rows]
 
+    async def searchable_files(self, knowledge_ids: Sequence[str]) -> list[FileRow]:
+        """Completed, indexed files of knowledge bases, with only what a search needs (no
+        meta, no text): one query, cheap even for thousands of files."""
+        if not knowledge_ids:
+            return []
+        rows = await self._db.fetchall(
+            "SELECT DISTINCT f.id, f.user_id, f.kind, f.hash, f.filename, f.chunk_count, "
+            "f.index_key, f.created_at, f.updated_at FROM knowledge_file kf "
+            "JOIN file f ON f.id = kf.file_id "
+            f"WHERE kf.knowledge_id IN ({_marks(knowledge_ids)}) "
+            "AND f.status = 'completed' AND f.chunk_count > 0",
+            list(knowledge_ids),
+        )
+        return [
+            FileRow(
+                id=r[0],
+                user_id=r[1],
+                kind=r[2],
+                hash=r[3],
+                filename=r[4],
+                status="completed",
+                chunk_count=int(r[5]),
+                index_key=r[6],
+                created_at=int(r[7]),
+                updated_at=int(r[8]),
+            )
+            for r in rows
+        ]
+
     async def files(
         self,
         knowledge_id: str,
