@@ -12,7 +12,7 @@ import pytest
 from tests.corpus.make import make_docx, make_pdf, model_env, sse_events, upload, wait_done
 from tests.daemon_proc import DaemonProc, start_daemon
 from tests.support import assert_error, bearer, signup, tcp
-from webui_daemon.rag.index import table_name
+from webui_daemon.rag.records import table_name
 
 KEY = "fastembed:sentence-transformers/all-MiniLM-L6-v2"
 

@@ -12,8 +12,8 @@ import pytest
 from tests.corpus.make import make_docx, make_pdf
 from webui_daemon.rag.batcher import EmbedBatcher
 from webui_daemon.rag.chunking import chunk_document, split_text
-from webui_daemon.rag.index import Hit
 from webui_daemon.rag.loaders import LoaderError, load_file, load_text
+from webui_daemon.rag.records import Hit
 from webui_daemon.rag.search import fuse, merge_by_hash
 from webui_daemon.rag.template import (
     DEFAULT_RAG_TEMPLATE,
