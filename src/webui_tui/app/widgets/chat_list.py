@@ -36,14 +36,16 @@ class ChatList(OptionList):
             self.chat_id = chat_id
 
     def show(self, chats: list[ChatTitleIdResponse], current: str | None = None) -> None:
-        ordered = sorted(chats, key=lambda c: (not c.pinned, -c.updated_at))
+        # Titles break ties of the same second, so the order never depends on ids.
+        ordered = sorted(chats, key=lambda c: (not c.pinned, -c.updated_at, c.title.lower()))
+        keep = self._selected_id() or current
         self.clear_options()
         self.add_options(
             Option((PIN if chat.pinned else "") + (chat.title or "Untitled"), id=chat.id)
             for chat in ordered
         )
         for index, chat in enumerate(ordered):
-            if chat.id == current:
+            if chat.id == keep:
                 self.highlighted = index
 
     def _selected_id(self) -> str | None:
