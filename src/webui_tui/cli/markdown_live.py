@@ -6,6 +6,9 @@ always fits on the screen: a region taller than the screen cannot be redrawn in 
 is what makes naive "re-render everything" streaming repeat lines in the scrollback.
 """
 
+import asyncio
+import time
+
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
 from rich.markdown import Markdown
@@ -14,7 +17,7 @@ from rich.text import Text
 
 from webui_tui.cli.blocks import BlockSplitter
 
-REFRESH_PER_SECOND = 12
+REFRESH_PER_SECOND = 15
 THINKING_LINES = 4
 
 
@@ -45,7 +48,13 @@ class Trimmed:
 
 
 class MarkdownWriter:
-    """Renders the answer block by block; see the module docstring."""
+    """Renders the answer block by block; see the module docstring.
+
+    Everything is drawn from the caller's thread (no refresh thread): rich draws a live region
+    from a second thread without ordering its writes against prints from the first, which
+    leaves stale copies of the region in the scrollback. Redraws are throttled, and a redraw
+    still owed is scheduled on the running event loop.
+    """
 
     def __init__(self, console: Console | None = None) -> None:
         self.console = console or Console(highlight=False)
@@ -54,43 +63,69 @@ class MarkdownWriter:
         self._printed = False
         self._started = False
         self._finished = False
+        self._last_draw = 0.0
+        self._timer: asyncio.TimerHandle | None = None
         self._live = Live(
             console=self.console,
-            auto_refresh=True,
-            refresh_per_second=REFRESH_PER_SECOND,
+            auto_refresh=False,
             transient=True,
             redirect_stdout=False,
             redirect_stderr=False,
         )
 
-    def _update(self, renderable: RenderableType) -> None:
-        if not self._started:
-            # Started with the first token: an error before it leaves the terminal untouched.
-            self._started = True
-            self._live.start()
-        self._live.update(renderable)
-
     def _room(self) -> int:
         # One line spare: the cursor sits below the region.
         return max(2, self.console.size.height - 2)
 
-    def content(self, text: str) -> None:
-        for block in self._splitter.feed(text):
-            self._print_block(block)
+    def _tail(self) -> RenderableType:
+        """The live region: the open block (or the model's thinking), cut to fit the screen."""
         rest = self._splitter.rest
-        if not rest.strip():
-            self._update(Text(""))
-        elif self._printed:  # the blank line that will separate it from the block above
-            self._update(Group(Text(""), Trimmed(Markdown(rest), last=self._room() - 1)))
-        else:
-            self._update(Trimmed(Markdown(rest), last=self._room()))
+        if rest.strip():
+            if self._printed:  # with the blank line that will separate it from the block above
+                return Group(Text(""), Trimmed(Markdown(rest), last=self._room() - 1))
+            return Trimmed(Markdown(rest), last=self._room())
+        if self._thinking and not self._printed:
+            thought = Text("".join(self._thinking).strip(), style="dim italic")
+            return Trimmed(thought, last=min(THINKING_LINES, self._room()))
+        return Text("")
+
+    def _changed(self) -> None:
+        if not self._started:
+            # Started with the first token: an error before it leaves the terminal untouched.
+            self._started = True
+            self._live.start()
+        wait = self._last_draw + 1 / REFRESH_PER_SECOND - time.monotonic()
+        if wait <= 0:
+            self._draw()
+        elif self._timer is None:
+            try:
+                self._timer = asyncio.get_running_loop().call_later(wait, self._draw)
+            except RuntimeError:
+                self._draw()  # no event loop to come back later: draw now
+
+    def _draw(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._finished:
+            return
+        self._live.update(self._tail(), refresh=True)
+        self._last_draw = time.monotonic()
+
+    def content(self, text: str) -> None:
+        blocks = self._splitter.feed(text)
+        if blocks and self._started:
+            # Printing redraws the region below the block: with the new tail, not the old one.
+            self._live.update(self._tail())
+        for block in blocks:
+            self._print_block(block)
+        self._changed()
 
     def reasoning(self, text: str) -> None:
         if self._splitter.rest or self._printed:
             return  # the answer has started: thinking is no longer shown
         self._thinking.append(text)
-        thought = Text("".join(self._thinking).strip(), style="dim italic")
-        self._update(Trimmed(thought, last=min(THINKING_LINES, self._room())))
+        self._changed()
 
     def _print_block(self, block: str) -> None:
         if not block.strip():
@@ -104,6 +139,9 @@ class MarkdownWriter:
         if self._finished:
             return
         self._finished = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         if self._started:
             self._live.update(Text(""), refresh=True)
             self._live.stop()

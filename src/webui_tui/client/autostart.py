@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 
+from webui_tui.client.base import socket_transport
 from webui_tui.client.errors import DaemonUnreachable
 
 # A cold start imports fastapi, uvicorn and aiosqlite; on a cold disk cache that can take seconds.
@@ -66,7 +67,7 @@ class AutostartTransport(httpx.AsyncBaseTransport):
         timeout: float = START_TIMEOUT_S,
     ) -> None:
         self.socket_path = socket_path
-        self._inner = httpx.AsyncHTTPTransport(uds=str(socket_path))
+        self._inner = socket_transport(socket_path)
         self._on_start = on_start
         self._timeout = timeout
         self._lock = asyncio.Lock()
