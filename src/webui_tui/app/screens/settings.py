@@ -91,8 +91,8 @@ class SettingsScreen(Screen[None]):
 
     @on(Select.Changed, "#theme")
     def _theme_changed(self, event: Select.Changed) -> None:
-        if not isinstance(event.value, str) or event.value == self.config.theme:
-            return
+        if not isinstance(event.value, str) or event.value == self.app.theme:
+            return  # the value it was mounted with
         self.app.theme = event.value
         self.config.theme = event.value
         try:

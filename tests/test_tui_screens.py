@@ -1,0 +1,133 @@
+"""Knowledge, admin and settings screens, and the error notice + reconnect, driven with Pilot."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.corpus.make import model_env
+from tests.daemon_proc import DaemonProc, start_daemon
+from tests.standins import StandIn, provider_env, start_ollama
+from tests.tui_support import MODEL, OTHER_MODEL, make_app, until
+from webui_tui.app.screens.dialogs import PickScreen, PromptScreen
+from webui_tui.app.screens.knowledge import KnowledgeScreen
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[StandIn]:
+    s = start_ollama(models=[MODEL, OTHER_MODEL], reply="Hi.")
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
+    env = model_env(provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false"))
+    proc = start_daemon(tmp_path_factory.mktemp("tui-screens"), env=env)
+    yield proc
+    proc.stop()
+
+
+def get(daemon: DaemonProc, path: str) -> Any:
+    with daemon.unix_client(timeout=10) as c:
+        r = c.get(path)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+async def test_knowledge_create_add_search_remove(daemon: DaemonProc, tmp_path: Path) -> None:
+    doc = tmp_path / "quokka.md"
+    doc.write_text("# Quokkas\n\nQuokkas are small marsupials living on Rottnest Island.\n")
+    app = make_app(daemon, tmp_path, mode="knowledge")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, KnowledgeScreen)
+        await pilot.press("ctrl+n")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press(*"Animals", "enter")
+        await until(pilot, lambda: screen.kb is not None and screen.kb.name == "Animals")
+        assert screen.kb is not None
+        kb_id = screen.kb.id
+        await pilot.press("ctrl+u")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press(*str(tmp_path / "*.md"), "enter")
+        await until(
+            pilot,
+            lambda: screen.kb is not None and [f.status for f in screen.kb.files] == ["completed"],
+            timeout=60,
+            what="the file processed and added",
+        )
+        files = get(daemon, f"/api/v1/knowledge/{kb_id}")["files"]
+        assert [f["filename"] for f in files] == ["quokka.md"]
+        screen.query_one("#kb-search").focus()
+        await pilot.press(*"Rottnest", "enter")
+        results = screen.query_one("#results")
+        await until(pilot, lambda: results.row_count > 0, what="search results")  # type: ignore[attr-defined]
+        row = results.get_row_at(0)  # type: ignore[attr-defined]
+        assert row[1] == "quokka.md" and float(row[0]) > 0
+        screen.query_one("#files").focus()
+        await pilot.press("ctrl+d")
+        await pilot.pause(0.2)
+        await pilot.press("y")
+        await until(pilot, lambda: not get(daemon, f"/api/v1/knowledge/{kb_id}")["files"])
+
+
+async def test_admin_changes_a_role(daemon: DaemonProc, tmp_path: Path) -> None:
+    with daemon.unix_client(timeout=10) as c:
+        form = {"name": "Bob", "email": "bob@example.com", "password": "pw-123456", "role": "user"}
+        bob = c.post("/api/v1/auths/add", json=form).json()
+    app = make_app(daemon, tmp_path, mode="admin")
+    async with app.run_test(size=(100, 30)) as pilot:
+        table = app.screen.query_one("#users")
+        await until(pilot, lambda: table.row_count >= 2)  # type: ignore[attr-defined]
+        keys = [row.key.value for row in table.ordered_rows]  # type: ignore[attr-defined]
+        table.move_cursor(row=keys.index(bob["id"]))  # type: ignore[attr-defined]
+        table.focus()
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, PickScreen))
+        picker = app.screen.query_one("OptionList")
+        picker.highlighted = 0  # type: ignore[attr-defined]  # "admin"
+        await pilot.press("enter")
+        await until(pilot, lambda: get(daemon, f"/api/v1/users/{bob['id']}")["role"] == "admin")
+
+
+async def test_settings_default_model(daemon: DaemonProc, tmp_path: Path) -> None:
+    app = make_app(daemon, tmp_path, mode="settings")
+    async with app.run_test(size=(100, 30)) as pilot:
+        screen: Any = app.screen
+        await until(pilot, lambda: not screen._loading)
+        screen.query_one("#default-model").value = OTHER_MODEL
+        settings = "/api/v1/users/user/settings"
+        await until(pilot, lambda: (get(daemon, settings).get("ui") or {}).get("models"))
+        assert get(daemon, settings)["ui"]["models"] == [OTHER_MODEL]
+        screen.query_one("#theme").value = "textual-light"
+        toml = tmp_path / "tui.toml"
+        await until(pilot, lambda: toml.exists() and "textual-light" in toml.read_text())
+        assert app.theme == "textual-light"
+
+
+async def test_daemon_gone_then_back(standin: StandIn, tmp_path: Path) -> None:
+    env = provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")
+    (tmp_path / "d").mkdir()
+    daemon = start_daemon(tmp_path / "d", env=env)
+    app = make_app(daemon, tmp_path)
+    try:
+        async with app.run_test(size=(80, 24)) as pilot:
+            screen: Any = app.screen
+            await until(pilot, lambda: screen.model)
+            daemon.stop()
+            await pilot.press(*"hello", "enter")
+            await until(
+                pilot,
+                lambda: any("Daemon gone" in n.title for n in app._notifications),
+                what="the daemon-gone notice",
+            )
+            daemon = start_daemon(tmp_path / "d", env=env)
+            await until(
+                pilot,
+                lambda: any("Reconnected" in n.message for n in app._notifications),
+                what="reconnected",
+            )
+    finally:
+        daemon.stop()
