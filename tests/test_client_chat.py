@@ -17,7 +17,7 @@ from webui_tui.client.api import WebUIClient
 from webui_tui.client.chats import json_or_ndjson
 from webui_tui.client.connections import _reindex, connections_of, guess_kind
 from webui_tui.client.discovery import Target
-from webui_tui.client.errors import DaemonUnreachable, NotFound, RequestFailed
+from webui_tui.client.errors import BadResponse, DaemonUnreachable, NotFound, RequestFailed
 from webui_tui.client.sse import (
     DONE,
     ContentDelta,
@@ -299,3 +299,39 @@ async def test_a_lost_daemon_is_daemon_unreachable(tmp_path: Path) -> None:
                 pass
         with pytest.raises(DaemonUnreachable):
             await asyncio.wait_for(client.list_models(), 5)
+
+
+def _mock_client(handler: Any) -> WebUIClient:
+    import httpx
+
+    target = Target(source="argument", url="http://mock")
+    return WebUIClient(target, transport=httpx.MockTransport(handler))
+
+
+async def test_a_server_that_does_not_stream_turns_is_named() -> None:
+    import httpx
+
+    def open_webui(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=None)  # Open WebUI 0.12 with chat_id and id
+
+    async with (
+        _mock_client(open_webui) as client,
+        client.stream_turn("c1", "hi", MODEL, parent_id=None) as stream,
+    ):
+        with pytest.raises(BadResponse) as refused:
+            [event async for event in stream]
+    assert "does not stream saved turns" in refused.value.message
+
+
+async def test_a_stream_that_stops_before_done_is_a_lost_connection() -> None:
+    import httpx
+
+    body = b'data: {"choices": [{"index": 0, "delta": {"content": "par"}}]}\n\n'
+
+    def cut(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=body, headers={"content-type": "text/event-stream"})
+
+    async with _mock_client(cut) as client, client.stream_completion(MODEL, []) as stream:
+        with pytest.raises(DaemonUnreachable) as lost:
+            [event async for event in stream]
+    assert stream.content == "par" and "before its end" in lost.value.message

@@ -114,6 +114,13 @@ class ChatStream:
         return self._events()
 
     async def _events(self) -> AsyncIterator[StreamEvent]:
+        kind = self._response.headers.get("content-type", "")
+        if not kind.startswith("text/event-stream"):
+            # Open WebUI answers a turn it saves itself (chat_id and id, no session) with JSON.
+            raise BadResponse(
+                f"{self._response.request.url.path} answered {kind or 'no content type'}, not a "
+                "stream: this server does not stream saved turns (a temporary completion may)"
+            )
         try:
             async for data in sse_data(self._response.aiter_lines()):
                 if data == DONE:
