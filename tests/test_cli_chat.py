@@ -295,3 +295,31 @@ def test_chat_imports_nothing_heavy(env: dict[str, str]) -> None:
     )
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.splitlines()[-1] == "HEAVY [] 0", probe.stdout
+
+
+def test_ctrl_c_with_json_still_prints_the_object(
+    env: dict[str, str], daemon: DaemonProc, standin: StandIn
+) -> None:
+    standin.set(tokens=400, token_delay=0.03)
+    proc = spawn("chat", "--json", "count", env=env)
+    assert standin.wait_for(lambda: any(r.tokens_sent >= 5 for r in standin.chats()), 10)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130, err
+    body = json.loads(out)
+    assert body["interrupted"] is True
+    assert body["content"].startswith("tok0 tok1 tok2 tok3 tok4 ")
+    saved = message(daemon, body["chat_id"], body["message_id"])
+    assert saved["interrupted"] is True and saved["content"] == body["content"]
+
+
+def test_ctrl_c_on_a_temporary_answer_hangs_up(env: dict[str, str], standin: StandIn) -> None:
+    standin.set(tokens=400, token_delay=0.03)
+    proc = spawn("chat", "--temporary", "count", env=env)
+    head = read_until(proc, "tok3 ")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130, err
+    assert (head + out).startswith("tok0 tok1 tok2 tok3 ")
+    assert err.strip() == "webui: stopped"
+    assert standin.wait_closed(timeout=5).tokens_sent < 400
