@@ -1,13 +1,14 @@
 """Ingest survives a crash: a daemon killed midway resumes the unfinished files at the next start,
 and no file ends up with duplicate or partial index rows."""
 
+import os
 import signal
 import time
 from pathlib import Path
 
 from tests.corpus.make import model_env, upload, wait_done
 from tests.daemon_proc import start_daemon
-from tests.support import bearer, signin, signup, tcp
+from tests.support import add_user, bearer, signin, signup, tcp
 from tests.test_files_api import index_rows
 
 
@@ -42,5 +43,42 @@ def test_killed_daemon_resumes_unfinished_files(tmp_path: Path) -> None:
             assert {r["data"]["status"] for r in records} == {"completed"}
         rows = index_rows(second)
         assert {file_id: rows.get(file_id) for file_id in ids} == dict.fromkeys(ids, 5)
+    finally:
+        second.stop()
+
+
+def test_a_deleted_accounts_files_leave_no_bytes_or_vectors(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    for name in ("one", "two"):
+        (tmp_path / name).mkdir()
+    first = start_daemon(tmp_path / "one", env=model_env(), data_dir=data_dir)
+    try:
+        with tcp(first, timeout=60) as client:
+            admin = signup(client, "Admin", "admin@example.com")["token"]
+            bob = add_user(client, admin, "Bob", "bob@example.com", "user")
+            gone = wait_done(
+                client, bob["token"], upload(client, bob["token"], "b.txt", b"Bob's diary.")["id"]
+            )
+            kept = wait_done(client, admin, upload(client, admin, "a.txt", b"Admin's notes.")["id"])
+            r = client.delete(f"/api/v1/users/{bob['id']}", headers=bearer(admin))
+            assert r.status_code == 200, r.text
+        assert index_rows(first).get(gone["id"]) == 1
+    finally:
+        first.stop()
+    stored = data_dir / "uploads" / gone["id"]
+    old = time.time() - 3600
+    os.utime(stored, (old, old))  # uploads younger than 10 minutes are never swept
+    second = start_daemon(tmp_path / "two", env=model_env(), data_dir=data_dir)
+    try:
+        with tcp(second, timeout=60) as client:
+            admin = signin(client, "admin@example.com")["token"]
+            # The next index upkeep (after any ingest) drops the orphaned rows.
+            wait_done(client, admin, upload(client, admin, "c.txt", b"More notes.")["id"])
+            deadline = time.monotonic() + 30
+            while gone["id"] in index_rows(second) and time.monotonic() < deadline:
+                time.sleep(0.1)
+        rows = index_rows(second)
+        assert gone["id"] not in rows and rows.get(kept["id"]) == 1
+        assert not stored.exists() and (data_dir / "uploads" / kept["id"]).exists()
     finally:
         second.stop()

@@ -336,6 +336,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
 
 async def _rag_startup(rag: KnowledgeServices, warmup: bool) -> None:
     try:
+        await rag.files.sweep_uploads()
         await rag.ingest.resume()
         if warmup:
             await rag.engine.warm()

@@ -258,6 +258,17 @@ class LanceIndex:
         finally:
             self._building = False
 
+    def _file_ids(self) -> set[str]:
+        self._connect()
+        if self._table is None:
+            return set()
+        rows = self._table.search().select(["file_id"]).limit(None).to_arrow()
+        return set(rows.column("file_id").unique().to_pylist())
+
+    async def file_ids(self) -> set[str]:
+        """Every file id with rows in the table (a column scan: for upkeep, not for queries)."""
+        return await self._run(self._file_ids)
+
     @property
     def has_ann(self) -> bool:
         return "vector_idx" in self._indexed

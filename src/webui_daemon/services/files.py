@@ -92,6 +92,20 @@ def _unlink(paths: list[str]) -> None:
             Path(path).unlink(missing_ok=True)
 
 
+def _sweep(folder: Path, known: set[str]) -> int:
+    removed = 0
+    if not folder.is_dir():
+        return 0
+    # An upload is stored a moment before its record exists: leave recent files alone.
+    cutoff = time.time() - 600
+    for path in folder.iterdir():
+        if path.name not in known and path.is_file() and path.stat().st_mtime < cutoff:
+            with contextlib.suppress(OSError):
+                path.unlink()
+                removed += 1
+    return removed
+
+
 class FileService:
     def __init__(
         self,
@@ -257,6 +271,12 @@ class FileService:
         return CancelResponse(cancelled=cancelled)
 
     # ---- deleting ------------------------------------------------------------------------
+
+    async def sweep_uploads(self) -> int:
+        """Remove stored uploads that have no record any more (a deleted account's files:
+        the database drops their records, the bytes are removed here, at start-up)."""
+        known = set(await self._files.all_ids(kind="upload"))
+        return await asyncio.to_thread(_sweep, self.upload_dir, known)
 
     async def delete(self, user: UserRow, file_id: str) -> None:
         row = await self._access.file(user, file_id, "write")

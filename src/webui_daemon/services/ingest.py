@@ -27,6 +27,7 @@ from webui_daemon.storage.files import FileRepo, FileRow
 
 if TYPE_CHECKING:
     from webui_daemon.rag.embedders import Vectors
+    from webui_daemon.rag.index import LanceIndex
 
 log = logging.getLogger(__name__)
 
@@ -328,5 +329,15 @@ class IngestService:
             return
         try:
             await index.maintain()
+            await self._drop_orphans(index)
         except Exception:
             log.exception("index maintenance failed (it is retried after the next write)")
+
+    async def _drop_orphans(self, index: "LanceIndex") -> None:
+        """Rows of files that no longer exist (their owner's account was deleted, which
+        removes the records but not the vectors) go at the next upkeep."""
+        known = set(await self._files.all_ids())
+        orphans = sorted((await index.file_ids()) - known - set(self._jobs))
+        if orphans:
+            log.info("removing index rows of %d deleted files", len(orphans))
+            await index.delete_files(orphans)
