@@ -15,6 +15,7 @@ from tests.standins import StandIn, start_ollama
 from tests.test_cli_chat_support import (
     MODEL,
     OTHER_MODEL,
+    api,
     chat_env,
     chat_ids,
     get_chat,
@@ -323,3 +324,18 @@ def test_ctrl_c_on_a_temporary_answer_hangs_up(env: dict[str, str], standin: Sta
     assert (head + out).startswith("tok0 tok1 tok2 tok3 ")
     assert err.strip() == "webui: stopped"
     assert standin.wait_closed(timeout=5).tokens_sent < 400
+
+
+def test_an_answer_stopped_elsewhere_is_reported_as_stopped(
+    env: dict[str, str], daemon: DaemonProc, standin: StandIn
+) -> None:
+    standin.set(tokens=400, token_delay=0.03)
+    before = chat_ids(daemon)
+    proc = spawn("chat", "count", env=env)
+    read_until(proc, "tok3 ")
+    (chat_id,) = chat_ids(daemon) - before
+    with api(daemon) as c:  # another client (the TUI, a script) stops it
+        assert c.post(f"/api/tasks/chat/{chat_id}/stop").json() == {"status": True}
+    _, err = proc.communicate(timeout=15)
+    assert proc.returncode == 130, err
+    assert f"stopped; what arrived is saved in chat {chat_id}" in err

@@ -199,12 +199,31 @@ async def _ask(
     _, parent_id = history_of(chat.chat)
     opened = client.stream_turn(chat_id, options.prompt, model, parent_id=parent_id)
     try:
-        return await _streamed(opened, out, interrupts)
+        return await _checked(client, await _streamed(opened, out, interrupts))
     except RequestFailed:
         if created:  # refused before any answer: leave no empty chat behind
             with contextlib.suppress(WebUIClientError):
                 await client.delete_chat(chat_id)
         raise
+
+
+async def _checked(client: WebUIClient, outcome: Outcome) -> Outcome:
+    """A saved answer that ended without a finish reason was stopped by someone else (another
+    client, the daemon stopping) or failed: the saved message says which."""
+    stream = outcome.stream
+    if stream is None or outcome.interrupted or stream.finish_reason or stream.error:
+        return outcome
+    if not (stream.chat_id and stream.message_id and stream.done):
+        return outcome
+    with contextlib.suppress(WebUIClientError):
+        chat = await client.get_chat(stream.chat_id)
+        saved = (history_of(chat.chat)[0]).get(stream.message_id) or {}
+        error = saved.get("error")
+        if isinstance(error, dict) and error.get("content"):
+            stream.error = str(error["content"])
+        elif saved.get("interrupted"):
+            outcome.interrupted = True
+    return outcome
 
 
 async def attach(client: WebUIClient, chat_id: str, out: AnswerWriter) -> Outcome:
@@ -219,7 +238,9 @@ async def _attach(
     running = await client.chat_tasks(chat_id)
     if running:
         interrupts.stop = lambda: client.stop_chat(chat_id)
-        return await _streamed(client.attach(chat_id, running[-1]), out, interrupts)
+        return await _checked(
+            client, await _streamed(client.attach(chat_id, running[-1]), out, interrupts)
+        )
     chat = await client.get_chat(chat_id)
     answer = last_answer(chat.chat)
     if answer is None:
