@@ -169,9 +169,6 @@ class ChatScreen(Screen[None]):
         if self.streaming:
             self.notify("An answer is still streaming: esc stops it", severity="warning")
             return
-        if not self.model:
-            self.notify("No model to ask: add a provider connection", severity="error")
-            return
         parent: str | None = None
         if self.chat is not None:
             messages, current = history_of(self.chat.chat)
@@ -184,9 +181,10 @@ class ChatScreen(Screen[None]):
 
     @work(exclusive=True, group="turn")
     async def _ask(self, text: str, parent: str | None) -> None:
-        model = self.model or ""
         created = False
         try:
+            # Asked before the model list arrived: the same choice the list would make.
+            model = self.model or await self.client.pick_model()
             if self.chat is None:
                 self.chat = await self.client.new_chat(model)
                 created = True
