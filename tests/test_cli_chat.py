@@ -167,7 +167,7 @@ def test_unknown_model_is_one_line_and_leaves_no_chat(
     before = chat_ids(daemon)
     result = webui("chat", "-m", "ghost:1b", "hi", env=env)
     assert result.returncode == 2
-    assert "Model not found" in one_error_line(result)
+    assert "Model not found: ghost:1b; see `webui models list`" in one_error_line(result)
     assert result.stdout == ""
     assert chat_ids(daemon) == before
 

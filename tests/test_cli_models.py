@@ -8,7 +8,7 @@ import pytest
 
 from tests.daemon_proc import DaemonProc
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import MODEL, OTHER_MODEL, chat_env, provider_daemon
+from tests.test_cli_chat_support import MODEL, OTHER_MODEL, api, chat_env, provider_daemon
 from tests.test_cli_support import one_error_line, webui
 
 
@@ -114,7 +114,7 @@ def test_preset_mistakes(env: dict[str, str]) -> None:
     one_error_line(spaced)
 
 
-def test_default_model_setting(env: dict[str, str], standin: StandIn) -> None:
+def test_default_model_setting(env: dict[str, str], standin: StandIn, daemon: DaemonProc) -> None:
     assert webui("config", "unset", "default-model", env=env).returncode == 0
     assert webui("config", "get", "default-model", env=env).stdout == "\n"
 
@@ -145,4 +145,10 @@ def test_default_model_setting(env: dict[str, str], standin: StandIn) -> None:
     bad_key = webui("config", "set", "colour", "blue", env=env)
     assert bad_key.returncode == 1
     one_error_line(bad_key)
+    # A default that went away (a removed preset): the error says where the name came from.
+    with api(daemon) as c:
+        c.post("/api/v1/users/user/settings/update", json={"ui": {"models": ["gone:1b"]}})
+    stale = webui("chat", "hi", env=env)
+    assert stale.returncode == 2
+    assert "Model not found: gone:1b (your default)" in one_error_line(stale)
     assert webui("config", "unset", "default-model", env=env).returncode == 0

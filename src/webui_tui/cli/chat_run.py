@@ -183,6 +183,25 @@ async def _ask(
 ) -> Outcome:
     chat = await _chat_for(client, options)
     model = options.model or _chat_model(chat) or await client.pick_model()
+    try:
+        return await _answer(client, options, out, interrupts, chat, model)
+    except RequestFailed as exc:
+        if exc.status != 400 or "model not found" not in exc.detail.lower():
+            raise
+        where = "" if options.model else (" (the chat's model)" if chat else " (your default)")
+        raise RequestFailed(
+            exc.status, f"Model not found: {model}{where}; see `webui models list`"
+        ) from None
+
+
+async def _answer(
+    client: WebUIClient,
+    options: ChatOptions,
+    out: AnswerWriter,
+    interrupts: Interrupts,
+    chat: ChatResponse | None,
+    model: str,
+) -> Outcome:
     if options.temporary:
         messages: list[dict[str, Any]] = []
         if options.system:
