@@ -34,58 +34,30 @@ import argparse
 import asyncio
 import dataclasses
 import json
-import re
 import socket
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, Literal
 
 import pytest
 
+from tests.standin_wire import (
+    TOKEN,
+    Behaviour,
+    Form,
+    Recorded,
+    chunk,
+    read_request,
+    send,
+    send_head,
+    send_json,
+    show,
+    tag,
+)
+
 Kind = Literal["ollama", "openai"]
-_TOKEN = re.compile(r"\s*\S+\s*|\s+")
-
-
-@dataclass
-class Behaviour:
-    models: list[str] | None = None  # default: ["standin:latest"] / ["standin-gpt"]
-    reply: str = "Hello from the stand-in."
-    tokens: int | None = None  # reply "tok0 tok1 ... tok{N-1} " instead of `reply`
-    reply_fn: Callable[[dict[str, Any]], str] | None = None
-    token_delay: float = 0.0
-    first_token_delay: float = 0.0  # after the headers, before the first token
-    header_delay: float = 0.0  # before the response headers (a node that hangs)
-    fail_status: int | None = None  # answer chat/generate with this status instead
-    fail_body: Any = None  # default: the provider's own error shape
-    fail_times: int | None = None  # fail only this many requests, then answer normally
-    cut_after: int | None = None  # drop the connection after this many tokens (0: at once)
-    thinking: str | None = None  # Ollama `thinking` / OpenAI `reasoning_content` first
-    tool_calls: list[dict[str, Any]] | None = None  # [{"name": ..., "arguments": {...}}]
-    list_delay: float = 0.0  # delay on /api/tags, /api/ps and /v1/models
-    list_status: int | None = None
-    version: str = "0.6.5"
-    api_key: str | None = None  # require "Authorization: Bearer <api_key>"
-
-
-@dataclass
-class Recorded:
-    method: str
-    path: str
-    headers: dict[str, str]
-    body: Any
-    received_at: float  # time.monotonic()
-    first_token_at: float | None = None
-    finished_at: float | None = None  # the answer was complete
-    closed_at: float | None = None  # the client hung up before the answer was complete
-    tokens_sent: int = 0
-
-    @property
-    def messages(self) -> list[dict[str, Any]]:
-        return list((self.body or {}).get("messages") or [])
 
 
 class _Loop:
@@ -189,7 +161,7 @@ class StandIn:
         prefix = b""
         try:
             while True:
-                request = await _read_request(reader, prefix)
+                request = await read_request(reader, prefix)
                 if request is None:
                     return
                 prefix = await self._answer(*request, reader, writer)
@@ -215,30 +187,30 @@ class StandIn:
         self.requests.append(rec)
         b = self.behaviour
         if b.api_key and headers.get("authorization") != f"Bearer {b.api_key}":
-            await _send_json(writer, 401, self._error("Unauthorized: bad API key"))
+            await send_json(writer, 401, self._error("Unauthorized: bad API key"))
             return b""
         route = (method, path[3:] if self.kind == "openai" and path.startswith("/v1/") else path)
         if route in (("GET", "/api/tags"), ("GET", "/models"), ("GET", "/api/ps")):
             await asyncio.sleep(b.list_delay)
             if b.list_status:
-                await _send_json(writer, b.list_status, self._error("model list failed"))
+                await send_json(writer, b.list_status, self._error("model list failed"))
             elif route[1] == "/api/ps":
-                await _send_json(writer, 200, {"models": []})
+                await send_json(writer, 200, {"models": []})
             else:
-                await _send_json(writer, 200, self._model_list())
+                await send_json(writer, 200, self._model_list())
             return b""
         if route == ("GET", "/api/version"):
-            await _send_json(writer, 200, {"version": b.version})
+            await send_json(writer, 200, {"version": b.version})
             return b""
         if route == ("GET", "/") and self.kind == "ollama":
-            await _send(writer, 200, b"Ollama is running", "text/plain")
+            await send(writer, 200, b"Ollama is running", "text/plain")
             return b""
         if route == ("POST", "/api/show"):
             name = (body or {}).get("model") or (body or {}).get("name")
             if name not in self.models:
-                await _send_json(writer, 404, {"error": f"model '{name}' not found"})
+                await send_json(writer, 404, {"error": f"model '{name}' not found"})
             else:
-                await _send_json(writer, 200, _show(name))
+                await send_json(writer, 200, show(name))
             return b""
         if route in (
             ("POST", "/api/chat"),
@@ -246,7 +218,7 @@ class StandIn:
             ("POST", "/chat/completions"),
         ):
             return await self._chat(rec, route[1], body or {}, reader, writer)
-        await _send_json(writer, 404, self._error(f"no route {method} {path}"))
+        await send_json(writer, 404, self._error(f"no route {method} {path}"))
         return b""
 
     def _error(self, message: str) -> Any:
@@ -256,7 +228,7 @@ class StandIn:
 
     def _model_list(self) -> Any:
         if self.kind == "ollama":
-            return {"models": [_tag(name) for name in self.models]}
+            return {"models": [tag(name) for name in self.models]}
         created = int(time.time())
         return {
             "object": "list",
@@ -318,7 +290,7 @@ class StandIn:
         model = str(body.get("model", ""))
         if b.fail_status and (b.fail_times is None or self._failed < b.fail_times):
             self._failed += 1
-            await _send_json(writer, b.fail_status, b.fail_body or self._error("stand-in failure"))
+            await send_json(writer, b.fail_status, b.fail_body or self._error("stand-in failure"))
             return
         if model not in self.models:
             message = (
@@ -326,24 +298,24 @@ class StandIn:
                 if self.kind == "ollama"
                 else f"The model `{model}` does not exist or you do not have access to it."
             )
-            await _send_json(writer, 404, self._error(message))
+            await send_json(writer, 404, self._error(message))
             return
         text = b.reply_fn(body) if b.reply_fn else b.reply
         if b.tokens is not None:
             text = "".join(f"tok{i} " for i in range(b.tokens))
-        tokens = _TOKEN.findall(text)
+        tokens = TOKEN.findall(text)
         limit = body.get("max_tokens") or (body.get("options") or {}).get("num_predict")
         if isinstance(limit, int) and limit > 0:
             tokens = tokens[:limit]  # as a model does: stop at the token budget
-        form = _Form(self.kind, path, model, body)
+        form = Form(self.kind, path, model, body)
         if not body.get("stream", self.kind == "ollama"):
             if await pause(b.first_token_delay + b.token_delay * len(tokens)):
                 return
-            await _send_json(writer, 200, form.whole(text, b))
+            await send_json(writer, 200, form.whole(text, b))
             rec.tokens_sent, rec.finished_at = len(tokens), time.monotonic()
             return
         media = "application/x-ndjson" if self.kind == "ollama" else "text/event-stream"
-        await _send_head(writer, 200, media)
+        await send_head(writer, 200, media)
         if await pause(b.first_token_delay):
             return
         for index, (piece, is_token) in enumerate(form.pieces(tokens, b)):
@@ -353,7 +325,7 @@ class StandIn:
                 return
             if index and is_token and await pause(b.token_delay):
                 return
-            writer.write(_chunk(piece))
+            writer.write(chunk(piece))
             await writer.drain()
             if is_token:
                 rec.tokens_sent += 1
@@ -361,191 +333,6 @@ class StandIn:
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         rec.finished_at = time.monotonic()
-
-
-class _Form:
-    """The provider's wire format for one answer."""
-
-    def __init__(self, kind: Kind, path: str, model: str, body: dict[str, Any]) -> None:
-        self.kind, self.path, self.model, self.body = kind, path, model, body
-        self.id = f"chatcmpl-standin-{uuid.uuid4().hex[:12]}"
-        self.created = int(time.time())
-
-    def _usage(self, count: int) -> dict[str, int]:
-        prompt = sum(
-            len(str(m.get("content", "")).split()) for m in self.body.get("messages") or []
-        )
-        return {"prompt_tokens": prompt, "completion_tokens": count, "total_tokens": prompt + count}
-
-    def _ollama_line(self, content: str, *, done: bool = False, **extra: Any) -> dict[str, Any]:
-        line: dict[str, Any] = {"model": self.model, "created_at": _iso()}
-        if self.path == "/api/generate":
-            line["response"] = content
-        else:
-            line["message"] = {"role": "assistant", "content": content, **extra}
-        line["done"] = done
-        return line
-
-    def _final(self, count: int) -> dict[str, Any]:
-        usage = self._usage(count)
-        line = self._ollama_line("", done=True)
-        line.update(
-            done_reason="stop",
-            total_duration=count * 1_000_000 + 5_000_000,
-            load_duration=1_000_000,
-            prompt_eval_count=usage["prompt_tokens"],
-            prompt_eval_duration=2_000_000,
-            eval_count=count,
-            eval_duration=count * 1_000_000 or 1,
-        )
-        return line
-
-    def _sse(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "object": "chat.completion.chunk",
-            "created": self.created,
-            "model": self.model,
-            "system_fingerprint": None,
-            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
-        }
-
-    def pieces(self, tokens: list[str], b: Behaviour) -> list[tuple[bytes, bool]]:
-        """(bytes, is a token) in sending order; thinking counts as tokens too."""
-        think = _TOKEN.findall(b.thinking or "")
-        out: list[tuple[bytes, bool]] = []
-        if self.kind == "ollama":
-            nd = lambda obj: json.dumps(obj).encode() + b"\n"  # noqa: E731
-            out += [(nd(self._ollama_line("", thinking=t)), True) for t in think]
-            out += [(nd(self._ollama_line(t)), True) for t in tokens]
-            if b.tool_calls:
-                calls = [{"function": c} for c in b.tool_calls]
-                out.append((nd(self._ollama_line("", tool_calls=calls)), False))
-            out.append((nd(self._final(len(tokens))), False))
-            return out
-        ev = lambda obj: b"data: " + json.dumps(obj).encode() + b"\n\n"  # noqa: E731
-        out.append((ev(self._sse({"role": "assistant", "content": ""})), False))
-        out += [(ev(self._sse({"reasoning_content": t})), True) for t in think]
-        out += [(ev(self._sse({"content": t})), True) for t in tokens]
-        out.append((ev(self._sse({}, "stop")), False))
-        if (self.body.get("stream_options") or {}).get("include_usage"):
-            usage = {**self._sse({}), "choices": [], "usage": self._usage(len(tokens))}
-            out.append((ev(usage), False))
-        out.append((b"data: [DONE]\n\n", False))
-        return out
-
-    def whole(self, text: str, b: Behaviour) -> dict[str, Any]:
-        count = len(_TOKEN.findall(text))
-        if self.kind == "ollama":
-            line = self._final(count)
-            if self.path == "/api/generate":
-                line["response"] = text
-            else:
-                line["message"] = {"role": "assistant", "content": text}
-                if b.thinking:
-                    line["message"]["thinking"] = b.thinking
-            return line
-        message: dict[str, Any] = {"role": "assistant", "content": text}
-        if b.thinking:
-            message["reasoning_content"] = b.thinking
-        return {
-            "id": self.id,
-            "object": "chat.completion",
-            "created": self.created,
-            "model": self.model,
-            "choices": [
-                {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
-            ],
-            "usage": self._usage(count),
-        }
-
-
-def _iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
-
-
-def _tag(name: str) -> dict[str, Any]:
-    family = name.split(":")[0]
-    return {
-        "name": name,
-        "model": name,
-        "modified_at": "2025-01-01T00:00:00Z",
-        "size": 1_000_000,
-        "digest": uuid.uuid5(uuid.NAMESPACE_DNS, name).hex,
-        "details": {
-            "parent_model": "",
-            "format": "gguf",
-            "family": family,
-            "families": [family],
-            "parameter_size": "1B",
-            "quantization_level": "Q4_0",
-        },
-    }
-
-
-def _show(name: str) -> dict[str, Any]:
-    return {
-        "modelfile": f"FROM {name}",
-        "parameters": "stop <|end|>",
-        "template": "{{ .Prompt }}",
-        "details": _tag(name)["details"],
-        "model_info": {"general.architecture": "standin"},
-        "capabilities": ["completion"],
-    }
-
-
-# ---- HTTP/1.1, just enough ------------------------------------------------------------------
-
-
-async def _read_request(
-    reader: asyncio.StreamReader, prefix: bytes = b""
-) -> tuple[str, str, dict[str, str], bytes] | None:
-    line = prefix + await reader.readline()
-    if not line.strip():
-        return None
-    method, target, _ = line.decode("latin-1").split(" ", 2)
-    headers: dict[str, str] = {}
-    while True:
-        header = await reader.readline()
-        if header in (b"\r\n", b"\n", b""):
-            break
-        name, _, value = header.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if headers.get("transfer-encoding", "").lower() == "chunked":
-        body = bytearray()
-        while True:
-            size = int((await reader.readline()).strip() or b"0", 16)
-            if size == 0:
-                await reader.readline()
-                break
-            body += await reader.readexactly(size)
-            await reader.readline()
-        return method, target.split("?")[0], headers, bytes(body)
-    length = int(headers.get("content-length", "0") or 0)
-    raw = await reader.readexactly(length) if length else b""
-    return method, target.split("?")[0], headers, raw
-
-
-def _chunk(data: bytes) -> bytes:
-    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
-
-
-def _head(status: int, media: str, framing: str) -> bytes:
-    return f"HTTP/1.1 {status} X\r\nContent-Type: {media}\r\n{framing}\r\n\r\n".encode()
-
-
-async def _send_head(writer: asyncio.StreamWriter, status: int, media: str) -> None:
-    writer.write(_head(status, media, "Transfer-Encoding: chunked"))
-    await writer.drain()
-
-
-async def _send(writer: asyncio.StreamWriter, status: int, body: bytes, media: str) -> None:
-    writer.write(_head(status, media, f"Content-Length: {len(body)}") + body)
-    await writer.drain()
-
-
-async def _send_json(writer: asyncio.StreamWriter, status: int, obj: Any) -> None:
-    await _send(writer, status, json.dumps(obj).encode(), "application/json")
 
 
 # ---- helpers for tests ----------------------------------------------------------------------

@@ -1,0 +1,236 @@
+"""The stand-ins' behaviour and records, Ollama's and OpenAI's answer formats, and HTTP/1.1."""
+
+import asyncio
+import json
+import re
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+Kind = Literal["ollama", "openai"]
+TOKEN = re.compile(r"\s*\S+\s*|\s+")
+
+
+@dataclass
+class Behaviour:
+    models: list[str] | None = None  # default: ["standin:latest"] / ["standin-gpt"]
+    reply: str = "Hello from the stand-in."
+    tokens: int | None = None  # reply "tok0 tok1 ... tok{N-1} " instead of `reply`
+    reply_fn: Callable[[dict[str, Any]], str] | None = None
+    token_delay: float = 0.0
+    first_token_delay: float = 0.0  # after the headers, before the first token
+    header_delay: float = 0.0  # before the response headers (a node that hangs)
+    fail_status: int | None = None  # answer chat/generate with this status instead
+    fail_body: Any = None  # default: the provider's own error shape
+    fail_times: int | None = None  # fail only this many requests, then answer normally
+    cut_after: int | None = None  # drop the connection after this many tokens (0: at once)
+    thinking: str | None = None  # Ollama `thinking` / OpenAI `reasoning_content` first
+    tool_calls: list[dict[str, Any]] | None = None  # [{"name": ..., "arguments": {...}}]
+    list_delay: float = 0.0  # delay on /api/tags, /api/ps and /v1/models
+    list_status: int | None = None
+    version: str = "0.6.5"
+    api_key: str | None = None  # require "Authorization: Bearer <api_key>"
+
+
+@dataclass
+class Recorded:
+    method: str
+    path: str
+    headers: dict[str, str]
+    body: Any
+    received_at: float  # time.monotonic()
+    first_token_at: float | None = None
+    finished_at: float | None = None  # the answer was complete
+    closed_at: float | None = None  # the client hung up before the answer was complete
+    tokens_sent: int = 0
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        return list((self.body or {}).get("messages") or [])
+
+
+class Form:
+    """The provider's wire format for one answer."""
+
+    def __init__(self, kind: Kind, path: str, model: str, body: dict[str, Any]) -> None:
+        self.kind, self.path, self.model, self.body = kind, path, model, body
+        self.id = f"chatcmpl-standin-{uuid.uuid4().hex[:12]}"
+        self.created = int(time.time())
+
+    def _usage(self, count: int) -> dict[str, int]:
+        prompt = sum(
+            len(str(m.get("content", "")).split()) for m in self.body.get("messages") or []
+        )
+        return {"prompt_tokens": prompt, "completion_tokens": count, "total_tokens": prompt + count}
+
+    def _ollama_line(self, content: str, *, done: bool = False, **extra: Any) -> dict[str, Any]:
+        line: dict[str, Any] = {"model": self.model, "created_at": iso()}
+        if self.path == "/api/generate":
+            line["response"] = content
+        else:
+            line["message"] = {"role": "assistant", "content": content, **extra}
+        line["done"] = done
+        return line
+
+    def _final(self, count: int) -> dict[str, Any]:
+        usage = self._usage(count)
+        line = self._ollama_line("", done=True)
+        line.update(
+            done_reason="stop",
+            total_duration=count * 1_000_000 + 5_000_000,
+            load_duration=1_000_000,
+            prompt_eval_count=usage["prompt_tokens"],
+            prompt_eval_duration=2_000_000,
+            eval_count=count,
+            eval_duration=count * 1_000_000 or 1,
+        )
+        return line
+
+    def _sse(self, delta: dict[str, Any], finish: str | None = None) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.model,
+            "system_fingerprint": None,
+            "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+
+    def pieces(self, tokens: list[str], b: Behaviour) -> list[tuple[bytes, bool]]:
+        """(bytes, is a token) in sending order; thinking counts as tokens too."""
+        think = TOKEN.findall(b.thinking or "")
+        out: list[tuple[bytes, bool]] = []
+        if self.kind == "ollama":
+            nd = lambda obj: json.dumps(obj).encode() + b"\n"  # noqa: E731
+            out += [(nd(self._ollama_line("", thinking=t)), True) for t in think]
+            out += [(nd(self._ollama_line(t)), True) for t in tokens]
+            if b.tool_calls:
+                calls = [{"function": c} for c in b.tool_calls]
+                out.append((nd(self._ollama_line("", tool_calls=calls)), False))
+            out.append((nd(self._final(len(tokens))), False))
+            return out
+        ev = lambda obj: b"data: " + json.dumps(obj).encode() + b"\n\n"  # noqa: E731
+        out.append((ev(self._sse({"role": "assistant", "content": ""})), False))
+        out += [(ev(self._sse({"reasoning_content": t})), True) for t in think]
+        out += [(ev(self._sse({"content": t})), True) for t in tokens]
+        out.append((ev(self._sse({}, "stop")), False))
+        if (self.body.get("stream_options") or {}).get("include_usage"):
+            usage = {**self._sse({}), "choices": [], "usage": self._usage(len(tokens))}
+            out.append((ev(usage), False))
+        out.append((b"data: [DONE]\n\n", False))
+        return out
+
+    def whole(self, text: str, b: Behaviour) -> dict[str, Any]:
+        count = len(TOKEN.findall(text))
+        if self.kind == "ollama":
+            line = self._final(count)
+            if self.path == "/api/generate":
+                line["response"] = text
+            else:
+                line["message"] = {"role": "assistant", "content": text}
+                if b.thinking:
+                    line["message"]["thinking"] = b.thinking
+            return line
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if b.thinking:
+            message["reasoning_content"] = b.thinking
+        return {
+            "id": self.id,
+            "object": "chat.completion",
+            "created": self.created,
+            "model": self.model,
+            "choices": [
+                {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
+            ],
+            "usage": self._usage(count),
+        }
+
+
+def iso() -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
+
+
+def tag(name: str) -> dict[str, Any]:
+    family = name.split(":")[0]
+    return {
+        "name": name,
+        "model": name,
+        "modified_at": "2025-01-01T00:00:00Z",
+        "size": 1_000_000,
+        "digest": uuid.uuid5(uuid.NAMESPACE_DNS, name).hex,
+        "details": {
+            "parent_model": "",
+            "format": "gguf",
+            "family": family,
+            "families": [family],
+            "parameter_size": "1B",
+            "quantization_level": "Q4_0",
+        },
+    }
+
+
+def show(name: str) -> dict[str, Any]:
+    return {
+        "modelfile": f"FROM {name}",
+        "parameters": "stop <|end|>",
+        "template": "{{ .Prompt }}",
+        "details": tag(name)["details"],
+        "model_info": {"general.architecture": "standin"},
+        "capabilities": ["completion"],
+    }
+
+
+# ---- HTTP/1.1, just enough ------------------------------------------------------------------
+
+
+async def read_request(
+    reader: asyncio.StreamReader, prefix: bytes = b""
+) -> tuple[str, str, dict[str, str], bytes] | None:
+    line = prefix + await reader.readline()
+    if not line.strip():
+        return None
+    method, target, _ = line.decode("latin-1").split(" ", 2)
+    headers: dict[str, str] = {}
+    while True:
+        header = await reader.readline()
+        if header in (b"\r\n", b"\n", b""):
+            break
+        name, _, value = header.decode("latin-1").partition(":")
+        headers[name.strip().lower()] = value.strip()
+    if headers.get("transfer-encoding", "").lower() == "chunked":
+        body = bytearray()
+        while True:
+            size = int((await reader.readline()).strip() or b"0", 16)
+            if size == 0:
+                await reader.readline()
+                break
+            body += await reader.readexactly(size)
+            await reader.readline()
+        return method, target.split("?")[0], headers, bytes(body)
+    length = int(headers.get("content-length", "0") or 0)
+    raw = await reader.readexactly(length) if length else b""
+    return method, target.split("?")[0], headers, raw
+
+
+def chunk(data: bytes) -> bytes:
+    return f"{len(data):x}\r\n".encode() + data + b"\r\n"
+
+
+def head(status: int, media: str, framing: str) -> bytes:
+    return f"HTTP/1.1 {status} X\r\nContent-Type: {media}\r\n{framing}\r\n\r\n".encode()
+
+
+async def send_head(writer: asyncio.StreamWriter, status: int, media: str) -> None:
+    writer.write(head(status, media, "Transfer-Encoding: chunked"))
+    await writer.drain()
+
+
+async def send(writer: asyncio.StreamWriter, status: int, body: bytes, media: str) -> None:
+    writer.write(head(status, media, f"Content-Length: {len(body)}") + body)
+    await writer.drain()
+
+
+async def send_json(writer: asyncio.StreamWriter, status: int, obj: Any) -> None:
+    await send(writer, status, json.dumps(obj).encode(), "application/json")
