@@ -6,13 +6,13 @@ from typing import Annotated
 import typer
 
 from webui_tui.cli.answer_out import writer_for
-from webui_tui.cli.output import JsonFlag
 from webui_tui.cli.runtime import UsageProblem, call
 
 PromptArg = Annotated[
     list[str] | None,
     typer.Argument(
         help="What to ask (several words are joined). Text piped on stdin is added after it.",
+        metavar="PROMPT",
         show_default=False,
     ),
 ]
@@ -50,7 +50,12 @@ def chat(
             show_default=False,
         ),
     ] = None,
-    json_out: JsonFlag = False,
+    json_out: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="One JSON object at the end: chat_id, message_id, model, content, usage."
+        ),
+    ] = False,
     raw: Annotated[
         bool, typer.Option("--raw", help="Plain text on a terminal too (no Markdown).")
     ] = False,
