@@ -315,7 +315,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         users_repo=users_repo,
         auth=auth,
         users=UserService(db, users_repo, auth_repo, group_repo, auth),
-        groups=GroupService(group_repo),
+        groups=GroupService(group_repo, on_change=auth.invalidate),
         chats=chat_service,
         chat_lists=ChatListService(db, chat_repo, folder_repo),
         chat_tags=ChatTagService(db, chat_repo, tag_repo),

@@ -1,6 +1,5 @@
 """Request dependencies: the services container and who is calling (any / verified / admin)."""
 
-import time
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
@@ -42,8 +41,7 @@ def peer_uid(request: Request) -> int | None:
 async def get_current_user(request: Request) -> UserRow:
     services = get_services(request)
     user = await services.auth.authenticate(request_token(request), peer_uid(request))
-    if user.last_active_at < time.time() - 60:
-        await services.users_repo.touch(user.id)
+    await services.auth.touch(user)
     return user
 
 

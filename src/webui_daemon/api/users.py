@@ -63,11 +63,7 @@ async def default_permissions(_: AdminUser, services: ServicesDep) -> dict[str, 
 async def set_default_permissions(
     tree: dict[str, dict[str, bool]], _: AdminUser, services: ServicesDep
 ) -> dict[str, dict[str, bool]]:
-    from webui_daemon.security.permissions import merge_defaults
-
-    merged = merge_defaults(tree)
-    await services.auth.config.update(default_permissions=merged)
-    return merged
+    return await services.auth.set_default_permissions(tree)
 
 
 @router.get("/user/settings")

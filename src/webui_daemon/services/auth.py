@@ -9,7 +9,7 @@ from dataclasses import replace
 from webui_daemon.schemas.auths import AdminConfig, Role
 from webui_daemon.security import passwords, tokens
 from webui_daemon.security.peer import os_user_name
-from webui_daemon.security.permissions import Permissions, effective, everything
+from webui_daemon.security.permissions import Permissions, effective, everything, merge_defaults
 from webui_daemon.security.ratelimit import SlidingWindowLimiter
 from webui_daemon.services import errors
 from webui_daemon.services.runtime_config import ConfigService
@@ -23,6 +23,9 @@ log = logging.getLogger(__name__)
 
 _EMAIL = re.compile(r"[^@\s]+@[^@\s]+")
 PRIMARY_ADMIN_KEY = "primary_admin_id"
+# How long a token's (or a uid's) user is reused without asking the database again.
+CACHE_TTL_S = 5.0
+CACHE_MAX = 4096
 
 
 def _normalise_email(email: str) -> str:
@@ -56,6 +59,7 @@ class AuthService:
         self._daemon_uid = daemon_uid
         self._local_role = local_user_role
         self._limiter = rate_limiter
+        self._cache: dict[tuple[str, str | int], tuple[float, UserRow]] = {}
 
     # ---- creating users -------------------------------------------------------------------
 
@@ -203,14 +207,45 @@ class AuthService:
             claims = tokens.decode_token(token, self._secret)
             if claims is not None and claims.jti:
                 await self._auth.revoke(claims.jti, claims.expires_at)
+                self.invalidate()
 
     async def authenticate(self, token: str | None, peer_uid: int | None) -> UserRow:
-        """The caller: a token wins; without one, the socket peer's OS account; else 401."""
+        """The caller: a token wins; without one, the socket peer's OS account; else 401.
+
+        Answers are kept for CACHE_TTL_S: every request authenticates, and the lookups (two or
+        three SQLite round trips) were the largest part of the daemon's time to first token.
+        Any change to users, keys, groups or permissions empties the cache (`invalidate`).
+        """
         if token:
-            return await self._from_token(token)
-        if peer_uid is not None:
-            return await self.local_user(peer_uid)
-        raise errors.Unauthorized(errors.NOT_AUTHENTICATED)
+            key: tuple[str, str | int] = ("token", token)
+        elif peer_uid is not None:
+            key = ("uid", peer_uid)
+        else:
+            raise errors.Unauthorized(errors.NOT_AUTHENTICATED)
+        now = time.monotonic()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        user = await (self._from_token(token) if token else self.local_user(int(key[1])))
+        if len(self._cache) >= CACHE_MAX:
+            self._cache.clear()
+        self._cache[key] = (now + CACHE_TTL_S, user)
+        return user
+
+    def invalidate(self) -> None:
+        """Forget cached identities (after any write that could change who may do what)."""
+        self._cache.clear()
+
+    async def touch(self, user: UserRow) -> None:
+        """Record activity at most once a minute per user."""
+        now = int(time.time())
+        if user.last_active_at >= now - 60:
+            return
+        await self._users.touch(user.id)
+        fresh = replace(user, last_active_at=now)
+        for key, (expires, cached) in list(self._cache.items()):
+            if cached.id == user.id:
+                self._cache[key] = (expires, fresh)
 
     async def _from_token(self, token: str) -> UserRow:
         if tokens.looks_like_api_key(token):
@@ -219,10 +254,7 @@ class AuthService:
             user = await self._users.get_by_api_key(token)
             if user is None:
                 raise errors.Unauthorized(errors.INVALID_TOKEN)
-            if user.role != "admin" and not (await self.permissions(user))["features"].get(
-                "api_keys", False
-            ):
-                raise errors.Forbidden(errors.API_KEYS_DISABLED)
+            await self._check_api_keys_allowed(user)
             return user
         claims = tokens.decode_token(token, self._secret)
         if claims is None or (claims.jti and await self._auth.is_revoked(claims.jti)):
@@ -244,6 +276,7 @@ class AuthService:
     async def update_profile(self, user: UserRow, **fields: str | None) -> UserRow:
         async with self._db.transaction() as conn:
             await self._users.update(conn, user.id, **fields)
+        self.invalidate()
         updated = await self._users.get(user.id)
         if updated is None:
             raise errors.Unauthorized(errors.INVALID_TOKEN)
@@ -272,6 +305,7 @@ class AuthService:
         await self._check_api_keys_allowed(user)
         key = tokens.new_api_key()
         await self._auth.set_api_key(user.id, key)
+        self.invalidate()  # the replaced key must stop working at once
         return key
 
     async def get_api_key(self, user: UserRow) -> str:
@@ -281,7 +315,9 @@ class AuthService:
         return key
 
     async def delete_api_key(self, user: UserRow) -> bool:
-        return await self._auth.delete_api_key(user.id)
+        deleted = await self._auth.delete_api_key(user.id)
+        self.invalidate()
+        return deleted
 
     # ---- admin config ---------------------------------------------------------------------
 
@@ -304,7 +340,14 @@ class AuthService:
             )
         except ValueError as exc:
             raise errors.WebUIError(str(exc)) from exc
+        self.invalidate()
         return self.admin_config()
+
+    async def set_default_permissions(self, tree: Permissions) -> Permissions:
+        merged = merge_defaults(tree)
+        await self.config.update(default_permissions=merged)
+        self.invalidate()
+        return merged
 
     async def primary_admin_id(self) -> str | None:
         stored = await self._config_repo.get(PRIMARY_ADMIN_KEY)

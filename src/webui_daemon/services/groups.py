@@ -2,6 +2,7 @@
 
 import time
 import uuid
+from collections.abc import Callable
 
 from webui_daemon.schemas.groups import GroupForm, GroupResponse, GroupUpdateForm
 from webui_daemon.services import errors
@@ -11,8 +12,10 @@ from webui_daemon.storage.rows import GroupRow, UserRow
 
 
 class GroupService:
-    def __init__(self, groups: GroupRepo) -> None:
+    def __init__(self, groups: GroupRepo, on_change: Callable[[], None] = lambda: None) -> None:
         self._groups = groups
+        # Membership and group permissions decide what users may do: cached identities go.
+        self._on_change = on_change
 
     async def all(self) -> list[GroupResponse]:
         return [group_response(g) for g in await self._groups.all()]
@@ -46,19 +49,23 @@ class GroupService:
         fields = form.model_dump(exclude_unset=True, exclude_none=True)
         if not await self._groups.update(group_id, **fields):
             raise errors.NotFound(errors.USER_NOT_FOUND)
+        self._on_change()
         return await self.get(group_id)
 
     async def delete(self, group_id: str) -> bool:
         if not await self._groups.delete(group_id):
             raise errors.NotFound(errors.USER_NOT_FOUND)
+        self._on_change()
         return True
 
     async def add_members(self, group_id: str, user_ids: list[str]) -> GroupResponse:
         await self.get(group_id)
         await self._groups.add_members(group_id, user_ids)
+        self._on_change()
         return await self.get(group_id)
 
     async def remove_members(self, group_id: str, user_ids: list[str]) -> GroupResponse:
         await self.get(group_id)
         await self._groups.remove_members(group_id, user_ids)
+        self._on_change()
         return await self.get(group_id)

@@ -101,6 +101,7 @@ class UserService:
             await self._users.update(conn, user_id, **fields)
             if new_hash is not None:
                 await self._auth_repo.set_password(conn, user_id, new_hash)
+        self._auth.invalidate()
         return user_model(await self._require(user_id))
 
     async def delete(self, actor: UserRow, user_id: str) -> bool:
@@ -110,7 +111,9 @@ class UserService:
         if user_id == await self._auth.primary_admin_id():
             raise errors.Forbidden("The primary admin cannot be deleted.")
         async with self._db.transaction() as conn:
-            return await self._users.delete(conn, user_id)
+            deleted = await self._users.delete(conn, user_id)
+        self._auth.invalidate()
+        return deleted
 
     async def settings(self, user: UserRow) -> dict[str, Any]:
         fresh = await self._users.get(user.id)
@@ -119,4 +122,5 @@ class UserService:
     async def update_settings(self, user: UserRow, settings: dict[str, Any]) -> dict[str, Any]:
         async with self._db.transaction() as conn:
             await self._users.update(conn, user.id, settings=settings)
+        self._auth.invalidate()
         return settings
