@@ -220,7 +220,7 @@ async def test_stop_keeps_what_arrived(client: WebUIClient, standin: StandIn) ->
         seen = 0
         async for event in stream:
             seen += isinstance(event, ContentDelta)
-            if seen == 5:
+            if seen == 5 and isinstance(event, ContentDelta):
                 assert await client.chat_tasks(chat.id) == [stream.message_id]
                 assert await client.stop_chat(chat.id) is True
     assert 5 <= len(stream.content.split()) < 300

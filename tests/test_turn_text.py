@@ -12,6 +12,7 @@ from webui_daemon.services.turn_text import parse_title
         ('Sure! {"title": "🐍 Python tips"} Hope it helps.', "🐍 Python tips"),
         ('"Quoted title"\nand more text', "Quoted title"),
         ("## **Markdown heading**", "Markdown heading"),
+        ("Hello **world** and `code`.", "Hello world and code."),
         ("\n\n  plain words  \n", "plain words"),
         ("{not json at all}", "{not json at all}"),
         ("x" * 200, "x" * 80),

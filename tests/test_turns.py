@@ -225,8 +225,13 @@ def test_stop_closes_the_upstream_and_keeps_the_partial_answer(
         body = turn_body(chat_id)
         with c.stream("POST", "/api/chat/completions", json=body) as r:
             read_tokens(r, 2)
-        stop_at = time.monotonic()
-        assert c.post(f"/api/tasks/chat/{chat_id}/stop").json() == {"status": True}
+        url = f"/api/v1/chats/{chat_id}/messages/{body['id']}/stream"
+        with c.stream("GET", url) as attached:
+            stop_at = time.monotonic()
+            assert c.post(f"/api/tasks/chat/{chat_id}/stop").json() == {"status": True}
+            live = list(sse_payloads(attached.iter_lines()))
+        # A client following the answer learns it was stopped from the last chunk.
+        assert live[-1] == "[DONE]" and live[-2]["interrupted"] is True
         closed = standin.wait_closed()
         assert closed.closed_at is not None
         assert closed.closed_at - stop_at < 0.2
@@ -235,6 +240,10 @@ def test_stop_closes_the_upstream_and_keeps_the_partial_answer(
         assert saved["interrupted"] is True
         assert saved["content"] and FULL.startswith(saved["content"])
         assert saved["content"] != FULL
+        # Attaching later replays it, still marked interrupted.
+        with c.stream("GET", url) as again:
+            replay = list(sse_payloads(again.iter_lines()))
+        assert text_of(replay) == saved["content"] and replay[-2]["interrupted"] is True
 
 
 def test_upstream_cut_keeps_partial_answer_and_error(daemon: DaemonProc, standin: StandIn) -> None:
@@ -250,6 +259,10 @@ def test_upstream_cut_keeps_partial_answer_and_error(daemon: DaemonProc, standin
         assert saved["content"] == text_of(events)
         assert saved["content"] and saved["content"] != FULL
         assert saved["error"]["content"]
+        url = f"/api/v1/chats/{chat_id}/messages/{body['id']}/stream"
+        with c.stream("GET", url) as r:
+            replay = list(sse_payloads(r.iter_lines()))
+        assert replay[-2] == {"error": {"message": saved["error"]["content"]}}
 
 
 def test_upstream_error_before_first_token_keeps_its_status(

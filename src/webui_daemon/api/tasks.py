@@ -64,8 +64,16 @@ async def _stored_events(message_id: str, message: dict[str, Any]) -> AsyncItera
     }
     delta = {"role": "assistant", "content": message.get("content", "")}
     yield sse_event(base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
-    final: dict[str, Any] = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
-    if message.get("usage"):
-        final["usage"] = message["usage"]
-    yield sse_event(base | final)
+    error = message.get("error")
+    if isinstance(error, dict) and error.get("content"):
+        # The saved failure, as a live stream would have sent it.
+        yield sse_event({"error": {"message": str(error["content"])}})
+    elif message.get("done", True):
+        final: dict[str, Any] = {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+        if message.get("usage"):
+            final["usage"] = message["usage"]
+        if message.get("interrupted"):
+            final["interrupted"] = True
+        yield sse_event(base | final)
+    # A message left unfinished (done: false, no running turn) gets no finish chunk.
     yield DONE

@@ -63,6 +63,15 @@ class Turn:
             queue.put_nowait(event)
 
 
+def closing_chunk(turn: Turn) -> dict[str, Any]:
+    """The last chunk of a turn that was stopped: `interrupted: true` (webui extension) tells
+    a client the answer is partial without reading the chat again."""
+    chunk = turn.snapshot_chunk()
+    chunk["choices"] = [{"index": 0, "delta": {}, "logprobs": None, "finish_reason": "stop"}]
+    chunk["interrupted"] = True
+    return chunk
+
+
 def turn_reply(turn: Turn) -> dict[str, Any]:
     """A finished turn as a chat.completion object (non-streaming callers)."""
     message: dict[str, Any] = {"role": "assistant", "content": turn.text}

@@ -20,7 +20,9 @@ def parse_title(text: str) -> str:
             if isinstance(value, str):
                 text = value
     line = next((ln for ln in text.splitlines() if ln.strip()), "")
-    line = line.strip("\"'`*# \t")
+    # Markdown emphasis and code marks mean nothing in a title list.
+    line = line.replace("**", "").replace("__", "").replace("`", "")
+    line = line.strip("\"'*# \t")
     return line[:80]
 
 

@@ -19,6 +19,7 @@ from webui_daemon.services.turn_state import (
     Turn,
     TurnEvent,
     absorb,
+    closing_chunk,
     error_content,
     turn_reply,
 )
@@ -213,6 +214,8 @@ class TurnManager:
         except asyncio.CancelledError:
             await save
         finally:
+            if turn.status == "interrupted":
+                turn.publish(TurnEvent("chunk", closing_chunk(turn)))
             turn.publish(TurnEvent("end"))
             turn.finished.set()
             self._turns.pop(turn.message_id, None)

@@ -230,6 +230,8 @@ async def _checked(client: WebUIClient, outcome: Outcome) -> Outcome:
     """A saved answer that ended without a finish reason was stopped by someone else (another
     client, the daemon stopping) or failed: the saved message says which."""
     stream = outcome.stream
+    if stream is not None and stream.interrupted:
+        outcome.interrupted = True
     if stream is None or outcome.interrupted or stream.finish_reason or stream.error:
         return outcome
     if not (stream.chat_id and stream.message_id and stream.done):

@@ -27,6 +27,7 @@ from webui_tui.client.sse import (
     DONE,
     ContentDelta,
     Finish,
+    Interrupted,
     ReasoningDelta,
     SelectedModel,
     Sources,
@@ -95,6 +96,7 @@ class ChatStream:
         self.sources: list[dict[str, Any]] = []
         self.usage: dict[str, Any] | None = None
         self.finish_reason: str | None = None
+        self.interrupted = False  # stopped before the model finished
         self.error: str | None = None
         self.done = False  # the server ended the stream ([DONE])
         self._started = False
@@ -150,6 +152,8 @@ class ChatStream:
                 self.tool_calls.extend(calls)
             case Finish(reason=reason):
                 self.finish_reason = reason
+            case Interrupted():
+                self.interrupted = True
             case Usage(data=data):
                 self.usage = data
             case Sources(items=items):

@@ -47,6 +47,12 @@ class Finish:
 
 
 @dataclass(frozen=True, slots=True)
+class Interrupted:
+    """The answer was stopped (by a client or the daemon stopping): what arrived is partial
+    and saved as such (webui's `interrupted: true` on the last chunk)."""
+
+
+@dataclass(frozen=True, slots=True)
 class Usage:
     """Token counts and timings (the provider's usage object, as the daemon passes it)."""
 
@@ -79,6 +85,7 @@ StreamEvent = (
     | ReasoningDelta
     | ToolCallsDelta
     | Finish
+    | Interrupted
     | Usage
     | Sources
     | SelectedModel
@@ -144,6 +151,8 @@ def chunk_events(chunk: Any) -> list[StreamEvent]:
     usage = chunk.get("usage")
     if isinstance(usage, dict) and usage:
         events.append(Usage(usage))
+    if chunk.get("interrupted") is True:
+        events.append(Interrupted())
     return events
 
 
