@@ -65,10 +65,12 @@ def first_paint(daemon: DaemonProc, tmp: Path, runs: int) -> tuple[float, float]
         "PATH": "/usr/bin:/bin",
     }
     exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in env.items())
-    base = ["tmux", "-L", f"bench-{uuid.uuid4().hex[:8]}", "-f", "/dev/null"]
 
     def timed(args: str, wanted: str | None) -> float:
         command = f"env -i {exports} {shlex.quote(sys.executable)} -m webui_tui.cli.main {args}"
+        # A fresh tmux server per run: a new session on a server still shutting down from
+        # the run before fails ("server exited unexpectedly") or waits for it.
+        base = ["tmux", "-L", f"bench-{uuid.uuid4().hex[:8]}", "-f", "/dev/null"]
         start = time.perf_counter()
         if wanted is None:
             subprocess.run(command, shell=True, check=True, capture_output=True)
