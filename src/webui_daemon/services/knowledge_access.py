@@ -10,7 +10,7 @@ same for files (404, as Open WebUI 0.6); knowledge bases answer 404 / 401 as 0.1
 from collections.abc import Iterable
 from typing import Any
 
-from webui_daemon.services import errors
+from webui_daemon.services import access, errors
 from webui_daemon.storage.files import FileRepo, FileRow
 from webui_daemon.storage.groups import GroupRepo
 from webui_daemon.storage.knowledge import GrantRow, KnowledgeRepo, KnowledgeRow, Principal
@@ -20,16 +20,7 @@ PUBLIC = GrantRow("user", "*", "read")
 
 
 def grants_from_access_control(access_control: dict[str, Any] | None) -> list[GrantRow]:
-    if access_control is None:
-        return [PUBLIC]
-    grants: list[GrantRow] = []
-    for permission in ("read", "write"):
-        section = access_control.get(permission) or {}
-        if not isinstance(section, dict):
-            continue
-        grants += [GrantRow("group", str(g), permission) for g in section.get("group_ids") or []]
-        grants += [GrantRow("user", str(u), permission) for u in section.get("user_ids") or []]
-    return grants
+    return grants_from_wire(access.grants_from_access_control(access_control))
 
 
 def grants_from_wire(items: Iterable[dict[str, Any]]) -> list[GrantRow]:
@@ -43,15 +34,8 @@ def grants_from_wire(items: Iterable[dict[str, Any]]) -> list[GrantRow]:
 
 
 def access_control_from_grants(grants: Iterable[GrantRow]) -> dict[str, Any] | None:
-    """The 0.6 form; a public read grant makes it None (0.6 cannot say "public and more")."""
-    grants = list(grants)
-    if PUBLIC in grants:
-        return None
-    out: dict[str, Any] = {p: {"group_ids": [], "user_ids": []} for p in ("read", "write")}
-    for grant in grants:
-        key = "group_ids" if grant.principal_type == "group" else "user_ids"
-        out[grant.permission][key].append(grant.principal_id)
-    return out
+    """The 0.6 form (see services.access)."""
+    return access.access_control_from_grants(grants_to_wire(grants))
 
 
 def grants_to_wire(grants: Iterable[GrantRow]) -> list[dict[str, str]]:
