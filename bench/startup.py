@@ -83,7 +83,9 @@ def main() -> None:
     sock = tmp / "webui.sock"
     proc = subprocess.Popen(
         [PY, "-m", "webui_daemon", "--socket", str(sock), "--data-dir", str(tmp / "d")],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     while not _health_ok(sock):
         time.sleep(0.01)
@@ -101,10 +103,20 @@ def main() -> None:
 
     med = statistics.median
     rows = [
-        ("daemon start -> /health 200", med(start_times), "import fastapi+uvicorn+aiosqlite",
-         med(floor_daemon), 0.8),
-        ("webui status (running daemon)", med(status), "import typer+httpx+rich",
-         med(floor_cli), 0.35),
+        (
+            "daemon start -> /health 200",
+            med(start_times),
+            "import fastapi+uvicorn+aiosqlite",
+            med(floor_daemon),
+            0.8,
+        ),
+        (
+            "webui status (running daemon)",
+            med(status),
+            "import typer+httpx+rich",
+            med(floor_cli),
+            0.35,
+        ),
         ("webui --version", med(version), "python -c pass", med(floor_py), 0.15),
     ]
     print(f"runs per figure: {args.runs}; python: {sys.version.split()[0]}")
