@@ -1,0 +1,242 @@
+"""Knowledge bases, files and retrieval (`/api/v1/knowledge`, `/files`, `/retrieval`, spec 7),
+and the numbering of a completion's `sources` into citations (spec 7.6).
+
+    kb = await client.create_knowledge("Docs")
+    record = await client.upload_file(Path("guide.md"))        # processed in the background
+    status = await client.wait_processed(record.id)            # completed | failed
+    await client.add_to_knowledge(kb.id, record.id)
+    hits = await client.search_knowledge(kb.id, "how do I ...")
+"""
+
+import asyncio
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+from pydantic import TypeAdapter
+
+from webui_daemon.schemas.files import CancelForm, CancelResponse, FileModelResponse, ProcessStatus
+from webui_daemon.schemas.knowledge import (
+    KnowledgeFileIdForm,
+    KnowledgeFilesResponse,
+    KnowledgeForm,
+    KnowledgeListResponse,
+    KnowledgeResponse,
+)
+from webui_daemon.schemas.retrieval import QueryCollectionsForm, QueryResult
+from webui_tui.client.base import BaseClient, parse
+from webui_tui.client.errors import BadResponse, error_for_status
+from webui_tui.client.sse import sse_data
+
+KNOWLEDGE = "/api/v1/knowledge"
+FILES = "/api/v1/files"
+RETRIEVAL = "/api/v1/retrieval"
+TERMINAL = frozenset({"completed", "failed"})
+# Polling pace when the server does not stream the processing status.
+POLL_S = 0.5
+
+_KBS: TypeAdapter[list[KnowledgeResponse]] = TypeAdapter(list[KnowledgeResponse])
+_FILES: TypeAdapter[list[FileModelResponse]] = TypeAdapter(list[FileModelResponse])
+
+
+class KnowledgeMixin(BaseClient):
+    """Knowledge bases, files and retrieval queries (see the module docstring)."""
+
+    # --- knowledge bases ---
+
+    async def list_knowledge(self) -> list[KnowledgeResponse]:
+        """Every knowledge base the caller can read (0.12 `{items}` or 0.6's plain list)."""
+        data = await self.request("GET", f"{KNOWLEDGE}/")
+        if isinstance(data, dict):
+            return parse(KnowledgeListResponse, data, KNOWLEDGE).items
+        return _KBS.validate_python(data)
+
+    async def create_knowledge(self, name: str, description: str = "") -> KnowledgeResponse:
+        form = KnowledgeForm(name=name, description=description)
+        return await self._post(f"{KNOWLEDGE}/create", KnowledgeResponse, form)
+
+    async def get_knowledge(self, kb_id: str) -> KnowledgeFilesResponse:
+        return await self._get(f"{KNOWLEDGE}/{kb_id}", KnowledgeFilesResponse)
+
+    async def delete_knowledge(self, kb_id: str) -> bool:
+        return await self._bool("DELETE", f"{KNOWLEDGE}/{kb_id}/delete")
+
+    async def add_to_knowledge(self, kb_id: str, file_id: str) -> KnowledgeFilesResponse:
+        form = KnowledgeFileIdForm(file_id=file_id)
+        return await self._post(f"{KNOWLEDGE}/{kb_id}/file/add", KnowledgeFilesResponse, form)
+
+    async def remove_from_knowledge(
+        self, kb_id: str, file_id: str, *, delete_file: bool = True
+    ) -> KnowledgeFilesResponse:
+        """Unlink a file; with `delete_file` (Open WebUI's default) the caller's own file
+        record, bytes and index rows go too."""
+        path = f"{KNOWLEDGE}/{kb_id}/file/remove"
+        form = KnowledgeFileIdForm(file_id=file_id)
+        data = await self.request(
+            "POST", path, body=form, params={"delete_file": "true" if delete_file else "false"}
+        )
+        return parse(KnowledgeFilesResponse, data, path)
+
+    async def search_knowledge(
+        self, kb_id: str, query: str, k: int = 5, *, hybrid: bool | None = None
+    ) -> QueryResult:
+        form = QueryCollectionsForm(collection_names=[kb_id], query=query, k=k, hybrid=hybrid)
+        return await self._post(f"{RETRIEVAL}/query/collection", QueryResult, form)
+
+    # --- files ---
+
+    async def upload_file(
+        self, path: Path, *, metadata: dict[str, Any] | None = None
+    ) -> FileModelResponse:
+        """Upload a file; the daemon extracts and embeds it in the background."""
+        data = await asyncio.to_thread(path.read_bytes)
+        files = {"file": (path.name, data, "application/octet-stream")}
+        form = {"metadata": json.dumps(metadata)} if metadata else None
+        params = {"process": "true", "process_in_background": "true"}
+        try:
+            response = await self._http.post(f"{FILES}/", files=files, data=form, params=params)
+        except httpx.TransportError as exc:
+            raise self.lost(exc) from None
+        finally:
+            self._http.cookies.clear()
+        if response.status_code >= 400:
+            try:
+                body: Any = response.json()
+            except ValueError:
+                body = response.text
+            raise error_for_status(response.status_code, body, "POST", f"{FILES}/")
+        try:
+            return parse(FileModelResponse, response.json(), f"{FILES}/")
+        except ValueError:
+            raise BadResponse(f"{FILES}/ answered something that is not JSON") from None
+
+    async def file_status(self, file_id: str) -> ProcessStatus:
+        return await self._get(f"{FILES}/{file_id}/process/status", ProcessStatus)
+
+    async def wait_processed(self, file_id: str) -> dict[str, Any]:
+        """Follow a file's processing until it is completed or failed; the last status event
+        (`{"status", "error"?, ...}`). Uses the status stream, or polls a server without it."""
+        path = f"{FILES}/{file_id}/process/status?stream=true"
+        last: dict[str, Any] = {}
+        async with self.stream("GET", path) as response:
+            if response.headers.get("content-type", "").startswith("text/event-stream"):
+                try:
+                    async for data in sse_data(response.aiter_lines()):
+                        try:
+                            event = json.loads(data)
+                        except ValueError:
+                            continue
+                        if isinstance(event, dict):
+                            last = event
+                            if event.get("status") in TERMINAL:
+                                return event
+                except httpx.TransportError as exc:
+                    raise self.lost(exc) from None
+        while last.get("status") not in TERMINAL:
+            last = (await self.file_status(file_id)).model_dump(exclude_none=True)
+            if last.get("status") not in TERMINAL:
+                await asyncio.sleep(POLL_S)
+        return last
+
+    async def list_files(self) -> list[FileModelResponse]:
+        """The caller's files (an admin's: everyone's), without their extracted text."""
+        data = await self.request("GET", f"{FILES}/", params={"content": "false"})
+        if isinstance(data, dict):
+            data = data.get("items")
+        return _FILES.validate_python(data)
+
+    async def get_file(self, file_id: str) -> FileModelResponse:
+        return await self._get(f"{FILES}/{file_id}", FileModelResponse)
+
+    async def cancel_processing(self, file_ids: list[str]) -> list[str]:
+        """Stop the processing of these files (webui's extension); the ids it stopped."""
+        if not file_ids:
+            return []
+        form = CancelForm(file_ids=file_ids)
+        return (await self._post(f"{FILES}/process/cancel", CancelResponse, form)).cancelled
+
+    async def delete_file(self, file_id: str) -> None:
+        """Delete a file: its record, bytes, index rows and knowledge-base links."""
+        await self.request("DELETE", f"{FILES}/{file_id}")
+
+
+# --- citations ---
+
+
+@dataclass(slots=True)
+class Citation:
+    """One distinct document of a completion's sources: `[number] name (pages, sections)`."""
+
+    number: int
+    key: str
+    name: str
+    file_id: str | None = None
+    pages: list[str] = field(default_factory=list)
+    sections: list[str] = field(default_factory=list)
+
+    def where(self) -> str:
+        """Where in the document the chunks came from: "page 2, 5" or "Intro > Setup"."""
+        parts = []
+        if self.pages:
+            label = "page" if len(self.pages) == 1 else "pages"
+            parts.append(f"{label} {', '.join(self.pages)}")
+        # A section whose subsection is listed too says nothing more ("A" beside "A > B").
+        parts.extend(
+            s for s in self.sections if not any(t.startswith(f"{s} > ") for t in self.sections)
+        )
+        return "; ".join(parts)
+
+    def line(self) -> str:
+        where = self.where()
+        return f"[{self.number}] {self.name}" + (f" ({where})" if where else "")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "n": self.number,
+            "name": self.name,
+            "source": self.key,
+            "file_id": self.file_id,
+            "pages": self.pages,
+            "sections": self.sections,
+        }
+
+
+def number_sources(sources: list[dict[str, Any]]) -> list[Citation]:
+    """Open WebUI's numbering (spec 7.6): one number per distinct document, keyed by the
+    chunk's `metadata.source` (else the source item's id), in order of first appearance."""
+    by_key: dict[str, Citation] = {}
+    for item in sources:
+        raw = item.get("source")
+        source: dict[str, Any] = raw if isinstance(raw, dict) else {}
+        documents = item.get("document")
+        metadatas = item.get("metadata")
+        count = len(documents) if isinstance(documents, list) else 0
+        metas = metadatas if isinstance(metadatas, list) else []
+        for index in range(max(count, len(metas))):
+            meta = metas[index] if index < len(metas) and isinstance(metas[index], dict) else {}
+            key = str(meta.get("source") or source.get("id") or "")
+            if not key:
+                continue
+            citation = by_key.get(key)
+            if citation is None:
+                name = str(meta.get("name") or meta.get("source") or source.get("name") or key)
+                file_id = meta.get("file_id") or None
+                citation = Citation(len(by_key) + 1, key, name, str(file_id) if file_id else None)
+                by_key[key] = citation
+            _place(citation, meta)
+    return list(by_key.values())
+
+
+def _place(citation: Citation, meta: dict[str, Any]) -> None:
+    label = meta.get("page_label")
+    if label is None and isinstance(meta.get("page"), int):
+        label = str(meta["page"] + 1)
+    if label is not None and str(label) not in citation.pages:
+        citation.pages.append(str(label))
+    headers = meta.get("headers")
+    if isinstance(headers, list) and headers:
+        section = " > ".join(str(h) for h in headers)
+        if section not in citation.sections:
+            citation.sections.append(section)
