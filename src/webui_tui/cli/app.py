@@ -14,6 +14,7 @@ from webui_tui.cli import (
     config,
     connections,
     groups,
+    kb,
     models,
     serve,
     status,
@@ -82,6 +83,7 @@ app.add_typer(chats.app, name="chats")
 app.add_typer(models.app, name="models")
 app.add_typer(config.app, name="config")
 app.add_typer(connections.app, name="connections")
+app.add_typer(kb.app, name="kb")
 
 
 def _fail(message: str, code: int) -> int:
