@@ -1,6 +1,7 @@
 """`webui chat [PROMPT]`: ask a model; the answer streams to stdout and is kept in a chat."""
 
 import sys
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -41,6 +42,25 @@ def chat(
     temporary: Annotated[
         bool, typer.Option("--temporary", help="Do not save this exchange.")
     ] = False,
+    kbs: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--kb",
+            metavar="NAME",
+            help="Answer from this knowledge base (repeatable); sources are listed after.",
+            show_default=False,
+        ),
+    ] = None,
+    files: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--file",
+            "-f",
+            metavar="PATH",
+            help="Upload this file and ask about it (repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     attach: Annotated[
         str | None,
         typer.Option(
@@ -53,7 +73,9 @@ def chat(
     json_out: Annotated[
         bool,
         typer.Option(
-            "--json", help="One JSON object at the end: chat_id, message_id, model, content, usage."
+            "--json",
+            help="One JSON object at the end: chat_id, message_id, model, content, usage "
+            "(and the numbered sources).",
         ),
     ] = False,
     raw: Annotated[
@@ -63,13 +85,14 @@ def chat(
     """Ask a model and stream its answer; Ctrl-C stops it and keeps what arrived.
 
     On a terminal the answer is rendered as Markdown; in a pipe it is the exact text.
+    With --kb or --file, a numbered list of the sources follows the answer.
     Exit codes: 0 answered, 1 usage, 2 daemon or provider error, 130 stopped.
     """
     # Imported here: the command's work, not needed to list or parse commands.
     from webui_tui.cli import chat_run
 
     if attach is not None:
-        extra = prompt or model or system or continue_last or chat_id or temporary
+        extra = prompt or model or system or continue_last or chat_id or temporary or kbs or files
         if extra:
             raise UsageProblem("--attach takes only a chat id (and --json or --raw)")
         out = writer_for(json_out=json_out, raw=raw)
@@ -90,6 +113,8 @@ def chat(
         continue_last=continue_last,
         chat_id=chat_id,
         temporary=temporary,
+        kbs=list(kbs or []),
+        files=[_readable(path) for path in files or []],
     )
     out = writer_for(json_out=json_out, raw=raw)
     try:
@@ -97,6 +122,12 @@ def chat(
     finally:
         out.finish()
     raise typer.Exit(chat_run.finish(outcome, json_out=json_out))
+
+
+def _readable(path: Path) -> Path:
+    if not path.is_file():
+        raise UsageProblem(f"no such file: {path}")
+    return path
 
 
 def _prompt_text(words: list[str] | None) -> str:

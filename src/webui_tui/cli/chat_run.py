@@ -13,7 +13,8 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from webui_daemon.schemas.chats import ChatResponse
@@ -23,6 +24,7 @@ from webui_tui.cli.runtime import UsageProblem
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.completions import ChatStream
 from webui_tui.client.errors import AnswerFailed, NotFound, RequestFailed, WebUIClientError
+from webui_tui.client.knowledge import number_sources
 from webui_tui.client.sse import ContentDelta, ReasoningDelta
 from webui_tui.client.transcript import history_of, last_answer
 
@@ -39,6 +41,8 @@ class ChatOptions:
     continue_last: bool = False
     chat_id: str | None = None
     temporary: bool = False
+    kbs: list[str] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -55,6 +59,8 @@ class Outcome:
             out = {"chat_id": None, "message_id": None, "model": "", "content": "", "usage": None}
         if self.interrupted:
             out["interrupted"] = True
+        if self.stream is not None and self.stream.sources:
+            out["sources"] = [c.to_json() for c in number_sources(self.stream.sources)]
         return out
 
 
@@ -202,12 +208,15 @@ async def _answer(
     chat: ChatResponse | None,
     model: str,
 ) -> Outcome:
+    items = await _retrieval_items(client, options)
+    extra: dict[str, Any] = {"files": items} if items else {}
     if options.temporary:
         messages: list[dict[str, Any]] = []
         if options.system:
             messages.append({"role": "system", "content": options.system})
         messages.append({"role": "user", "content": options.prompt})
-        return await _streamed(client.stream_completion(model, messages), out, interrupts)
+        opened_temporary = client.stream_completion(model, messages, **extra)
+        return await _streamed(opened_temporary, out, interrupts)
     created = chat is None
     if chat is None:
         chat = await client.new_chat(model, system=options.system)
@@ -216,7 +225,9 @@ async def _answer(
     chat_id = chat.id
     interrupts.stop = lambda: client.stop_chat(chat_id)
     _, parent_id = history_of(chat.chat)
-    opened = client.stream_turn(chat_id, options.prompt, model, parent_id=parent_id)
+    opened = client.stream_turn(
+        chat_id, options.prompt, model, parent_id=parent_id, extra=extra or None
+    )
     try:
         return await _checked(client, await _streamed(opened, out, interrupts))
     except RequestFailed:
@@ -224,6 +235,27 @@ async def _answer(
             with contextlib.suppress(WebUIClientError):
                 await client.delete_chat(chat_id)
         raise
+
+
+async def _retrieval_items(client: WebUIClient, options: ChatOptions) -> list[dict[str, Any]]:
+    """The completion's `files`: each --kb as a collection, each --file uploaded and, once
+    the daemon has read it, attached."""
+    from webui_tui.cli.kb import find_knowledge
+
+    items: list[dict[str, Any]] = []
+    for ref in options.kbs:
+        kb = await find_knowledge(client, ref)
+        items.append({"type": "collection", "id": kb.id, "name": kb.name})
+    for path in options.files:
+        record = await client.upload_file(path)
+        status = await client.wait_processed(record.id)
+        if status.get("status") != "completed":
+            with contextlib.suppress(WebUIClientError):
+                await client.delete_file(record.id)
+            reason = status.get("error") or "it could not be processed"
+            raise WebUIClientError(f"cannot attach {path}: {reason}")
+        items.append({"type": "file", "id": record.id, "name": record.filename})
+    return items
 
 
 async def _checked(client: WebUIClient, outcome: Outcome) -> Outcome:
@@ -278,6 +310,8 @@ def finish(outcome: Outcome, *, json_out: bool) -> int:
         import json
 
         sys.stdout.write(json.dumps(outcome.summary(), ensure_ascii=False, indent=2) + "\n")
+    elif stream is not None and stream.sources:
+        _print_sources(stream)
     if stream is not None and stream.error:
         raise AnswerFailed(stream.error)
     if outcome.interrupted:
@@ -285,3 +319,17 @@ def finish(outcome: Outcome, *, json_out: bool) -> int:
         note(f"stopped; what arrived is saved in chat {chat_id}" if chat_id else "stopped")
         return EXIT_INTERRUPTED
     return 0
+
+
+def _print_sources(stream: ChatStream) -> None:
+    """After the answer: its sources, numbered as the answer cites them ([1], [2], ...)."""
+    citations = number_sources(stream.sources)
+    if not citations:
+        return
+    lead = "" if sys.stdout.isatty() or stream.content.endswith("\n") else "\n"
+    lines = [f"{lead}", "Sources:", *(c.line() for c in citations)]
+    try:
+        sys.stdout.write("\n".join(lines) + "\n")
+        sys.stdout.flush()
+    except BrokenPipeError:
+        pass
