@@ -122,9 +122,11 @@ def test_status_goes_pending_processing_completed(client: httpx.Client, token: s
         events = sse_events(r)
     order = ["pending", "processing", "completed"]
     seen = [order.index(e["status"]) for e in events]
-    assert seen == sorted(seen) and events[-1] == {"status": "completed"}
+    assert seen == sorted(seen) and events[-1] == {"status": "completed", "chunk_count": 2}
     plain = client.get(f"/api/v1/files/{created['id']}/process/status", headers=bearer(token))
-    assert plain.json() == {"status": "completed", "error": None}
+    assert plain.json() == {"status": "completed", "error": None, "chunk_count": 2}
+    record = client.get(f"/api/v1/files/{created['id']}", headers=bearer(token)).json()
+    assert record["data"]["chunk_count"] == 2
 
     inline = upload(
         client, token, "now.txt", b"Processed before the answer.", process_in_background="false"

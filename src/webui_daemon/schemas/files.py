@@ -34,6 +34,8 @@ class FileListResponse(BaseModel):
 class ProcessStatus(BaseModel):
     status: str
     error: str | None = None
+    # webui extension: chunks indexed, once completed (for progress figures such as chunks/s).
+    chunk_count: int | None = None
 
 
 class ContentResponse(BaseModel):

@@ -39,6 +39,8 @@ def file_response(row: FileRow, *, content: bool = True) -> FileModelResponse:
     data: dict[str, Any] = {"status": row.status}
     if row.error:
         data["error"] = row.error
+    if row.status == "completed":
+        data["chunk_count"] = row.chunk_count
     if content and row.content is not None and row.status == "completed":
         data["content"] = row.content
     meta = dict(row.meta)
@@ -241,7 +243,8 @@ class FileService:
 
     async def status(self, user: UserRow, file_id: str) -> ProcessStatus:
         row = await self._access.file(user, file_id)
-        return ProcessStatus(status=row.status, error=row.error)
+        count = row.chunk_count if row.status == "completed" else None
+        return ProcessStatus(status=row.status, error=row.error, chunk_count=count)
 
     async def status_events(self, user: UserRow, file_id: str) -> AsyncIterator[dict[str, Any]]:
         """The status once a second (and on every change) until completed or failed."""
@@ -254,6 +257,8 @@ class FileService:
             event: dict[str, Any] = {"status": row.status}
             if row.error:
                 event["error"] = row.error
+            if row.status == "completed":
+                event["chunk_count"] = row.chunk_count
             yield event
             if row.status in TERMINAL and not self._ingest.is_active(file_id):
                 return
