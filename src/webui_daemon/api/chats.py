@@ -6,7 +6,8 @@ Routes on one chat (`/{id}...`) live in api.chat_items, included last so fixed p
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Response
+from pydantic import TypeAdapter
 
 from webui_daemon.api import chat_items
 from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
@@ -27,18 +28,25 @@ Page = Annotated[int | None, Query(ge=-(2**31), le=2**31)]
 Text = Annotated[str | None, Query(max_length=1000)]
 
 
-@router.get("/")
-@router.get("/list")
+# The sidebar list is the hottest read (every client start, every refresh) and can hold
+# thousands of rows: serialise it once with a TypeAdapter instead of FastAPI's dump-and-
+# revalidate of every item (7 ms -> see bench.chats for 1,000 chats).
+_TITLES = TypeAdapter(list[ChatTitleIdResponse])
+
+
+@router.get("/", response_model=list[ChatTitleIdResponse])
+@router.get("/list", response_model=list[ChatTitleIdResponse])
 async def list_chats(
     user: VerifiedUser,
     services: ServicesDep,
     page: Page = None,
     include_pinned: bool = False,
     include_folders: bool = False,
-) -> list[ChatTitleIdResponse]:
-    return await services.chat_lists.sidebar(
+) -> Response:
+    titles = await services.chat_lists.sidebar(
         user.id, page, include_pinned=include_pinned, include_folders=include_folders
     )
+    return Response(_TITLES.dump_json(titles), media_type="application/json")
 
 
 @router.delete("/")
