@@ -2,9 +2,13 @@
 
 Only the last `PAGE` messages of a branch are mounted; `home` (or moving up past the first)
 mounts the page before. While an answer streams, text is gathered and shown at most every
-`FLUSH_S` seconds, and the view follows the bottom only if the reader was there.
+`FLUSH_S` seconds, and the view follows the bottom only if the reader was there. A redraw
+costs Textual work for every line of the message, so a long answer is redrawn less often:
+every `FLUSH_S` up to `PACE_LINES` lines, then proportionally more seldom, at most every
+`MAX_FLUSH_S`.
 """
 
+import time
 from typing import ClassVar
 
 from textual.binding import Binding, BindingType
@@ -16,6 +20,8 @@ from webui_tui.app.widgets.message_view import MessageInfo, MessageView
 
 PAGE = 40
 FLUSH_S = 0.05
+MAX_FLUSH_S = 0.2
+PACE_LINES = 30
 
 
 class Conversation(VerticalScroll, can_focus=False):
@@ -35,6 +41,7 @@ class Conversation(VerticalScroll, can_focus=False):
         self._buffer: list[str] = []
         self._dirty = False
         self._timer: Timer | None = None
+        self._flushed_at = 0.0
         self.flushes = 0  # how many redraws streaming caused (benchmarks read it)
 
     @property
@@ -118,6 +125,11 @@ class Conversation(VerticalScroll, can_focus=False):
         view = self._stream_view
         if view is None or not self._dirty:
             return
+        now = time.monotonic()
+        pace = min(MAX_FLUSH_S, FLUSH_S * max(1.0, view.size.height / PACE_LINES))
+        if now - self._flushed_at < pace - FLUSH_S / 2:
+            return
+        self._flushed_at = now
         self._dirty = False
         follow = self.at_bottom
         view.set_content("".join(self._buffer))

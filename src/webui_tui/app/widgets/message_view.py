@@ -5,11 +5,12 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from rich.console import Group, RenderableType
-from rich.markdown import Markdown
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Static
+
+from webui_tui.app.widgets.streamed import Rendered, StreamedMarkdown, markdown
 
 CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
@@ -70,9 +71,23 @@ class MessageView(Static, can_focus=True):
 
     def __init__(self, info: MessageInfo) -> None:
         super().__init__(classes=info.role)
+        # No links to highlight (Markdown is drawn with hyperlinks off): skip restyling lines.
+        self.set_reactive(MessageView.auto_links, False)
         self.info = info
-        self.streaming = False
+        self._streaming = False
+        self._streamed: StreamedMarkdown | None = None
         self.update(self._renderable())
+
+    @property
+    def streaming(self) -> bool:
+        return self._streaming
+
+    @streaming.setter
+    def streaming(self, value: bool) -> None:
+        # While streaming, only the last block of the answer is rendered again on a change;
+        # after, the whole answer as one Markdown (as a reopened chat shows it).
+        self._streaming = value
+        self._streamed = StreamedMarkdown() if value else None
 
     def set_content(self, text: str) -> None:
         self.info.content = text
@@ -93,7 +108,10 @@ class MessageView(Static, can_focus=True):
             head.append("  …", style="dim")
         parts: list[RenderableType] = [head]
         if info.content:
-            parts.append(Markdown(info.content, code_theme="ansi_dark", hyperlinks=False))
+            if self._streamed is not None:
+                parts.append(self._streamed.update(info.content))
+            else:
+                parts.append(Rendered(markdown(info.content)))
         elif info.role == "assistant" and not info.notes:
             parts.append(Text("…", style="dim"))
         foot = []
