@@ -1,7 +1,7 @@
 """WebUIClient: typed async calls to a webui daemon or an Open WebUI server.
 
-The plumbing is `base.BaseClient`; chats, models, completions, connections and knowledge come
-from the mixins of their modules. System, auth, users and groups are here.
+The plumbing is `base.BaseClient`; chats, folders and tags, models, completions, connections
+and knowledge come from the mixins of their modules. System, auth, users and groups are here.
 """
 
 from pydantic import TypeAdapter
@@ -32,13 +32,16 @@ from webui_tui.client.chats import ChatsMixin
 from webui_tui.client.completions import CompletionsMixin
 from webui_tui.client.connections import ConnectionsMixin
 from webui_tui.client.errors import BadResponse, NotFound, RequestFailed
+from webui_tui.client.folders import FoldersMixin
 from webui_tui.client.knowledge import KnowledgeMixin
 from webui_tui.client.models import ModelsMixin
 
 _GROUP_LIST: TypeAdapter[list[GroupResponse]] = TypeAdapter(list[GroupResponse])
 
 
-class WebUIClient(CompletionsMixin, ChatsMixin, ModelsMixin, ConnectionsMixin, KnowledgeMixin):
+class WebUIClient(
+    CompletionsMixin, ChatsMixin, FoldersMixin, ModelsMixin, ConnectionsMixin, KnowledgeMixin
+):
     """One connection pool to one server; use as `async with WebUIClient(target) as client`.
 
     Every method returns the daemon's wire schema or raises a `client.errors` error.

@@ -7,62 +7,58 @@ up as one `Problem` message to the app.
 
 import time
 from contextlib import AbstractAsyncContextManager
-from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.screen import Screen
-from textual.timer import Timer
 from textual.widgets import Footer, Input, Static
 
 from webui_daemon.schemas.chats import ChatResponse
 from webui_tui.app.screens.chat_doc import chat_model, infos_of
-from webui_tui.app.screens.dialogs import ConfirmScreen, PickScreen, PromptScreen
+from webui_tui.app.screens.chat_sidebar import SidebarScreen
+from webui_tui.app.screens.dialogs import PickScreen
 from webui_tui.app.tree import leaf_under, siblings, usage_line
 from webui_tui.app.widgets.chat_list import ChatList
 from webui_tui.app.widgets.composer import Composer
 from webui_tui.app.widgets.conversation import Conversation
 from webui_tui.app.widgets.message_view import MessageInfo, MessageView
-from webui_tui.app.widgets.notice import Problem, Reconnected
+from webui_tui.app.widgets.notice import Reconnected
 from webui_tui.app.widgets.sources import SourcesPanel
 from webui_tui.client.completions import ChatStream
 from webui_tui.client.errors import WebUIClientError
 from webui_tui.client.sse import ContentDelta, Sources
-from webui_tui.client.transcript import history_of, to_markdown
+from webui_tui.client.transcript import history_of
 from webui_tui.client.tui_extra import TuiClient
 
 EMPTY = "Ask anything. Enter sends, ctrl+j adds a line, ctrl+o picks the model."
-SEARCH_DELAY_S = 0.25
 
 
-class ChatScreen(Screen[None]):
+class ChatScreen(SidebarScreen):
     CSS_PATH = "chat.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_chat", "New", id="chat.new"),
         Binding("ctrl+o", "pick_model", "Model", id="chat.model"),
         Binding("ctrl+f", "search", "Search", id="chat.search"),
         Binding("ctrl+k", "focus_chats", "Chats", id="chat.chats"),
+        Binding("ctrl+g", "filter_tag", "Tags", id="chat.tags"),
         Binding("ctrl+l", "last_message", "Messages", id="chat.messages"),
         Binding("ctrl+r", "regenerate_last", "Regenerate", id="chat.regenerate"),
         Binding("escape", "stop", "Stop", id="chat.stop", priority=True),
     ]
 
     def __init__(self, client: TuiClient) -> None:
-        super().__init__()
-        self.client = client
-        self.chat: ChatResponse | None = None
+        super().__init__(client)
         self.model: str | None = None
         self.streaming = False
-        self._search_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("webui · Chat", id="topbar")
         with Horizontal(id="body"):
             with Vertical(id="sidebar"):
                 yield Input(placeholder="Search chats", id="search")
+                yield Static("", id="filter")
                 yield ChatList(id="chats")
             with Vertical(id="main"):
                 yield Static("New chat", id="chat-title")
@@ -84,9 +80,6 @@ class ChatScreen(Screen[None]):
         self.conversation.show([], EMPTY)
         self.composer.focus()
         self.load()
-
-    def _problem(self, exc: BaseException, doing: str = "") -> None:
-        self.post_message(Problem(exc, doing))
 
     def _show_top(self) -> None:
         self.query_one("#topbar", Static).update(
@@ -113,29 +106,6 @@ class ChatScreen(Screen[None]):
 
     def on_reconnected(self, _: Reconnected) -> None:
         self.load()
-
-    async def _reload_list(self, text: str = "") -> None:
-        chats = await (self.client.search_chats(text) if text else self.client.list_chats())
-        current = self.chat.id if self.chat else None
-        self.query_one(ChatList).show(chats, current)
-
-    @on(Input.Changed, "#search")
-    def _search_changed(self, event: Input.Changed) -> None:
-        if self._search_timer is not None:
-            self._search_timer.stop()
-        text = event.value.strip()
-        self._search_timer = self.set_timer(SEARCH_DELAY_S, lambda: self._search(text))
-
-    @on(Input.Submitted, "#search")
-    def _search_submitted(self, event: Input.Submitted) -> None:
-        self.query_one(ChatList).focus()
-
-    @work(exclusive=True, group="search")
-    async def _search(self, text: str) -> None:
-        try:
-            await self._reload_list(text)
-        except WebUIClientError as exc:
-            self._problem(exc, "searching")
 
     def on_chat_list_opened(self, event: ChatList.Opened) -> None:
         self.open_chat(event.chat_id)
@@ -271,7 +241,7 @@ class ChatScreen(Screen[None]):
                 self.conversation.show([], EMPTY)
             else:
                 self._render_chat(chat)
-            await self._reload_list(self.query_one("#search", Input).value.strip())
+            await self._reload_list()
         except WebUIClientError as exc:
             self._problem(exc, "reloading the chat")
 
@@ -387,12 +357,6 @@ class ChatScreen(Screen[None]):
         self.composer.cancel_edit()
         self.composer.focus()
 
-    def action_search(self) -> None:
-        self.query_one("#search", Input).focus()
-
-    def action_focus_chats(self) -> None:
-        self.query_one(ChatList).focus()
-
     def action_pick_model(self) -> None:
         self._pick_model()
 
@@ -414,48 +378,3 @@ class ChatScreen(Screen[None]):
                 await self.client.update_chat(self.chat.id, {"models": [chosen]})
             except WebUIClientError as exc:
                 self._problem(exc, "changing the model")
-
-    # --- chat actions (sidebar keys) ---
-
-    def on_chat_list_action_asked(self, event: ChatList.ActionAsked) -> None:
-        self._chat_action(event.action, event.chat_id)
-
-    @work(group="chat-action")
-    async def _chat_action(self, action: str, chat_id: str) -> None:
-        client = self.client
-        try:
-            chat = await client.get_chat(chat_id)
-            if action == "rename":
-                title = await self.app.push_screen_wait(PromptScreen("New title", chat.title))
-                if title:
-                    await client.rename_chat(chat_id, title)
-            elif action == "delete":
-                question = f"Delete the chat {chat.title!r}?"
-                if await self.app.push_screen_wait(ConfirmScreen(question)):
-                    await client.delete_chat(chat_id)
-                    if self.chat is not None and self.chat.id == chat_id:
-                        self.action_new_chat()
-            elif action == "pin":
-                await client.toggle_pin(chat_id)
-            elif action == "archive":
-                await client.toggle_archive(chat_id)
-                self.notify("Archived" if not chat.archived else "Unarchived")
-            elif action == "tag":
-                question = "Tag (a leading - removes it)"
-                tag = await self.app.push_screen_wait(PromptScreen(question))
-                if tag and tag.startswith("-"):
-                    await client.remove_tag(chat_id, tag[1:].strip())
-                elif tag:
-                    await client.add_tag(chat_id, tag.strip())
-            elif action == "export":
-                default = f"chat-{chat_id[:8]}.md"
-                name = await self.app.push_screen_wait(PromptScreen("Export to file", default))
-                if name:
-                    path = Path(name).expanduser()  # noqa: ASYNC240 (a small local file)
-                    path.write_text(to_markdown(chat), encoding="utf-8")
-                    self.notify(f"Exported to {path}")
-            if self.chat is not None and self.chat.id == chat_id and action != "delete":
-                self._render_chat(await client.get_chat(chat_id))
-            await self._reload_list(self.query_one("#search", Input).value.strip())
-        except (WebUIClientError, OSError) as exc:
-            self._problem(exc, action)

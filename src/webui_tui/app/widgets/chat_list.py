@@ -1,4 +1,4 @@
-"""The sidebar's chat list: pinned first; letter keys ask for chat actions."""
+"""The sidebar's chat list: pinned first, then folders, then the rest; keys ask for actions."""
 
 from typing import ClassVar
 
@@ -8,12 +8,14 @@ from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
 from webui_daemon.schemas.chats import ChatTitleIdResponse
+from webui_tui.app.widgets.folder_tree import folder_of_option
 
 PIN = "▲ "
 
 
 class ChatList(OptionList):
-    """Posts `ChatList.Opened` (enter) and `ChatList.ActionAsked` (r d p a t x)."""
+    """Posts `Opened` (enter on a chat), `FolderToggled` (enter on a folder),
+    `ActionAsked` (r d p a t x m on a chat) and `NewFolderAsked` (n)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "ask('rename')", "Rename", id="chats.rename"),
@@ -22,6 +24,8 @@ class ChatList(OptionList):
         Binding("a", "ask('archive')", "Archive", id="chats.archive"),
         Binding("t", "ask('tag')", "Tag", id="chats.tag"),
         Binding("x", "ask('export')", "Export", id="chats.export"),
+        Binding("m", "ask('move')", "Move", id="chats.move"),
+        Binding("n", "new_folder", "New folder", id="chats.folder"),
     ]
 
     class Opened(Message):
@@ -35,17 +39,37 @@ class ChatList(OptionList):
             self.action = action
             self.chat_id = chat_id
 
-    def show(self, chats: list[ChatTitleIdResponse], current: str | None = None) -> None:
+    class FolderToggled(Message):
+        def __init__(self, folder_id: str) -> None:
+            super().__init__()
+            self.folder_id = folder_id
+
+    class NewFolderAsked(Message):
+        """A new folder, inside `parent_id` when a folder row is highlighted."""
+
+        def __init__(self, parent_id: str | None) -> None:
+            super().__init__()
+            self.parent_id = parent_id
+
+    def show(
+        self,
+        chats: list[ChatTitleIdResponse],
+        current: str | None = None,
+        tree: list[tuple[str | None, str]] | None = None,
+    ) -> None:
+        """`chats` sorted (pinned first), with the folder `tree` rows after the pinned ones."""
         # Titles break ties of the same second, so the order never depends on ids.
         ordered = sorted(chats, key=lambda c: (not c.pinned, -c.updated_at, c.title.lower()))
         keep = self._selected_id() or current
+        pinned = [c for c in ordered if c.pinned]
+        rest = [c for c in ordered if not c.pinned]
+        options = [_option(c) for c in pinned]
+        options += [Option(label, id=key, disabled=key is None) for key, label in tree or []]
+        options += [_option(c) for c in rest]
         self.clear_options()
-        self.add_options(
-            Option((PIN if chat.pinned else "") + (chat.title or "Untitled"), id=chat.id)
-            for chat in ordered
-        )
-        for index, chat in enumerate(ordered):
-            if chat.id == keep:
+        self.add_options(options)
+        for index, option in enumerate(options):
+            if option.id is not None and option.id == keep:
                 self.highlighted = index
 
     def _selected_id(self) -> str | None:
@@ -55,10 +79,22 @@ class ChatList(OptionList):
 
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
-        if event.option.id:
+        folder = folder_of_option(event.option.id)
+        if folder:
+            self.post_message(self.FolderToggled(folder))
+        elif event.option.id:
             self.post_message(self.Opened(event.option.id))
 
     def action_ask(self, action: str) -> None:
         chat_id = self._selected_id()
-        if chat_id:
+        if chat_id and folder_of_option(chat_id) is None:
             self.post_message(self.ActionAsked(action, chat_id))
+        elif chat_id:
+            self.app.bell()
+
+    def action_new_folder(self) -> None:
+        self.post_message(self.NewFolderAsked(folder_of_option(self._selected_id())))
+
+
+def _option(chat: ChatTitleIdResponse) -> Option:
+    return Option((PIN if chat.pinned else "") + (chat.title or "Untitled"), id=chat.id)

@@ -1,0 +1,64 @@
+"""Chat folders (`/api/v1/folders/...`, a chat's folder) and tags across chats."""
+
+from pydantic import TypeAdapter
+
+from webui_daemon.schemas.chats import (
+    ChatFolderIdForm,
+    ChatResponse,
+    ChatTitleIdResponse,
+    TagFilterForm,
+    TagModel,
+)
+from webui_daemon.schemas.folders import FolderForm, FolderIsExpandedForm, FolderModel
+from webui_tui.client.base import BaseClient
+from webui_tui.client.chats import CHATS
+
+FOLDERS = "/api/v1/folders"
+TAG_PAGE = 1000
+
+_FOLDERS: TypeAdapter[list[FolderModel]] = TypeAdapter(list[FolderModel])
+_CHATS: TypeAdapter[list[ChatResponse]] = TypeAdapter(list[ChatResponse])
+_TITLES: TypeAdapter[list[ChatTitleIdResponse]] = TypeAdapter(list[ChatTitleIdResponse])
+_TAGS: TypeAdapter[list[TagModel]] = TypeAdapter(list[TagModel])
+
+
+class FoldersMixin(BaseClient):
+    # --- folders ---
+
+    async def list_folders(self) -> list[FolderModel]:
+        return await self._list(f"{FOLDERS}/", _FOLDERS)
+
+    async def create_folder(self, name: str, parent_id: str | None = None) -> FolderModel:
+        return await self._post(
+            f"{FOLDERS}/", FolderModel, FolderForm(name=name, parent_id=parent_id)
+        )
+
+    async def set_folder_expanded(self, folder_id: str, expanded: bool) -> FolderModel:
+        """Remember whether the folder is shown open (kept by the daemon, like the web app)."""
+        form = FolderIsExpandedForm(is_expanded=expanded)
+        return await self._post(f"{FOLDERS}/{folder_id}/update/expanded", FolderModel, form)
+
+    async def chats_in_folder(self, folder_id: str) -> list[ChatResponse]:
+        """Unpinned, unarchived chats of the folder and of its subfolders (see `folder_id`)."""
+        return await self._list(f"{CHATS}/folder/{folder_id}", _CHATS)
+
+    async def move_to_folder(self, chat_id: str, folder_id: str | None) -> ChatResponse:
+        """Put a chat in a folder; None takes it out of any folder."""
+        form = ChatFolderIdForm(folder_id=folder_id)
+        return await self._post(f"{CHATS}/{chat_id}/folder", ChatResponse, form)
+
+    # --- tags across chats ---
+
+    async def all_tags(self) -> list[TagModel]:
+        """Every tag used on your chats."""
+        return await self._list(f"{CHATS}/all/tags", _TAGS)
+
+    async def chats_with_tag(self, name: str) -> list[ChatTitleIdResponse]:
+        """Your chats (archived too) with the tag `name`, every page."""
+        found: list[ChatTitleIdResponse] = []
+        while True:
+            form = TagFilterForm(name=name, skip=len(found), limit=TAG_PAGE)
+            page = await self._list(f"{CHATS}/tags", _TITLES, method="POST", body=form)
+            found += page
+            if len(page) < TAG_PAGE:
+                return found

@@ -1,0 +1,138 @@
+"""The chat sidebar's tag filter and folders, driven with Pilot against a real daemon."""
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.daemon_proc import DaemonProc, start_daemon
+from tests.standins import StandIn, provider_env, start_ollama
+from tests.tui_support import MODEL, make_app, until
+from webui_tui.app.screens.chat import ChatScreen
+from webui_tui.app.screens.dialogs import PickScreen, PromptScreen
+from webui_tui.app.widgets.chat_list import ChatList
+from webui_tui.app.widgets.folder_tree import folder_option_id
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
+    standin: StandIn = start_ollama(models=[MODEL], reply="Hi.")
+    env = provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")
+    proc = start_daemon(tmp_path_factory.mktemp("tui-sidebar"), env=env)
+    yield proc
+    proc.stop()
+    standin.stop()
+
+
+def call(daemon: DaemonProc, method: str, path: str, body: Any = None) -> Any:
+    with daemon.unix_client(timeout=10) as c:
+        r = c.request(method, path, json=body)
+        assert r.status_code == 200, r.text
+        return r.json()
+
+
+def new_chat(daemon: DaemonProc, title: str) -> str:
+    doc = {"title": title, "models": [MODEL], "history": {"messages": {}, "currentId": None}}
+    return str(call(daemon, "POST", "/api/v1/chats/new", {"chat": doc})["id"])
+
+
+def rows(app: Any) -> list[tuple[str | None, str]]:
+    chats = app.screen.query_one(ChatList)
+    options = [chats.get_option_at_index(i) for i in range(chats.option_count)]
+    return [(o.id, str(o.prompt)) for o in options]
+
+
+def highlight(app: Any, option_id: str) -> None:
+    chats = app.screen.query_one(ChatList)
+    chats.highlighted = [key for key, _ in rows(app)].index(option_id)
+    chats.focus()
+
+
+async def pick(pilot: Any, label: str) -> None:
+    """Choose the option labelled `label` in the open PickScreen."""
+    app = pilot.app
+    await until(pilot, lambda: isinstance(app.screen, PickScreen), what="the picker")
+    picker = app.screen.query_one("OptionList")
+    labels = [str(picker.get_option_at_index(i).prompt) for i in range(picker.option_count)]
+    picker.highlighted = labels.index(label)
+    await pilot.press("enter")
+
+
+async def test_tag_filter_shows_the_tagged_chats(daemon: DaemonProc, tmp_path: Path) -> None:
+    kiwi, emu, plain = (new_chat(daemon, t) for t in ("Kiwi", "Emu", "Plain"))
+    for chat in (kiwi, emu):
+        call(daemon, "POST", f"/api/v1/chats/{chat}/tags", {"name": "birds"})
+    app = make_app(daemon, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        await until(pilot, lambda: plain in dict(rows(app)), what="the chat list")
+        await pilot.press("ctrl+g")
+        await pick(pilot, "# birds")
+        await until(pilot, lambda: plain not in dict(rows(app)), what="the filtered list")
+        tagged = call(daemon, "POST", "/api/v1/chats/tags", {"name": "birds"})
+        assert {key for key, _ in rows(app)} == {c["id"] for c in tagged} == {kiwi, emu}
+        assert "birds" in str(screen.query_one("#filter").render())
+        await pilot.press("ctrl+g")
+        await pick(pilot, "All chats (no filter)")
+        await until(pilot, lambda: plain in dict(rows(app)), what="all chats again")
+        assert screen.tag_filter is None and not screen.query_one("#filter").display
+
+
+async def test_new_folder_move_into_it_and_fold(daemon: DaemonProc, tmp_path: Path) -> None:
+    chat = new_chat(daemon, "Roadmap")
+    app = make_app(daemon, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: chat in dict(rows(app)), what="the chat list")
+        highlight(app, chat)
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press(*"Work", "enter")
+        folders = await until(pilot, lambda: call(daemon, "GET", "/api/v1/folders/"))
+        assert [f["name"] for f in folders] == ["Work"]
+        work = folders[0]["id"]
+        await until(pilot, lambda: folder_option_id(work) in dict(rows(app)), what="the folder")
+        highlight(app, chat)
+        await pilot.press("m")
+        await pick(pilot, "Work")
+        await until(
+            pilot, lambda: call(daemon, "GET", f"/api/v1/chats/{chat}")["folder_id"] == work
+        )
+        in_folder = call(daemon, "GET", f"/api/v1/chats/folder/{work}")
+        assert [c["id"] for c in in_folder] == [chat]
+        # Shown open, the chat indented under its folder.
+        await until(pilot, lambda: (chat, "  Roadmap") in rows(app), what="the chat in Work")
+        keys = [key for key, _ in rows(app)]
+        assert keys.index(chat) == keys.index(folder_option_id(work)) + 1
+        assert dict(rows(app))[folder_option_id(work)] == "▾ Work"
+        # Enter on the folder closes it (kept by the daemon).
+        highlight(app, folder_option_id(work))
+        await pilot.press("enter")
+        await until(pilot, lambda: chat not in dict(rows(app)), what="the folder closed")
+        assert dict(rows(app))[folder_option_id(work)] == "▸ Work"
+        assert call(daemon, "GET", f"/api/v1/folders/{work}")["is_expanded"] is False
+
+
+async def test_move_into_a_new_folder_then_out(daemon: DaemonProc, tmp_path: Path) -> None:
+    chat = new_chat(daemon, "Budget")
+    app = make_app(daemon, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: chat in dict(rows(app)), what="the chat list")
+        highlight(app, chat)
+        await pilot.press("m")
+        await pick(pilot, "+ New folder…")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        await pilot.press(*"Money", "enter")
+        folder = await until(
+            pilot, lambda: call(daemon, "GET", f"/api/v1/chats/{chat}")["folder_id"]
+        )
+        assert call(daemon, "GET", f"/api/v1/folders/{folder}")["name"] == "Money"
+        await until(pilot, lambda: (chat, "  Budget") in rows(app), what="the chat in Money")
+        highlight(app, chat)
+        await pilot.press("m")
+        await pick(pilot, "(no folder)")
+        await until(
+            pilot, lambda: call(daemon, "GET", f"/api/v1/chats/{chat}")["folder_id"] is None
+        )
+        await until(pilot, lambda: (chat, "Budget") in rows(app), what="the chat at the top")
