@@ -10,7 +10,7 @@ from tests.corpus.make import model_env
 from tests.daemon_proc import DaemonProc, start_daemon
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.tui_support import MODEL, OTHER_MODEL, make_app, until
-from webui_tui.app.screens.dialogs import PickScreen, PromptScreen
+from webui_tui.app.screens.dialogs import ChooseManyScreen, PickScreen, PromptScreen
 from webui_tui.app.screens.knowledge import KnowledgeScreen
 
 
@@ -90,6 +90,49 @@ async def test_admin_changes_a_role(daemon: DaemonProc, tmp_path: Path) -> None:
         picker.highlighted = 0  # type: ignore[attr-defined]  # "admin"
         await pilot.press("enter")
         await until(pilot, lambda: get(daemon, f"/api/v1/users/{bob['id']}")["role"] == "admin")
+
+
+async def test_admin_edits_group_members(daemon: DaemonProc, tmp_path: Path) -> None:
+    with daemon.unix_client(timeout=10) as c:
+        form = {"name": "Cy", "email": "cy@example.com", "password": "pw-123456", "role": "user"}
+        cy = c.post("/api/v1/auths/add", json=form).json()
+        group = c.post("/api/v1/groups/create", json={"name": "Ops", "description": ""}).json()
+        me = c.get("/api/v1/auths/").json()
+        c.post(f"/api/v1/groups/id/{group['id']}/users/add", json={"user_ids": [me["id"]]})
+    members = f"/api/v1/groups/id/{group['id']}"
+    app = make_app(daemon, tmp_path, mode="admin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen: Any = app.screen
+        table = screen.query_one("#groups")
+        await until(pilot, lambda: table.row_count >= 1)
+        screen.query_one("#tabs").active = "groups-tab"
+        await pilot.pause()
+        keys = [row.key.value for row in table.ordered_rows]
+        table.move_cursor(row=keys.index(group["id"]))
+        table.focus()
+        await pilot.press("m")
+        await until(pilot, lambda: isinstance(app.screen, ChooseManyScreen))
+        ticks = app.screen.query_one("SelectionList")
+        assert list(ticks.selected) == [me["id"]]
+        ticks.deselect(me["id"])
+        ticks.select(cy["id"])
+        await pilot.press("enter")
+        await until(pilot, lambda: get(daemon, members)["user_ids"] == [cy["id"]])
+        await until(pilot, lambda: "1: Cy" in str(table.get_row(group["id"])[1]))
+
+
+async def test_admin_api_key_is_per_user(daemon: DaemonProc, tmp_path: Path) -> None:
+    app = make_app(daemon, tmp_path, mode="admin")
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen: Any = app.screen
+        text = screen.query_one("#apikey")
+        await until(pilot, lambda: "per user" in str(text.render()))
+        screen.query_one("#tabs").active = "key-tab"
+        await pilot.pause()
+        await pilot.press("k")
+        await until(pilot, lambda: "none yet" not in str(text.render()), what="the new key")
+        key = get(daemon, "/api/v1/auths/api_key")["api_key"]
+        assert f"{key[:6]}…{key[-4:]}" in str(text.render())
 
 
 async def test_settings_default_model(daemon: DaemonProc, tmp_path: Path) -> None:

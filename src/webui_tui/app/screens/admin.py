@@ -1,7 +1,7 @@
 """The admin screen (admins only): users, groups, your API key, provider connections.
 
-Keys act on the tab shown: a add, d delete, r change a user's role, t test a connection,
-k make a new API key.
+Keys act on the tab shown: a add, d delete, r change a user's role, m edit a group's members,
+t test a connection, k make a new API key (yours: keys are per user).
 """
 
 from typing import Any, ClassVar, cast, get_args
@@ -14,7 +14,12 @@ from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from webui_daemon.schemas.auths import AddUserForm, Role
 from webui_daemon.schemas.groups import GroupForm
-from webui_tui.app.screens.dialogs import ConfirmScreen, PickScreen, PromptScreen
+from webui_tui.app.screens.dialogs import (
+    ChooseManyScreen,
+    ConfirmScreen,
+    PickScreen,
+    PromptScreen,
+)
 from webui_tui.app.widgets.notice import Problem, Reconnected
 from webui_tui.client.connections import guess_kind
 from webui_tui.client.errors import NotFound, WebUIClientError
@@ -23,12 +28,29 @@ from webui_tui.client.tui_extra import TuiClient
 ROLES: tuple[str, ...] = get_args(Role)
 
 
+def key_text(email: str, key: str | None) -> str:
+    """The API key tab: whether you have a key, what the keys do, that they are per user."""
+    shown = f"{key[:6]}…{key[-4:]}" if key else "none yet"
+    action = (
+        "k makes a new one (the old one stops working); d deletes it."
+        if key
+        else ("k makes one (copied to the clipboard).")
+    )
+    return (
+        f"Your API key ({email}): {shown}\n{action}\n\n"
+        "API keys are per user: each person has at most one, made in their own session\n"
+        "(here or `webui apikey create`). Admins cannot read or reset other users' keys;\n"
+        "a key acts with its owner's role and permissions."
+    )
+
+
 class AdminScreen(Screen[None]):
     CSS_PATH = "admin.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "Add", id="admin.add"),
         Binding("d", "delete", "Delete", id="admin.delete"),
         Binding("r", "role", "Role", id="admin.role"),
+        Binding("m", "members", "Members", id="admin.members"),
         Binding("t", "test", "Test", id="admin.test"),
         Binding("k", "new_key", "New key", id="admin.key"),
     ]
@@ -103,20 +125,20 @@ class AdminScreen(Screen[None]):
             table.add_row(user.name, user.email, user.role, key=user.id)
         table = self.query_one("#groups", DataTable)
         table.clear()
+        names = {user.id: user.name or user.email for user in users.users}
         for group in groups:
-            table.add_row(group.name, str(len(group.user_ids)), group.description, key=group.id)
+            members = sorted(names.get(i, i) for i in group.user_ids)
+            shown_members = f"{len(members)}: {', '.join(members)}" if members else "0"
+            table.add_row(group.name, shown_members, group.description, key=group.id)
         table = self.query_one("#connections", DataTable)
         table.clear()
         for conn in connections:
             on = "yes" if conn.enabled else "no"
             table.add_row(conn.kind, conn.url, conn.masked_key, on, key=conn.url)
-        shown = f"{key[:6]}…{key[-4:]}" if key else "(none)"
-        self.query_one("#apikey", Static).update(
-            f"Your API key: {shown}\n\nk makes a new one (the old one stops working); d deletes it."
-        )
+        self.query_one("#apikey", Static).update(key_text(me.email, key))
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if action in ("add", "delete", "role", "test", "new_key"):
+        if action in ("add", "delete", "role", "members", "test", "new_key"):
             return bool(self.is_admin)
         return True
 
@@ -128,6 +150,9 @@ class AdminScreen(Screen[None]):
 
     def action_role(self) -> None:
         self._act("role")
+
+    def action_members(self) -> None:
+        self._act("members")
 
     def action_test(self) -> None:
         self._act("test")
@@ -194,6 +219,27 @@ class AdminScreen(Screen[None]):
                 await self.client.create_group(GroupForm(name=name, description=""))
         elif action == "delete" and group_id and await self._confirm("Delete this group?"):
             await self.client.delete_group(group_id)
+        elif action == "members" and group_id:
+            await self._members(group_id)
+
+    async def _members(self, group_id: str) -> None:
+        """Tick the group's members among all users; only the differences are sent."""
+        group = await self.client.get_group(group_id)
+        users = (await self.client.all_users()).users
+        options = [(u.id, f"{u.name} <{u.email}>") for u in users]
+        before = set(group.user_ids)
+        chosen = await self.app.push_screen_wait(
+            ChooseManyScreen(f"Members of {group.name}", options, before)
+        )
+        if chosen is None:
+            return
+        added = [i for i in chosen if i not in before]
+        removed = sorted(before - set(chosen))
+        if added:
+            await self.client.add_group_members(group_id, added)
+        if removed:
+            await self.client.remove_group_members(group_id, removed)
+        self.notify(f"{group.name}: {len(added)} added, {len(removed)} removed")
 
     async def _key(self, action: str) -> None:
         if action == "new_key":

@@ -1,4 +1,4 @@
-"""Small modal dialogs: ask for a line of text, confirm, pick one of a list."""
+"""Small modal dialogs: ask for a line of text, confirm, pick one of a list, tick several."""
 
 from typing import ClassVar
 
@@ -6,7 +6,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Input, Label, OptionList
+from textual.widgets import Input, Label, OptionList, SelectionList
 from textual.widgets.option_list import Option
 
 DIALOG_CSS = """
@@ -93,6 +93,38 @@ class PickScreen(ModalScreen[str | None]):
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         self.dismiss(event.option.id)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ChooseManyScreen(ModalScreen[list[str] | None]):
+    """Tick any number of options (space), enter saves the ticked ids; escape answers None."""
+
+    DEFAULT_CSS = DIALOG_CSS.format(name="ChooseManyScreen").replace("OptionList", "SelectionList")
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("enter", "save", "Save", priority=True),
+    ]
+
+    def __init__(self, title: str, options: list[tuple[str, str]], chosen: set[str]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.options = options
+        self.chosen = chosen
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(f"{self.title_text}\n[dim]space ticks, enter saves, esc cancels[/dim]")
+            yield SelectionList[str](
+                *((label, key, key in self.chosen) for key, label in self.options)
+            )
+
+    def on_mount(self) -> None:
+        self.query_one(SelectionList).focus()
+
+    def action_save(self) -> None:
+        self.dismiss(list(self.query_one(SelectionList).selected))
 
     def action_cancel(self) -> None:
         self.dismiss(None)
