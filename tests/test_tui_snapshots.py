@@ -91,15 +91,29 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterat
             doc = {"title": title, "models": [MODEL], "history": history}
             made = c.post("/api/v1/chats/new", json={"chat": doc})
             assert made.status_code == 200, made.text
-        c.post("/api/v1/groups/create", json={"name": "Editors", "description": "Write access"})
+        group = c.post(
+            "/api/v1/groups/create", json={"name": "Editors", "description": "Write access"}
+        ).json()
+        me = c.get("/api/v1/auths/").json()
+        c.post(f"/api/v1/groups/id/{group['id']}/users/add", json={"user_ids": [me["id"]]})
+        # A folder shown open with one chat, and a tag on one chat.
+        work = c.post("/api/v1/folders/", json={"name": "Work"}).json()["id"]
+        c.post(f"/api/v1/folders/{work}/update/expanded", json={"is_expanded": True})
+        doc = {"title": "A plans", "models": [MODEL], "history": {"messages": {}}}
+        c.post("/api/v1/chats/new", json={"chat": doc, "folder_id": work})
+        c.post(f"/api/v1/chats/{chat_id_in(c, 'C branches')}/tags", json={"name": "marsupials"})
     yield proc
     proc.stop()
 
 
+def chat_id_in(c: Any, title: str) -> str:
+    listed = c.get("/api/v1/chats/", params={"include_pinned": True}).json()
+    return str(next(chat["id"] for chat in listed if chat["title"] == title))
+
+
 def chat_id(daemon: DaemonProc, title: str) -> str:
     with daemon.unix_client(timeout=10) as c:
-        listed = c.get("/api/v1/chats/", params={"include_pinned": True}).json()
-    return str(next(chat["id"] for chat in listed if chat["title"] == title))
+        return chat_id_in(c, title)
 
 
 async def ready(pilot: Any) -> None:
@@ -127,6 +141,33 @@ def test_chat_branch_2_of_3(snap_compare: Any, daemon: DaemonProc, tmp_path: Pat
     async def run_before(pilot: Any) -> None:
         await opened(pilot, daemon, "C branches")
         await pilot.press("ctrl+l")
+        await pilot.pause()
+
+    assert snap_compare(make_app(daemon, tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_chat_sidebar_folder(snap_compare: Any, daemon: DaemonProc, tmp_path: Path) -> None:
+    """The folder Work open with its chat, the chat list focused."""
+
+    async def run_before(pilot: Any) -> None:
+        await ready(pilot)
+        await until(pilot, lambda: pilot.app.screen.query_one("#chats").option_count >= 4)
+        pilot.app.screen.action_focus_chats()  # (ctrl+k, but not from the composer)
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(daemon, tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_chat_tag_filter(snap_compare: Any, daemon: DaemonProc, tmp_path: Path) -> None:
+    async def run_before(pilot: Any) -> None:
+        await ready(pilot)
+        screen = pilot.app.screen
+        await pilot.press("ctrl+g")
+        await until(pilot, lambda: pilot.app.screen is not screen)
+        picker = pilot.app.screen.query_one("OptionList")
+        picker.highlighted = 1  # "# marsupials"
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.query_one("#chats").option_count == 1)
         await pilot.pause()
 
     assert snap_compare(make_app(daemon, tmp_path), terminal_size=SIZE, run_before=run_before)
@@ -181,6 +222,17 @@ def test_admin_groups(snap_compare: Any, daemon: DaemonProc, tmp_path: Path) -> 
         app = pilot.app
         await until(pilot, lambda: app.screen.query_one("#groups").row_count == 1)
         app.screen.query_one("#tabs").active = "groups-tab"
+        await pilot.pause(0.3)
+
+    app = make_app(daemon, tmp_path, mode="admin")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_admin_api_key(snap_compare: Any, daemon: DaemonProc, tmp_path: Path) -> None:
+    async def run_before(pilot: Any) -> None:
+        app = pilot.app
+        await until(pilot, lambda: "per user" in str(app.screen.query_one("#apikey").render()))
+        app.screen.query_one("#tabs").active = "key-tab"
         await pilot.pause(0.3)
 
     app = make_app(daemon, tmp_path, mode="admin")

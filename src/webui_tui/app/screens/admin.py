@@ -38,9 +38,10 @@ def key_text(email: str, key: str | None) -> str:
     )
     return (
         f"Your API key ({email}): {shown}\n{action}\n\n"
-        "API keys are per user: each person has at most one, made in their own session\n"
-        "(here or `webui apikey create`). Admins cannot read or reset other users' keys;\n"
-        "a key acts with its owner's role and permissions."
+        "API keys are per user: each person has at most one and makes it\n"
+        "in their own session (here, or `webui apikey create`).\n"
+        "Admins cannot read or reset other users' keys.\n"
+        "A key acts with its owner's role and permissions."
     )
 
 

@@ -77,7 +77,7 @@ class SidebarScreen(Screen[None]):
 
     def _show_filter(self) -> None:
         line = self.query_one("#filter", Static)
-        line.update(f"# {self.tag_filter}  (ctrl+g: all)" if self.tag_filter else "")
+        line.update(f"# {self.tag_filter} · ctrl+g: all chats" if self.tag_filter else "")
         line.display = bool(self.tag_filter)
 
     @on(Input.Changed, "#search")
