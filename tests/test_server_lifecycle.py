@@ -165,6 +165,19 @@ def test_bad_settings_fail_with_one_line(tmp_path: Path, env: dict[str, str], wo
     assert not (tmp_path / "s.sock").exists()
 
 
+def test_unreadable_database_fails_with_one_line_and_exits(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "webui.db").write_bytes(b"this is not an SQLite database, just some text " * 4)
+    sock = tmp_path / "s.sock"
+    result = run_to_exit(daemon_cmd(sock, data))  # bounded: a hang here fails the test
+    assert result.returncode == 1
+    assert "Traceback" not in result.stderr, result.stderr
+    errors = [line for line in result.stderr.splitlines() if "ERROR" in line]
+    assert any("cannot start: file is not a database" in line for line in errors), errors
+    assert not sock.exists()
+
+
 # ---- stopping ----------------------------------------------------------------------------------
 
 

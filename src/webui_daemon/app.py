@@ -72,6 +72,10 @@ log = logging.getLogger(__name__)
 MB = 1024 * 1024
 
 
+class StartupFailed(Exception):
+    """The lifespan could not build the daemon's resources (already logged in one line)."""
+
+
 @dataclass(slots=True)
 class ListenInfo:
     """Where the server listens; filled in by the server before it starts serving."""
@@ -349,7 +353,13 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        services = await build_services(settings, listen_info)
+        try:
+            services = await build_services(settings, listen_info)
+        except Exception as exc:
+            # One line for the person who started the daemon; the details at debug level.
+            log.error("cannot start: %s", exc)
+            log.debug("start-up failure", exc_info=True)
+            raise StartupFailed(str(exc)) from exc
         app.state.services = services
         services.rag.ingest.start()
         # After the socket is up: resume unfinished ingest, re-index for a new model, warm up.

@@ -174,7 +174,7 @@ def _peer_aware(base: type[Any]) -> type[Any]:
     return PeerAwareProtocol
 
 
-def _server_class(base: type[Any]) -> type[Any]:
+def _server_class(base: type[Any], app: Any) -> type[Any]:
     """uvicorn's Server, which on shutdown also interrupts running generations at once."""
 
     class WebUIServer(base):  # type: ignore[misc]
@@ -184,13 +184,32 @@ def _server_class(base: type[Any]) -> type[Any]:
             # graceful shutdown open until its timeout.
             for listener in getattr(self, "servers", []):
                 listener.close()
-            services = getattr(self.config.app.state, "services", None)
+            services = getattr(app.state, "services", None)
             turns = getattr(services, "turns", None)
             if turns is not None:
                 await turns.shutdown()
             await super().shutdown(sockets=sockets)
 
     return WebUIServer
+
+
+def _quiet_startup_failure(app: Any) -> Any:
+    """Starlette reports a failed start-up with a full traceback, which uvicorn prints; the
+    lifespan has already logged the reason in one line, so drop the traceback text."""
+
+    async def wrapped(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+
+        async def quiet_send(message: dict[str, Any]) -> None:
+            if message.get("type") == "lifespan.startup.failed":
+                message = {**message, "message": ""}
+            await send(message)
+
+        await app(scope, receive, quiet_send)
+
+    return wrapped
 
 
 def _configure_logging(level: str) -> None:
@@ -247,8 +266,9 @@ def _serve(settings: Settings, options: ServeOptions) -> int:
                 raise StartupError("nothing to listen on: give a socket or --port")
             lock_path.write_text(f"pid {os.getpid()}, socket {listen.socket or '-'}\n")
 
+            app = create_app(settings, listen)
             config = Config(
-                create_app(settings, listen),
+                _quiet_startup_failure(app),
                 lifespan="on",
                 log_config=None,
                 access_log=False,
@@ -257,14 +277,17 @@ def _serve(settings: Settings, options: ServeOptions) -> int:
             )
             config.load()
             config.http_protocol_class = _peer_aware(config.http_protocol_class)
-            server = _server_class(uvicorn.Server)(config)
+            server = _server_class(uvicorn.Server, app)(config)
             # uvicorn re-raises the signal that stopped it once it is done; a no-op handler
             # here turns that into a clean exit 0 after the graceful shutdown.
             for sig in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(sig, lambda *_: None)
             where = ", ".join(x for x in (listen.socket, listen.tcp) if x)
             log.info("listening on %s", where)
-            asyncio.run(server.serve(sockets=sockets))
+            try:
+                asyncio.run(server.serve(sockets=sockets))
+            except SystemExit:
+                return 1  # uvicorn's exit on a failed start-up, already reported in one line
             return 0 if server.started else 1
         finally:
             for sock in sockets:

@@ -26,10 +26,14 @@ async def _connect(path: Path) -> aiosqlite.Connection:
     # isolation_level=None: we issue BEGIN/COMMIT ourselves, so a read never opens a transaction.
     conn = await aiosqlite.connect(path, isolation_level=None)
     conn.row_factory = aiosqlite.Row
-    await conn.execute("PRAGMA journal_mode=WAL")
-    await conn.execute("PRAGMA foreign_keys=ON")
-    await conn.execute("PRAGMA busy_timeout=5000")
-    await conn.execute("PRAGMA synchronous=NORMAL")
+    try:
+        await conn.execute("PRAGMA journal_mode=WAL")
+        await conn.execute("PRAGMA foreign_keys=ON")
+        await conn.execute("PRAGMA busy_timeout=5000")
+        await conn.execute("PRAGMA synchronous=NORMAL")
+    except BaseException:
+        await conn.close()  # e.g. "file is not a database": no thread left behind
+        raise
     return conn
 
 
@@ -44,9 +48,15 @@ class Database:
         self._write_lock = asyncio.Lock()
 
     async def open(self) -> None:
-        self._writer = await _connect(self.path)
-        await apply_migrations(self._writer)
-        self._reader = await _connect(self.path)
+        try:
+            self._writer = await _connect(self.path)
+            await apply_migrations(self._writer)
+            self._reader = await _connect(self.path)
+        except BaseException:
+            # aiosqlite's threads are not daemons: an open connection would keep a daemon
+            # that failed to start alive forever.
+            await self.close()
+            raise
 
     async def close(self) -> None:
         # Taking the lock waits for an in-flight write to commit before the connection goes.
