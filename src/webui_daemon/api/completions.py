@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse, Response
 
 from webui_daemon.api.deps import ServicesDep, VerifiedUser
 from webui_daemon.api.streaming import (
+    CLIENT_GONE,
     SSE_HEADERS,
     ClosingStreamingResponse,
     sse_events,
@@ -22,9 +23,6 @@ from webui_daemon.services.turns import is_turn_request, turn_reply
 from webui_daemon.storage.rows import UserRow
 
 router = APIRouter(tags=["completions"])
-
-# What a client that hung up before the answer started gets (nobody reads it).
-CLIENT_GONE = 499
 
 
 @router.post("/api/chat/completions")

@@ -6,7 +6,12 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
-from webui_daemon.api.streaming import ClosingStreamingResponse, relay, until_disconnect
+from webui_daemon.api.streaming import (
+    CLIENT_GONE,
+    ClosingStreamingResponse,
+    relay,
+    until_disconnect,
+)
 from webui_daemon.schemas.connections import ConnectionVerifyForm, OllamaConfigForm
 from webui_daemon.schemas.system import StatusResponse
 from webui_daemon.services import errors
@@ -14,7 +19,6 @@ from webui_daemon.services.proxies import ProxyService
 from webui_daemon.storage.rows import UserRow
 
 router = APIRouter(prefix="/ollama", tags=["ollama"])
-CLIENT_GONE = 499
 
 
 @router.get("/")

@@ -6,12 +6,16 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
-from webui_daemon.api.streaming import ClosingStreamingResponse, relay, until_disconnect
+from webui_daemon.api.streaming import (
+    CLIENT_GONE,
+    ClosingStreamingResponse,
+    relay,
+    until_disconnect,
+)
 from webui_daemon.schemas.connections import ConnectionVerifyForm, OpenAIConfigForm
 from webui_daemon.services import errors
 
 router = APIRouter(prefix="/openai", tags=["openai"])
-CLIENT_GONE = 499
 
 
 @router.get("/config")

@@ -22,6 +22,8 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 DONE = b"data: [DONE]\n\n"
+# What a client that hung up before the answer started gets (nobody reads it).
+CLIENT_GONE = 499
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 _dumps = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
