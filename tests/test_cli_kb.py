@@ -131,6 +131,9 @@ def test_add_files_folder_and_glob_then_readd_is_free(
     }
     names = {Path(f["path"]).name for f in report["files"]}
     assert names == {"volcano.md", "garden.txt", "harbour.txt", "bells.txt"}
+    # The daemon reports each file's chunk count, so the summary (and the bar) has chunks/s.
+    assert all(f["chunks"] >= 1 for f in report["files"])
+    assert report["chunks"] == sum(f["chunks"] for f in report["files"])
     files = kb_files(daemon, "Places")
     assert sorted(f["filename"] for f in files) == sorted(names)
     assert {f["status"] for f in files} == {"completed"}
