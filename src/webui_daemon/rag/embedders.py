@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass
@@ -133,7 +134,7 @@ class FastEmbedEmbedder:
         self._model = None
 
 
-class _HTTPEmbedder:
+class _HTTPEmbedder(ABC):
     """Shared plumbing of the provider embedders: one httpx client, errors as EmbeddingError."""
 
     def __init__(self, config: EmbeddingConfig) -> None:
@@ -165,8 +166,9 @@ class _HTTPEmbedder:
             )
         return response.json()
 
+    @abstractmethod
     async def _embed(self, texts: list[str]) -> Vectors:
-        raise NotImplementedError
+        """One request to the provider's embedding endpoint (Ollama's or OpenAI's shape)."""
 
     async def embed_documents(self, texts: Sequence[str]) -> Vectors:
         return await self._embed([self._config.content_prefix + t for t in texts])

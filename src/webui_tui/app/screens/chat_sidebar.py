@@ -39,10 +39,10 @@ class SidebarScreen(Screen[None]):
         self._search_timer: Timer | None = None
 
     def _render_chat(self, chat: ChatResponse) -> None:
-        raise NotImplementedError
+        """Show `chat` in the conversation pane (ChatScreen overrides this)."""
 
     def action_new_chat(self) -> None:
-        raise NotImplementedError
+        """Start an empty chat (ChatScreen overrides this)."""
 
     def _problem(self, exc: BaseException, doing: str = "") -> None:
         self.post_message(Problem(exc, doing))
