@@ -219,6 +219,7 @@ async def build_rag(
         embedding_config(rag_config.current, local),
         parse_workers=settings.parse_threads,
         ann_min_rows=settings.ann_min_rows,
+        idle_unload_s=settings.embedding_idle_unload_s,
     )
     file_repo, knowledge_repo = FileRepo(db), KnowledgeRepo(db)
     access = AccessResolver(GroupRepo(db), knowledge_repo, file_repo)
@@ -362,6 +363,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
             raise StartupFailed(str(exc)) from exc
         app.state.services = services
         services.rag.ingest.start()
+        services.rag.engine.start_idle_watch()
         # After the socket is up: resume unfinished ingest, re-index for a new model, warm up.
         background = asyncio.create_task(_rag_startup(services.rag, settings.rag_warmup))
         log.info("webui daemon %s ready (data: %s)", __version__, settings.data_dir)

@@ -8,7 +8,10 @@ never waits behind an ingest batch); vectors come back L2-normalised as float32 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from concurrent.futures import Executor
@@ -76,6 +79,15 @@ def normalise(rows: Any) -> Vectors:
     return result
 
 
+def release_freed_memory() -> None:
+    """Ask glibc to give freed heap pages back to the system (no-op elsewhere): without it a
+    dropped model's memory stays in the process's RSS."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 class FastEmbedEmbedder:
     def __init__(self, config: EmbeddingConfig, documents: Executor, queries: Executor) -> None:
         self._config = config
@@ -83,6 +95,7 @@ class FastEmbedEmbedder:
         self._queries = queries
         self._model: Any = None
         self._lock = threading.Lock()
+        self._last_used = time.monotonic()
 
     @property
     def key(self) -> str:
@@ -115,8 +128,21 @@ class FastEmbedEmbedder:
 
     def _embed(self, texts: list[str]) -> Vectors:
         model = self._load()
+        self._last_used = time.monotonic()
         rows = list(model.embed(texts, batch_size=max(1, len(texts))))
+        self._last_used = time.monotonic()
         return normalise(rows)
+
+    def unload_if_idle(self, idle_s: float) -> bool:
+        """Drop the model (~200 MB with its buffers) when unused for `idle_s` seconds; the
+        next embedding loads it again (about a second). True when it was unloaded."""
+        with self._lock:
+            if self._model is None or time.monotonic() - self._last_used < idle_s:
+                return False
+            self._model = None
+        gc.collect()
+        release_freed_memory()
+        return True
 
     async def embed_documents(self, texts: Sequence[str]) -> Vectors:
         prefix = self._config.content_prefix

@@ -24,8 +24,11 @@ class RagEngine:
         *,
         parse_workers: int = 2,
         ann_min_rows: int = 50_000,
+        idle_unload_s: float = 0,
     ) -> None:
         self.index_dir = index_dir
+        self.idle_unload_s = idle_unload_s
+        self._idle_watch: asyncio.Task[None] | None = None
         self.embedding = embedding
         self.ann_min_rows = ann_min_rows
         # Parsing and chunking (pure Python, holds the GIL): a small pool, so a big ingest
@@ -91,6 +94,24 @@ class RagEngine:
         with contextlib.suppress(Exception):
             await embedder.embed_query("warm up")
 
+    def start_idle_watch(self) -> None:
+        """Unload a local embedding model nobody used for `idle_unload_s` (0: never), so a
+        daemon that ingested once goes back towards its idle size."""
+        if self.idle_unload_s > 0 and self._idle_watch is None:
+            self._idle_watch = asyncio.create_task(self._watch_idle(), name="webui-embed-idle")
+
+    async def _watch_idle(self) -> None:
+        period = min(30.0, max(0.2, self.idle_unload_s / 4))
+        while True:
+            await asyncio.sleep(period)
+            unload = getattr(self._embedder, "unload_if_idle", None)
+            if unload is None:
+                continue
+            loop = asyncio.get_running_loop()
+            # On the document thread, so it never races a batch being embedded.
+            if await loop.run_in_executor(self._document_pool, unload, self.idle_unload_s):
+                log.info("embedding model unloaded after %.0f s idle", self.idle_unload_s)
+
     async def _close_embedder(self) -> None:
         if self._batcher is not None:
             await self._batcher.aclose()
@@ -100,6 +121,9 @@ class RagEngine:
             self._embedder = None
 
     async def aclose(self) -> None:
+        if self._idle_watch is not None:
+            self._idle_watch.cancel()
+            self._idle_watch = None
         await self._close_embedder()
         if self._index is not None:
             await self._index.aclose()

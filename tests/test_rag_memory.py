@@ -1,0 +1,42 @@
+"""An idle daemon gives its embedding model's memory back, and loads it again when needed."""
+
+import time
+from pathlib import Path
+
+from tests.corpus.make import model_env, upload, wait_done
+from tests.daemon_proc import start_daemon
+from tests.support import bearer, signup, tcp
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_model_unloads_when_idle_and_reloads_on_use(tmp_path: Path) -> None:
+    daemon = start_daemon(tmp_path, env=model_env({"WEBUI_EMBEDDING_IDLE_UNLOAD": "1"}))
+    try:
+        with tcp(daemon, timeout=60) as c:
+            token = signup(c, "Admin", "admin@example.com")["token"]
+            text = b"Lighthouses once burned whale oil before kerosene arrived. " * 200
+            record = upload(c, token, "light.txt", text, "text/plain")
+            assert wait_done(c, token, record["id"])["data"]["status"] == "completed"
+            loaded = rss_mb(daemon.proc.pid)
+            deadline = time.monotonic() + 15
+            while "embedding model unloaded" not in daemon.log():
+                assert time.monotonic() < deadline, daemon.log()[-2000:]
+                time.sleep(0.1)
+            unloaded = rss_mb(daemon.proc.pid)
+            # The model and its buffers are well over 50 MB; lancedb's import stays.
+            assert unloaded < loaded - 50, (loaded, unloaded)
+            r = c.post(
+                "/api/v1/retrieval/query/doc",
+                headers=bearer(token),
+                json={"collection_name": f"file-{record['id']}", "query": "whale oil"},
+            )
+            assert r.status_code == 200, r.text
+            assert "whale oil" in r.json()["documents"][0][0]
+    finally:
+        daemon.stop()
