@@ -47,6 +47,11 @@ class WebUIClient(
     Every method returns the daemon's wire schema or raises a `client.errors` error.
     """
 
+    # Debugging/compat switch (`WEBUI_CLIENT_TURNS=1`): save turns from the client even on a
+    # webui daemon, as against Open WebUI (see `client_turns`).
+    client_turns = False
+    _server_turns: bool | None = None
+
     # --- system ---
 
     async def health(self) -> bool:
@@ -65,6 +70,17 @@ class WebUIClient(
         except (NotFound, BadResponse):
             # Open WebUI has no such route: a 404, or its web app's index page.
             return None
+
+    async def server_turns(self) -> bool:
+        """Whether the server streams and saves a chat's turns itself (a webui daemon does,
+        Open WebUI does not); asked once per client."""
+        if self.client_turns:
+            return False
+        if self._server_turns is None:
+            # Only a webui daemon listens on a Unix socket; a URL may be Open WebUI.
+            on_socket = self.target.socket is not None
+            self._server_turns = on_socket or await self.daemon_info() is not None
+        return self._server_turns
 
     # --- auths ---
 

@@ -56,7 +56,14 @@ class ChatsMixin(BaseClient):
         folder_id: str | None = None,
     ) -> ChatResponse:
         """An empty chat for `model`; the daemon names it after the first exchange."""
-        form = ChatForm(chat=new_document([model], system=system, title=title), folder_id=folder_id)
+        document = new_document([model], system=system, title=title)
+        return await self.create_chat(document, folder_id=folder_id)
+
+    async def create_chat(
+        self, document: dict[str, Any], *, folder_id: str | None = None
+    ) -> ChatResponse:
+        """A chat holding `document` (a whole chat document, see `new_document`)."""
+        form = ChatForm(chat=document, folder_id=folder_id)
         return await self._post(f"{CHATS}/new", ChatResponse, form)
 
     async def get_chat(self, chat_id: str) -> ChatResponse:

@@ -34,4 +34,13 @@ def open_client(
     transport = None
     if autostart and target.may_autostart and target.socket and not autostart_disabled():
         transport = AutostartTransport(target.socket, on_start)
-    return WebUIClient(target, token=token, transport=transport, timeout=timeout)
+    client = WebUIClient(target, token=token, transport=transport, timeout=timeout)
+    client.client_turns = client_turns_forced()
+    return client
+
+
+def client_turns_forced(env: Mapping[str, str] | None = None) -> bool:
+    """`WEBUI_CLIENT_TURNS=1`: save chat turns from the client, as against Open WebUI, even
+    on a webui daemon (a debugging and compatibility switch)."""
+    value = (os.environ if env is None else env).get("WEBUI_CLIENT_TURNS", "")
+    return value.strip().lower() in ("1", "true", "yes", "on")
