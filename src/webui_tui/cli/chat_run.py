@@ -4,6 +4,8 @@ Ctrl-C during a saved turn asks the daemon to stop it (`POST /api/tasks/chat/{id
 and reads the stream to its end, so what is shown is what was saved; a second Ctrl-C, or a
 daemon that does not end the stream soon, hangs up at once. A temporary answer is stopped by
 hanging up. The CLI being killed outright stops nothing: the daemon finishes and saves it.
+Against a server that does not save turns (Open WebUI), the CLI saves them (`client_turns`):
+Ctrl-C hangs up and saves what arrived, marked interrupted.
 """
 
 import asyncio
@@ -21,6 +23,7 @@ from webui_tui.cli.interrupts import Interrupts
 from webui_tui.cli.output import note
 from webui_tui.cli.runtime import UsageProblem
 from webui_tui.client.api import WebUIClient
+from webui_tui.client.client_turns import begin_turn
 from webui_tui.client.completions import ChatStream
 from webui_tui.client.errors import AnswerFailed, NotFound, RequestFailed, WebUIClientError
 from webui_tui.client.knowledge import number_sources
@@ -157,6 +160,8 @@ async def _answer(
         messages.append({"role": "user", "content": options.prompt})
         opened_temporary = client.stream_completion(model, messages, **extra)
         return await _streamed(opened_temporary, out, interrupts)
+    if not await client.server_turns():
+        return await _client_turn(client, options, out, interrupts, chat, model, extra)
     created = chat is None
     if chat is None:
         chat = await client.new_chat(model, system=options.system)
@@ -175,6 +180,31 @@ async def _answer(
             with contextlib.suppress(WebUIClientError):
                 await client.delete_chat(chat_id)
         raise
+
+
+async def _client_turn(
+    client: WebUIClient,
+    options: ChatOptions,
+    out: AnswerWriter,
+    interrupts: Interrupts,
+    chat: ChatResponse | None,
+    model: str,
+    extra: dict[str, Any],
+) -> Outcome:
+    """A server that does not save turns (Open WebUI): this client adds the question, asks
+    the branch and saves the answer; Ctrl-C hangs up and saves what arrived."""
+    turn = await begin_turn(client, chat, options.prompt, model, system=options.system)
+    try:
+        outcome = await _streamed(turn.open(extra or None), out, interrupts)
+    except WebUIClientError as exc:
+        with contextlib.suppress(WebUIClientError):
+            if turn.created and isinstance(exc, RequestFailed):
+                await client.delete_chat(turn.chat_id)  # refused: leave no chat behind
+            else:
+                await turn.save(turn.stream, error=exc.message)
+        raise
+    await turn.save(outcome.stream or turn.stream, interrupted=outcome.interrupted)
+    return outcome
 
 
 async def _retrieval_items(client: WebUIClient, options: ChatOptions) -> list[dict[str, Any]]:
@@ -228,6 +258,10 @@ async def attach(client: WebUIClient, chat_id: str, out: AnswerWriter) -> Outcom
 async def _attach(
     client: WebUIClient, chat_id: str, out: AnswerWriter, interrupts: Interrupts
 ) -> Outcome:
+    if not await client.server_turns():
+        raise WebUIClientError(
+            f"--attach needs a webui daemon; {client.target.address} saves no answer as it streams"
+        )
     running = await client.chat_tasks(chat_id)
     if running:
         interrupts.stop = lambda: client.stop_chat(chat_id)
