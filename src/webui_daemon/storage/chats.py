@@ -10,7 +10,7 @@ from typing import Any
 
 import aiosqlite
 
-from webui_daemon.storage.db import Database, dumps, loads
+from webui_daemon.storage.db import Database, dumps, loads, set_clause
 from webui_daemon.storage.rows import ChatMessageRow, ChatRow
 
 _CHAT_COLUMNS = (
@@ -235,16 +235,9 @@ class ChatRepo:
         )
 
     async def update(self, conn: aiosqlite.Connection, chat_id: str, **fields: Any) -> None:
-        unknown = set(fields) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
         if not fields:
             return
-        values = [
-            dumps(v) if k in _JSON else int(v) if isinstance(v, bool) else v
-            for k, v in fields.items()
-        ]
-        assignments = ", ".join(f"{k} = ?" for k in fields)
+        assignments, values = set_clause(fields, _UPDATABLE, _JSON)
         await conn.execute(f"UPDATE chat SET {assignments} WHERE id = ?", (*values, chat_id))
 
     async def set_title(

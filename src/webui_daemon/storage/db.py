@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,22 @@ def dumps(value: Any) -> str | None:
 
 def loads(text: str | None) -> Any:
     return None if text is None else json.loads(text)
+
+
+def set_clause(
+    fields: dict[str, Any],
+    updatable: Collection[str],
+    json_columns: Collection[str] = (),
+    **always: Any,
+) -> tuple[str, list[Any]]:
+    """The `a = ?, b = ?` of an UPDATE and its values: only known columns (anything else is a
+    programming error), JSON columns encoded; `always` (e.g. updated_at) is added unchecked."""
+    unknown = set(fields) - set(updatable)
+    if unknown:
+        raise ValueError(f"not updatable: {sorted(unknown)}")
+    columns = {**fields, **always}
+    values = [dumps(v) if k in json_columns else v for k, v in columns.items()]
+    return ", ".join(f"{k} = ?" for k in columns), values
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:

@@ -7,7 +7,7 @@ from typing import Any
 
 import aiosqlite
 
-from webui_daemon.storage.db import Database, dumps, loads
+from webui_daemon.storage.db import Database, dumps, loads, set_clause
 
 # Every column but `content`, which only the routes that show extracted text read.
 FILE_COLUMNS = (
@@ -189,16 +189,10 @@ class FileRepo:
         return [file_from_row(r) for r in rows]
 
     async def update(self, file_id: str, **fields: Any) -> bool:
-        unknown = set(fields) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
-        if "meta" in fields:
-            fields["meta"] = dumps(fields["meta"])
-        fields["updated_at"] = int(time.time())
-        assignments = ", ".join(f"{name} = ?" for name in fields)
+        assignments, values = set_clause(fields, _UPDATABLE, ("meta",), updated_at=int(time.time()))
         async with self._db.transaction() as conn:
             cur = await conn.execute(
-                f"UPDATE file SET {assignments} WHERE id = ?", [*fields.values(), file_id]
+                f"UPDATE file SET {assignments} WHERE id = ?", [*values, file_id]
             )
             return cur.rowcount > 0
 

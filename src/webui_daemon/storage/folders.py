@@ -4,7 +4,7 @@ from typing import Any
 
 import aiosqlite
 
-from webui_daemon.storage.db import Database, dumps, loads
+from webui_daemon.storage.db import Database, dumps, loads, set_clause
 from webui_daemon.storage.rows import FolderRow
 
 _COLUMNS = "id, user_id, parent_id, name, items, meta, data, is_expanded, created_at, updated_at"
@@ -89,16 +89,9 @@ class FolderRepo:
         )
 
     async def update(self, conn: aiosqlite.Connection, folder_id: str, **fields: Any) -> None:
-        unknown = set(fields) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
         if not fields:
             return
-        values = [
-            dumps(v) if k in _JSON else int(v) if isinstance(v, bool) else v
-            for k, v in fields.items()
-        ]
-        assignments = ", ".join(f"{k} = ?" for k in fields)
+        assignments, values = set_clause(fields, _UPDATABLE, _JSON)
         await conn.execute(f"UPDATE folder SET {assignments} WHERE id = ?", (*values, folder_id))
 
     async def delete(self, conn: aiosqlite.Connection, folder_ids: list[str]) -> None:

@@ -5,7 +5,7 @@ from typing import Any
 
 import aiosqlite
 
-from webui_daemon.storage.db import Database, dumps, loads
+from webui_daemon.storage.db import Database, dumps, loads, set_clause
 from webui_daemon.storage.rows import GroupRow
 
 _COLUMNS = "id, user_id, name, description, permissions, data, meta, created_at, updated_at"
@@ -93,15 +93,10 @@ class GroupRepo:
             )
 
     async def update(self, group_id: str, **fields: Any) -> bool:
-        unknown = set(fields) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
-        values = [dumps(v) if k in _JSON else v for k, v in fields.items()]
-        assignments = "".join(f"{k} = ?, " for k in fields)
+        assignments, values = set_clause(fields, _UPDATABLE, _JSON, updated_at=int(time.time()))
         async with self._db.transaction() as conn:
             cur = await conn.execute(
-                f'UPDATE "group" SET {assignments}updated_at = ? WHERE id = ?',
-                (*values, int(time.time()), group_id),
+                f'UPDATE "group" SET {assignments} WHERE id = ?', (*values, group_id)
             )
             return cur.rowcount > 0
 

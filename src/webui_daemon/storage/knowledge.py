@@ -7,7 +7,7 @@ from typing import Any
 
 import aiosqlite
 
-from webui_daemon.storage.db import Database, dumps, loads
+from webui_daemon.storage.db import Database, dumps, loads, set_clause
 from webui_daemon.storage.files import FILE_COLUMNS, FileRow, file_from_row
 
 _COLUMNS = "id, user_id, name, description, meta, data, created_at, updated_at"
@@ -172,18 +172,12 @@ class KnowledgeRepo:
     async def update(
         self, knowledge_id: str, *, grants: Sequence[GrantRow] | None = None, **fields: Any
     ) -> bool:
-        unknown = set(fields) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
-        for name in ("meta", "data"):
-            if name in fields:
-                fields[name] = dumps(fields[name])
-        fields["updated_at"] = int(time.time())
-        assignments = ", ".join(f"{name} = ?" for name in fields)
+        assignments, values = set_clause(
+            fields, _UPDATABLE, ("meta", "data"), updated_at=int(time.time())
+        )
         async with self._db.transaction() as conn:
             cur = await conn.execute(
-                f"UPDATE knowledge SET {assignments} WHERE id = ?",
-                [*fields.values(), knowledge_id],
+                f"UPDATE knowledge SET {assignments} WHERE id = ?", [*values, knowledge_id]
             )
             if cur.rowcount == 0:
                 return False

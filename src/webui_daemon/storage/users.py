@@ -5,7 +5,7 @@ from typing import Any
 
 import aiosqlite
 
-from webui_daemon.storage.db import Database, dumps, loads
+from webui_daemon.storage.db import Database, dumps, loads, set_clause
 from webui_daemon.storage.rows import UserRow
 
 _USER_COLUMNS = (
@@ -151,17 +151,12 @@ class UserRepo:
         return _user(row) if row else None
 
     async def update(self, conn: aiosqlite.Connection, user_id: str, **fields: Any) -> None:
-        unknown = set(fields) - _UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
         if not fields:
             return
-        values = [dumps(v) if k in _JSON_COLUMNS else v for k, v in fields.items()]
-        assignments = ", ".join(f"{k} = ?" for k in fields)
-        await conn.execute(
-            f"UPDATE user SET {assignments}, updated_at = ? WHERE id = ?",
-            (*values, int(time.time()), user_id),
+        assignments, values = set_clause(
+            fields, _UPDATABLE, _JSON_COLUMNS, updated_at=int(time.time())
         )
+        await conn.execute(f"UPDATE user SET {assignments} WHERE id = ?", (*values, user_id))
 
     async def touch(self, user_id: str) -> None:
         """Record activity; skipped when it would only move last_active_at by under a minute."""
