@@ -7,7 +7,6 @@ Routes on one chat (`/{id}...`) live in api.chat_items, included last so fixed p
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
-from pydantic import TypeAdapter
 
 from webui_daemon.api import chat_items
 from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
@@ -29,13 +28,17 @@ Text = Annotated[str | None, Query(max_length=1000)]
 
 
 # The sidebar list is the hottest read (every client start, every refresh) and can hold
-# thousands of rows: serialise it once with a TypeAdapter instead of FastAPI's dump-and-
-# revalidate of every item (7 ms -> see bench.chats for 1,000 chats).
-_TITLES = TypeAdapter(list[ChatTitleIdResponse])
+# thousands of rows: SQLite writes the title lists' JSON and it is sent as it is, with no
+# model per row (bench.chats, 1,000 chats: 5.2 -> 2.6 ms). response_model keeps the docs.
+Titles = list[ChatTitleIdResponse]
 
 
-@router.get("/", response_model=list[ChatTitleIdResponse])
-@router.get("/list", response_model=list[ChatTitleIdResponse])
+def _json(body: bytes) -> Response:
+    return Response(body, media_type="application/json")
+
+
+@router.get("/", response_model=Titles)
+@router.get("/list", response_model=Titles)
 async def list_chats(
     user: VerifiedUser,
     services: ServicesDep,
@@ -46,7 +49,7 @@ async def list_chats(
     titles = await services.chat_lists.sidebar(
         user.id, page, include_pinned=include_pinned, include_folders=include_folders
     )
-    return Response(_TITLES.dump_json(titles), media_type="application/json")
+    return _json(titles)
 
 
 @router.delete("/")
@@ -70,12 +73,12 @@ async def search_chats(
     return await services.chat_lists.search(user.id, text, page)
 
 
-@router.get("/pinned")
-async def pinned_chats(user: VerifiedUser, services: ServicesDep) -> list[ChatTitleIdResponse]:
-    return await services.chat_lists.pinned(user.id)
+@router.get("/pinned", response_model=Titles)
+async def pinned_chats(user: VerifiedUser, services: ServicesDep) -> Response:
+    return _json(await services.chat_lists.pinned(user.id))
 
 
-@router.get("/archived")
+@router.get("/archived", response_model=Titles)
 async def archived_chats(
     user: VerifiedUser,
     services: ServicesDep,
@@ -83,10 +86,11 @@ async def archived_chats(
     query: Text = None,
     order_by: Text = None,
     direction: Text = None,
-) -> list[ChatTitleIdResponse]:
-    return await services.chat_lists.filtered(
+) -> Response:
+    titles = await services.chat_lists.filtered(
         user.id, archived=True, page=page, query=query, order_by=order_by, direction=direction
     )
+    return _json(titles)
 
 
 @router.get("/all")
@@ -149,7 +153,7 @@ async def shared_chat(share_id: str, _: VerifiedUser, services: ServicesDep) -> 
     return await services.chat_shares.shared(share_id)
 
 
-@router.get("/list/user/{user_id}")
+@router.get("/list/user/{user_id}", response_model=Titles)
 async def chats_of_user(
     user_id: str,
     _: AdminUser,
@@ -158,10 +162,11 @@ async def chats_of_user(
     query: Text = None,
     order_by: Text = None,
     direction: Text = None,
-) -> list[ChatTitleIdResponse]:
-    return await services.chat_lists.filtered(
+) -> Response:
+    titles = await services.chat_lists.filtered(
         user_id, archived=None, page=page, query=query, order_by=order_by, direction=direction
     )
+    return _json(titles)
 
 
 router.include_router(chat_items.router)

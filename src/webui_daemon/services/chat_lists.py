@@ -1,4 +1,9 @@
-"""ChatListService: the chat lists (sidebar, pinned, archived, by folder, export) and search."""
+"""ChatListService: the chat lists (sidebar, pinned, archived, by folder, export) and search.
+
+The sidebar, pinned and archived lists come back as JSON bytes (a list of
+ChatTitleIdResponse) built by SQLite, ready to send: the sidebar holds thousands of rows and
+is read on every client start. Search (a page of 60 at most) keeps the models.
+"""
 
 from webui_daemon.schemas.chats import ChatResponse, ChatTitleIdResponse
 from webui_daemon.services import chat_search
@@ -27,6 +32,9 @@ class ChatListService:
     async def titles(self, q: ChatQuery) -> list[ChatTitleIdResponse]:
         return [title_id(t) for t in await self._chats.titles(q)]
 
+    async def titles_json(self, q: ChatQuery) -> bytes:
+        return await self._chats.titles_json(q)
+
     async def chats(self, q: ChatQuery) -> list[ChatResponse]:
         rows = await self._chats.chats(q)
         messages = await self._chats.messages([r.id for r in rows])
@@ -34,10 +42,10 @@ class ChatListService:
 
     async def sidebar(
         self, user_id: str, page: int | None, *, include_pinned: bool, include_folders: bool
-    ) -> list[ChatTitleIdResponse]:
+    ) -> bytes:
         """Archived chats never; pinned and in-folder chats only when asked for."""
         limit, offset = _page(page)
-        return await self.titles(
+        return await self.titles_json(
             ChatQuery(
                 user_id=user_id,
                 archived=False,
@@ -48,8 +56,8 @@ class ChatListService:
             )
         )
 
-    async def pinned(self, user_id: str) -> list[ChatTitleIdResponse]:
-        return await self.titles(ChatQuery(user_id=user_id, archived=False, pinned=True))
+    async def pinned(self, user_id: str) -> bytes:
+        return await self.titles_json(ChatQuery(user_id=user_id, archived=False, pinned=True))
 
     async def filtered(
         self,
@@ -60,10 +68,10 @@ class ChatListService:
         query: str | None,
         order_by: str | None,
         direction: str | None,
-    ) -> list[ChatTitleIdResponse]:
+    ) -> bytes:
         """The archived list (and the admin's view of a user): title filter, order, page."""
         limit, offset = _page(max(page or 1, 1))
-        return await self.titles(
+        return await self.titles_json(
             ChatQuery(
                 user_id=user_id,
                 archived=archived,
