@@ -18,6 +18,12 @@ def get_services(request: Request) -> "Services":
     return services
 
 
+async def services_dependency(request: Request) -> "Services":
+    # async on purpose: FastAPI runs a plain `def` dependency in its thread pool, a thread
+    # hand-off (and a wake-up of a sleeping worker) on every request.
+    return get_services(request)
+
+
 def request_token(request: Request) -> str | None:
     """Where Open WebUI looks, in its order: Bearer header, `token` cookie, the API-key header."""
     header = request.headers.get("authorization", "")
@@ -60,4 +66,4 @@ async def get_admin_user(user: Annotated[UserRow, Depends(get_current_user)]) ->
 AnyUser = Annotated[UserRow, Depends(get_current_user)]
 VerifiedUser = Annotated[UserRow, Depends(get_verified_user)]
 AdminUser = Annotated[UserRow, Depends(get_admin_user)]
-ServicesDep = Annotated["Services", Depends(get_services)]
+ServicesDep = Annotated["Services", Depends(services_dependency)]
