@@ -287,6 +287,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         list_timeout=settings.models_timeout_s,
         cache_ttl=settings.models_cache_ttl,
         retry_after=settings.node_retry_after_s,
+        batch_s=settings.stream_batch_ms / 1000,
     )
     connections = ConnectionService(
         ConnectionRepo(db),

@@ -24,6 +24,12 @@ if TYPE_CHECKING:
 # Loopback hosts never go through an HTTP proxy taken from the environment: a local Ollama
 # must keep working for someone whose HTTP(S)_PROXY points at a corporate proxy.
 _LOOPBACK = ("all://127.0.0.1", "all://localhost", "all://[::1]")
+# Request extension: seconds to leave a streamed body unread after each block (the lean
+# transport does it with the socket paused and echoes the extension on its response).
+BATCH_EXTENSION = "webui.batch_s"
+# Response extension a reader sets when it has read the answer's own end marker (the
+# transport then keeps the connection once the rest of the body has come).
+ENDED_EXTENSION = "webui.ended"
 
 
 def dumps(value: Any) -> bytes:
@@ -95,8 +101,10 @@ async def open_stream(
     *,
     headers: dict[str, str],
     body: bytes | None = None,
+    batch_s: float = 0.0,
 ) -> "httpx.Response":
-    """Send a request and return the response with its body unread.
+    """Send a request and return the response with its body unread (`batch_s`: see
+    iter_line_batches).
 
     Raises UpstreamUnreachable when there is no answer and UpstreamStatus (body read, response
     closed) for an error status.
@@ -106,7 +114,10 @@ async def open_stream(
     client = await http.client()
     if body is not None:
         headers = {**headers, "Content-Type": "application/json"}
-    request = client.build_request(method, url, headers=headers, content=body)
+    extensions = {BATCH_EXTENSION: batch_s} if batch_s > 0 else None
+    request = client.build_request(
+        method, url, headers=headers, content=body, extensions=extensions
+    )
     try:
         response = await client.send(request, stream=True)
     except httpx.TransportError as exc:
@@ -158,19 +169,50 @@ async def request_json(
         raise UpstreamUnreachable(f"{url}: no answer within {wait_s:g} s") from exc
 
 
-async def iter_lines(response: "httpx.Response") -> AsyncIterator[bytes]:
-    """The non-empty lines of a streamed body, as bytes (NDJSON and SSE are both line-based)."""
+async def iter_line_batches(
+    response: "httpx.Response", batch_s: float = 0.0
+) -> AsyncIterator[list[bytes]]:
+    """The non-empty lines of a streamed body (NDJSON and SSE are both line-based), as the
+    lists that arrived together.
+
+    With `batch_s` > 0 the body is read at most once per `batch_s` after its first block, so
+    a model's tokens come in groups (one wake-up, one parse pass, one write downstream per
+    group) and the first token is never held back.
+    """
+    batched_below = float(response.extensions.get(BATCH_EXTENSION) or 0.0) > 0
     buffer = b""
     async for chunk in response.aiter_bytes():
         if buffer:
             chunk = buffer + chunk
         lines = chunk.split(b"\n")
         buffer = lines.pop()
-        for line in lines:
-            if line.strip():
-                yield line
+        batch = [line for line in lines if line.strip()]
+        if batch:
+            yield batch
+            if batch_s > 0 and not batched_below:
+                await asyncio.sleep(batch_s)
     if buffer.strip():
-        yield buffer
+        yield [buffer]
+
+
+def parse_json_lines(lines: list[bytes]) -> list[Any]:
+    """Each line parsed as JSON (None where a line is not JSON), in one parser call for the
+    usual batch of good lines: per-call overhead is most of the cost of a short line."""
+    if len(lines) > 1:
+        try:
+            parsed = json.loads(b"[" + b",".join(lines) + b"]")
+        except ValueError:
+            pass
+        else:
+            if isinstance(parsed, list) and len(parsed) == len(lines):
+                return parsed
+    out: list[Any] = []
+    for line in lines:
+        try:
+            out.append(json.loads(line))
+        except ValueError:
+            out.append(None)
+    return out
 
 
 async def open_raw(

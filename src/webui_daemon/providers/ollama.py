@@ -2,7 +2,6 @@
 
 import asyncio
 import contextlib
-import json
 from collections.abc import AsyncGenerator
 from datetime import datetime
 from typing import Any, Literal
@@ -16,13 +15,16 @@ from webui_daemon.providers.base import (
 )
 from webui_daemon.providers.convert import ChunkConverter, body_to_ollama, completion_from_ollama
 from webui_daemon.providers.http import (
+    ENDED_EXTENSION,
     HttpClient,
     dumps,
-    iter_lines,
+    iter_line_batches,
     open_raw,
     open_stream,
+    parse_json_lines,
     request_json,
 )
+from webui_daemon.providers.merge import merge_text_chunks
 
 
 def _prefixed(conn: Connection, name: str) -> str:
@@ -32,9 +34,10 @@ def _prefixed(conn: Connection, name: str) -> str:
 class OllamaProvider:
     kind: Literal["ollama"] = "ollama"
 
-    def __init__(self, http: HttpClient, *, list_timeout: float) -> None:
+    def __init__(self, http: HttpClient, *, list_timeout: float, batch_s: float = 0.0) -> None:
         self._http = http
         self._list_timeout = list_timeout
+        self._batch_s = batch_s
 
     async def list_models(self, conn: Connection) -> list[dict[str, Any]]:
         tags, ps = await asyncio.gather(
@@ -112,24 +115,36 @@ class OllamaProvider:
 
         payload = dumps(body_to_ollama(body, model, stream=True))
         response = await open_stream(
-            self._http, "POST", f"{conn.url}/api/chat", headers=conn.headers(), body=payload
+            self._http,
+            "POST",
+            f"{conn.url}/api/chat",
+            headers=conn.headers(),
+            body=payload,
+            batch_s=self._batch_s,
         )
         converter = ChunkConverter(model)
-        loads = json.loads
         try:
-            async for line in iter_lines(response):
-                try:
-                    data = loads(line)
-                except ValueError:
-                    continue
-                if "error" in data:
-                    if converter.first:  # nothing sent yet: a failure of this node
-                        raise UpstreamStatus(500, line)
-                    yield {"error": {"message": f"Ollama: {data['error']}"}}
-                    return
-                for chunk in converter.convert(data):
+            async for lines in iter_line_batches(response, self._batch_s):
+                chunks: list[dict[str, Any]] = []
+                end: dict[str, Any] | None = None
+                for line, data in zip(lines, parse_json_lines(lines), strict=True):
+                    if not isinstance(data, dict):
+                        continue
+                    if "error" in data:
+                        if converter.first:  # nothing sent yet: a failure of this node
+                            raise UpstreamStatus(500, line)
+                        end = {"error": {"message": f"Ollama: {data['error']}"}}
+                        break
+                    chunks += converter.convert(data)
+                    if data.get("done"):
+                        end = {}
+                        response.extensions[ENDED_EXTENSION] = True
+                        break
+                for chunk in merge_text_chunks(chunks):
                     yield chunk
-                if data.get("done"):
+                if end is not None:
+                    if end:
+                        yield end
                     return
             if converter.first:
                 raise UpstreamUnreachable(f"{conn.url}: the answer ended before any token")

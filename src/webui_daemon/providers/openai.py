@@ -1,6 +1,5 @@
 """OpenAIProvider: any OpenAI-compatible /v1 (models list, chat completions over SSE or JSON)."""
 
-import json
 from collections.abc import AsyncGenerator
 from typing import Any, Literal
 
@@ -12,13 +11,16 @@ from webui_daemon.providers.base import (
     UpstreamUnreachable,
 )
 from webui_daemon.providers.http import (
+    ENDED_EXTENSION,
     HttpClient,
     dumps,
-    iter_lines,
+    iter_line_batches,
     open_raw,
     open_stream,
+    parse_json_lines,
     request_json,
 )
+from webui_daemon.providers.merge import merge_text_chunks
 
 # On api.openai.com, models whose ids contain these are not chat models (Open WebUI drops them).
 _NOT_CHAT = ("babbage", "dall-e", "davinci", "embedding", "tts", "whisper")
@@ -38,9 +40,10 @@ def upstream_body(body: dict[str, Any], model: str, *, stream: bool) -> dict[str
 class OpenAIProvider:
     kind: Literal["openai"] = "openai"
 
-    def __init__(self, http: HttpClient, *, list_timeout: float) -> None:
+    def __init__(self, http: HttpClient, *, list_timeout: float, batch_s: float = 0.0) -> None:
         self._http = http
         self._list_timeout = list_timeout
+        self._batch_s = batch_s
 
     async def list_models(self, conn: Connection) -> list[dict[str, Any]]:
         if conn.model_ids:
@@ -104,27 +107,34 @@ class OpenAIProvider:
             f"{conn.url}/chat/completions",
             headers=conn.headers(),
             body=dumps(upstream_body(body, model, stream=True)),
+            batch_s=self._batch_s,
         )
         started = False
-        loads = json.loads
         try:
-            async for line in iter_lines(response):
-                if not line.startswith(b"data:"):
-                    continue  # comments, event names, retry hints
-                data = line[5:].strip()
-                if data == b"[DONE]":
-                    return
-                try:
-                    chunk = loads(data)
-                except ValueError:
-                    continue
-                if "error" in chunk and "choices" not in chunk:
-                    if not started:
-                        raise UpstreamStatus(500, data)
+            async for lines in iter_line_batches(response, self._batch_s):
+                chunks: list[dict[str, Any]] = []
+                end = False
+                # Comments, event names and retry hints are skipped; [DONE] ends the answer.
+                payloads = [line[5:].strip() for line in lines if line.startswith(b"data:")]
+                if b"[DONE]" in payloads:
+                    payloads = payloads[: payloads.index(b"[DONE]")]
+                    end = True
+                    response.extensions[ENDED_EXTENSION] = True
+                for data, chunk in zip(payloads, parse_json_lines(payloads), strict=True):
+                    if not isinstance(chunk, dict):
+                        continue
+                    if "error" in chunk and "choices" not in chunk:
+                        if not started and not chunks:
+                            raise UpstreamStatus(500, data)
+                        chunks.append(chunk)
+                        end = True
+                        break
+                    chunks.append(chunk)
+                started = started or bool(chunks)
+                for chunk in merge_text_chunks(chunks):
                     yield chunk
+                if end:
                     return
-                started = True
-                yield chunk
             if not started:
                 raise UpstreamUnreachable(f"{conn.url}: the answer ended before any token")
         except httpx.TransportError as exc:

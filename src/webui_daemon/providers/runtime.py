@@ -26,11 +26,12 @@ class ProviderRuntime:
         list_timeout: float,
         cache_ttl: float,
         retry_after: float,
+        batch_s: float = 0.0,
     ) -> "ProviderRuntime":
         http = HttpClient(connect_timeout=connect_timeout)
         pool = NodePool(retry_after=retry_after, probe_timeout=list_timeout)
-        ollama = OllamaProvider(http, list_timeout=list_timeout)
-        openai = OpenAIProvider(http, list_timeout=list_timeout)
+        ollama = OllamaProvider(http, list_timeout=list_timeout, batch_s=batch_s)
+        openai = OpenAIProvider(http, list_timeout=list_timeout, batch_s=batch_s)
         catalog = Catalog({"ollama": ollama, "openai": openai}, pool, ttl=cache_ttl)
         return cls(http, pool, catalog, ollama, openai)
 

@@ -13,12 +13,18 @@ had closed meanwhile is sent again once on a fresh connection, as httpcore does.
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
+from typing import Any
 
 import httpx
 
+from webui_daemon.providers.http import BATCH_EXTENSION, ENDED_EXTENSION
+
 _MAX_IDLE_PER_HOST = 32
 _LINE_LIMIT = 64 * 1024
+_READ_SIZE = 256 * 1024
+# Longest wait for the rest of a body whose reader already saw the answer's end.
+_FINISH_S = 5.0
 
 
 class _Conn:
@@ -33,7 +39,17 @@ class _Conn:
 
 class _Body(httpx.AsyncByteStream):
     """A response body read from the connection as it arrives; the connection goes back to
-    the pool once the body ended cleanly, and is closed otherwise."""
+    the pool once the body ended cleanly, and is closed otherwise.
+
+    Each step yields everything that has arrived (all complete chunks of a chunked body
+    joined). With a batch time (BATCH_EXTENSION, in the response's extensions) the socket is
+    then left unread for that long, so the tokens a model sends meanwhile arrive together:
+    one wake-up and one block instead of one per token (see WEBUI_STREAM_BATCH_MS).
+
+    A reader that stops at the answer's own end (Ollama's `done`, SSE's `[DONE]`) sets
+    ENDED_EXTENSION first: closing then reads the rest of the body (the chunked terminator)
+    in the background and keeps the connection, instead of closing it.
+    """
 
     def __init__(
         self,
@@ -42,44 +58,120 @@ class _Body(httpx.AsyncByteStream):
         conn: _Conn,
         length: int | None,
         reusable: bool,
+        extensions: dict[str, Any],
     ) -> None:
         self._transport, self._key, self._conn = transport, key, conn
         self._length = length  # None: chunked; -1: until the connection closes
+        self._left = length or 0  # bytes still due of a Content-Length body
+        self._buffer = b""  # received, not yet decoded (chunked)
         self._reusable = reusable and length != -1
+        self._extensions = extensions
         self._done = False
         self._closed = False
 
+    async def _pause(self, seconds: float) -> None:
+        """Leave the socket unread for a while (the kernel keeps what arrives)."""
+        transport = self._conn.writer.transport
+        if not isinstance(transport, asyncio.ReadTransport):
+            await asyncio.sleep(seconds)
+            return
+        transport.pause_reading()
+        try:
+            await asyncio.sleep(seconds)
+        finally:
+            if not transport.is_closing():
+                transport.resume_reading()
+
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        reader = self._conn.reader
+        try:
+            async for data in self._blocks():
+                yield data
+                batch_s = self._extensions.get(BATCH_EXTENSION) or 0.0
+                if batch_s > 0 and not self._done:
+                    await self._pause(batch_s)
+        except OSError as exc:
+            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+
+    async def _blocks(self) -> AsyncIterator[bytes]:
         try:
             if self._length is None:
-                while True:
-                    line = await reader.readuntil(b"\r\n")
-                    size = int(line.split(b";", 1)[0], 16)
-                    if size == 0:
-                        while await reader.readuntil(b"\r\n") != b"\r\n":
-                            pass  # trailers
-                        break
-                    data = await reader.readexactly(size + 2)
-                    yield data[:-2]
-            elif self._length >= 0:
-                left = self._length
-                while left:
-                    data = await reader.read(min(left, 65536))
-                    if not data:
-                        raise asyncio.IncompleteReadError(b"", left)
-                    left -= len(data)
+                async for data in self._chunked():
                     yield data
             else:
-                while data := await reader.read(65536):
+                async for data in self._plain():
                     yield data
         except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
             raise httpx.RemoteProtocolError(
                 "peer closed connection without sending complete message body"
             ) from exc
-        except OSError as exc:
-            raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+
+    async def _plain(self) -> AsyncIterator[bytes]:
+        reader = self._conn.reader
+        if self._length == -1:
+            while data := await reader.read(_READ_SIZE):
+                yield data
+            self._done = True
+            return
+        while self._left:
+            data = await reader.read(min(self._left, _READ_SIZE))
+            if not data:
+                raise asyncio.IncompleteReadError(b"", self._left)
+            self._left -= len(data)
+            self._done = not self._left
+            yield data
         self._done = True
+
+    async def _chunked(self) -> AsyncIterator[bytes]:
+        """Chunked transfer decoding over whatever each read returns."""
+        reader = self._conn.reader
+        while not self._done:
+            data = await reader.read(_READ_SIZE)
+            if not data:
+                raise asyncio.IncompleteReadError(self._buffer, None)
+            buffer = self._buffer + data if self._buffer else data
+            out: list[bytes] = []
+            start = 0
+            while True:
+                eol = buffer.find(b"\r\n", start)
+                if eol < 0:
+                    if len(buffer) - start > _LINE_LIMIT:
+                        raise ValueError("chunk size line too long")
+                    break
+                size = int(buffer[start:eol].split(b";", 1)[0], 16)
+                if size == 0:
+                    rest = buffer[eol:]  # optional trailers, then an empty line
+                    while b"\r\n\r\n" not in rest:
+                        more = await reader.read(_READ_SIZE)
+                        if not more:
+                            raise asyncio.IncompleteReadError(rest, None)
+                        rest += more
+                    self._done = True
+                    break
+                end = eol + 2 + size
+                if len(buffer) < end + 2:
+                    break
+                out.append(buffer[eol + 2 : end])
+                start = end + 2
+            self._buffer = b"" if self._done else buffer[start:]
+            if out:
+                yield b"".join(out) if len(out) > 1 else out[0]
+
+    async def _finish(self) -> None:
+        """The rest of an answer whose reader stopped at its own end; then the connection is
+        reused, or closed when the rest does not come in time or is not what it should be."""
+        finished = False
+        try:
+            async with asyncio.timeout(_FINISH_S):
+                async for _ in self._blocks():
+                    pass
+            finished = True
+        except (TimeoutError, OSError, httpx.RemoteProtocolError):
+            pass
+        finally:
+            if finished:
+                self._transport._release(self._key, self._conn)
+            else:
+                self._conn.close()
 
     async def aclose(self) -> None:
         if self._closed:
@@ -87,6 +179,8 @@ class _Body(httpx.AsyncByteStream):
         self._closed = True
         if self._done and self._reusable:
             self._transport._release(self._key, self._conn)
+        elif self._reusable and self._extensions.get(ENDED_EXTENSION):
+            self._transport._later(self._finish())
         else:
             self._conn.close()
 
@@ -95,6 +189,12 @@ class LeanTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, connect_timeout: float) -> None:
         self._connect_timeout = connect_timeout
         self._idle: dict[tuple[str, int], list[_Conn]] = {}
+        self._background: set[asyncio.Task[None]] = set()
+
+    def _later(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.ensure_future(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     async def _connect(self, key: tuple[str, int]) -> _Conn:
         try:
@@ -152,10 +252,13 @@ class LeanTransport(httpx.AsyncBaseTransport):
         if request.method == "HEAD" or status in (204, 304):
             length = 0
         reusable = not any(k == b"connection" and b"close" in v.lower() for k, v in headers)
-        stream = _Body(self, key, conn, length, reusable)
-        return httpx.Response(
-            status, headers=headers, stream=stream, extensions={"http_version": b"HTTP/1.1"}
-        )
+        # The response's extensions are shared with its body: the reader may turn batching
+        # off or say that the answer ended (see _Body).
+        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
+        if request.extensions.get(BATCH_EXTENSION):
+            extensions[BATCH_EXTENSION] = float(request.extensions[BATCH_EXTENSION])
+        stream = _Body(self, key, conn, length, reusable, extensions)
+        return httpx.Response(status, headers=headers, stream=stream, extensions=extensions)
 
     async def _read_head(self, conn: _Conn) -> tuple[int, list[tuple[bytes, bytes]]]:
         try:
@@ -173,6 +276,9 @@ class LeanTransport(httpx.AsyncBaseTransport):
         return int(parts[1]), headers
 
     async def aclose(self) -> None:
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
         for idle in self._idle.values():
             for conn in idle:
                 with contextlib.suppress(Exception):
