@@ -178,6 +178,27 @@ def _server_class(base: type[Any], app: Any) -> type[Any]:
     """uvicorn's Server, which on shutdown also interrupts running generations at once."""
 
     class WebUIServer(base):  # type: ignore[misc]
+        _wake: asyncio.Event | None = None
+        _loop: asyncio.AbstractEventLoop | None = None
+
+        async def main_loop(self) -> None:
+            # uvicorn wakes every 0.1 s to look for a stop request and refresh its Date
+            # header; an idle daemon should sleep (laptops, and a shared box's CPU). Here a
+            # stop request wakes the loop, and the date is refreshed once a second.
+            self._wake = asyncio.Event()
+            self._loop = asyncio.get_running_loop()
+            counter = 0
+            while not await self.on_tick(counter):
+                counter = (counter + 10) % 864000  # on_tick refreshes the date on multiples of 10
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(1.0):
+                        await self._wake.wait()
+
+        def handle_exit(self, sig: int, frame: Any) -> None:
+            super().handle_exit(sig, frame)
+            if self._loop is not None and self._wake is not None:
+                self._loop.call_soon_threadsafe(self._wake.set)
+
         async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
             # Stop accepting first, then end live turns (saving what arrived, marked
             # interrupted), so their streaming responses finish instead of holding the
