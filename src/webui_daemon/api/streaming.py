@@ -49,13 +49,24 @@ class ClosingStreamingResponse(StreamingResponse):
         self._on_close = on_close
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        # Starlette does the same with an anyio task group (its cost is per answer, in the
+        # time to first token): stream in one task, and stop it when the client hangs up.
+        streaming = asyncio.ensure_future(self.stream_response(send))
+        gone = asyncio.ensure_future(_disconnected(receive))
         try:
-            await super().__call__(scope, receive, send)
+            await asyncio.wait((streaming, gone), return_when=asyncio.FIRST_COMPLETED)
         finally:
+            gone.cancel()
+            if not streaming.done():
+                streaming.cancel()
+            await asyncio.gather(streaming, gone, return_exceptions=True)
             with anyio.CancelScope(shield=True):
                 await self._content.aclose()
                 if self._on_close is not None:
                     await self._on_close()
+        failure = None if streaming.cancelled() else streaming.exception()
+        if failure is not None:
+            raise failure
 
 
 async def sse_events(
