@@ -11,6 +11,10 @@ import time
 import uuid
 from typing import Any
 
+from webui_daemon.providers.merge import merge_text_chunks
+
+# The keys of a streamed message that only adds text.
+_PLAIN_MESSAGE = frozenset({"role", "content"})
 # Body fields that Ollama reads at the top level rather than in `options`.
 _TOP_LEVEL = frozenset({"format", "keep_alive", "think", "tools", "template", "raw", "suffix"})
 # OpenAI fields with no Ollama meaning (or handled separately): never copied into options.
@@ -218,6 +222,31 @@ class ChunkConverter:
             finish = "tool_calls" if self.saw_tools else (data.get("done_reason") or "stop")
             out.append(self._chunk({}, finish, usage_from_ollama(data)))
         return out
+
+    def convert_batch(self, lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Chunks for the NDJSON lines that arrived together: a run of plain text lines is
+        joined before it becomes one chunk (one dict instead of one per token)."""
+        out: list[dict[str, Any]] = []
+        text: list[str] = []
+        for data in lines:
+            message = data.get("message")
+            if (
+                not self.first
+                and type(message) is dict
+                and _PLAIN_MESSAGE.issuperset(message)
+                and not data.get("done")
+            ):
+                content = message.get("content")
+                if isinstance(content, str) and content:
+                    text.append(content)
+                continue
+            if text:
+                out.append(self._chunk({"content": "".join(text)}))
+                text = []
+            out += self.convert(data)
+        if text:
+            out.append(self._chunk({"content": "".join(text)}))
+        return merge_text_chunks(out)
 
 
 def completion_from_ollama(data: dict[str, Any], model: str) -> dict[str, Any]:

@@ -200,7 +200,7 @@ def parse_json_lines(lines: list[bytes]) -> list[Any]:
     usual batch of good lines: per-call overhead is most of the cost of a short line."""
     if len(lines) > 1:
         try:
-            parsed = json.loads(b"[" + b",".join(lines) + b"]")
+            parsed = json.loads((b"[" + b",".join(lines) + b"]").decode())
         except ValueError:
             pass
         else:

@@ -24,7 +24,6 @@ from webui_daemon.providers.http import (
     parse_json_lines,
     request_json,
 )
-from webui_daemon.providers.merge import merge_text_chunks
 
 
 def _prefixed(conn: Connection, name: str) -> str:
@@ -125,22 +124,21 @@ class OllamaProvider:
         converter = ChunkConverter(model)
         try:
             async for lines in iter_line_batches(response, self._batch_s):
-                chunks: list[dict[str, Any]] = []
+                datas = [d for d in parse_json_lines(lines) if isinstance(d, dict)]
                 end: dict[str, Any] | None = None
-                for line, data in zip(lines, parse_json_lines(lines), strict=True):
-                    if not isinstance(data, dict):
-                        continue
+                for index, data in enumerate(datas):
                     if "error" in data:
-                        if converter.first:  # nothing sent yet: a failure of this node
-                            raise UpstreamStatus(500, line)
+                        if converter.first and not index:  # nothing sent: this node failed
+                            raise UpstreamStatus(500, dumps(data))
                         end = {"error": {"message": f"Ollama: {data['error']}"}}
+                        datas = datas[:index]
                         break
-                    chunks += converter.convert(data)
                     if data.get("done"):
                         end = {}
                         response.extensions[ENDED_EXTENSION] = True
+                        datas = datas[: index + 1]
                         break
-                for chunk in merge_text_chunks(chunks):
+                for chunk in converter.convert_batch(datas):
                     yield chunk
                 if end is not None:
                     if end:

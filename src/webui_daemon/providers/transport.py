@@ -71,8 +71,10 @@ class _Body(httpx.AsyncByteStream):
 
     async def _pause(self, seconds: float) -> None:
         """Leave the socket unread for a while (the kernel keeps what arrives)."""
-        transport = self._conn.writer.transport
-        if not isinstance(transport, asyncio.ReadTransport):
+        # Not isinstance(asyncio.ReadTransport): uvloop's transports can pause but are not
+        # registered as asyncio's.
+        transport: Any = self._conn.writer.transport
+        if not hasattr(transport, "pause_reading"):
             await asyncio.sleep(seconds)
             return
         transport.pause_reading()
