@@ -1,6 +1,7 @@
 """create_app(settings): the FastAPI app, and the lifespan that builds every resource."""
 
 import asyncio
+import gc
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -368,6 +369,10 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         # After the socket is up: resume unfinished ingest, re-index for a new model, warm up.
         background = asyncio.create_task(_rag_startup(services.rag, settings.rag_warmup))
         log.info("webui daemon %s ready (data: %s)", __version__, settings.data_dir)
+        # Everything built so far (modules, routes, schemas, services) lives as long as the
+        # daemon: out of the collector's sight, so the occasional full collection does not
+        # walk it again and again in the middle of someone's request.
+        gc.freeze()
         try:
             yield
         finally:
@@ -384,9 +389,12 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     errors.install(app)
+    # Completions first: routes are matched in order, and this is the one where every
+    # fraction of a millisecond shows (time to first token).
+    app.include_router(completions_api.router)
     for module in (system, auths, users, groups, chats, folders):
         app.include_router(module.router)
-    for module in (models_api, completions_api, tasks, ollama_api, openai_api):
+    for module in (models_api, tasks, ollama_api, openai_api):
         app.include_router(module.router)
     for module in (files_api, knowledge_api, retrieval_api):
         app.include_router(module.router)
