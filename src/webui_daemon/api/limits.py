@@ -57,7 +57,6 @@ class BodySizeLimit:
                     await self._reject(send, limit)
                     return
         received = 0
-        started = False
 
         async def limited_receive() -> Message:
             nonlocal received
@@ -68,14 +67,9 @@ class BodySizeLimit:
                     raise _TooLarge(413, f"Request body too large (limit {limit} bytes).")
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
         try:
-            await self.app(scope, limited_receive, tracking_send)
+            # `send` is passed as it is (every streamed chunk goes through it): a body is
+            # read before a response starts, so a refusal never meets a started response.
+            await self.app(scope, limited_receive, send)
         except _TooLarge:
-            if not started:
-                await self._reject(send, limit)
+            await self._reject(send, limit)

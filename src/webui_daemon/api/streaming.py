@@ -32,6 +32,21 @@ def sse_event(data: dict[str, Any]) -> bytes:
     return b"data: " + _dumps(data).encode() + b"\n\n"
 
 
+class Last(bytes):
+    """The final piece of a response body: sent together with the end of the body (one
+    write instead of two)."""
+
+
+def _closes_answer(chunk: dict[str, Any]) -> bool:
+    """A finish or usage chunk: what follows is normally only `[DONE]`."""
+    if chunk.get("usage") is not None:
+        return True
+    choices = chunk.get("choices")
+    if isinstance(choices, list) and choices and isinstance(choices[0], dict):
+        return choices[0].get("finish_reason") is not None
+    return False
+
+
 class ClosingStreamingResponse(StreamingResponse):
     """A StreamingResponse that always closes its body iterator (and `on_close`) at the end."""
 
@@ -47,6 +62,18 @@ class ClosingStreamingResponse(StreamingResponse):
         super().__init__(content, status_code=status_code, media_type=media_type, headers=headers)
         self._content = content
         self._on_close = on_close
+
+    async def stream_response(self, send: Send) -> None:
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        async for chunk in self.body_iterator:
+            data = chunk.encode(self.charset) if isinstance(chunk, str) else bytes(chunk)
+            last = type(chunk) is Last
+            await send({"type": "http.response.body", "body": data, "more_body": not last})
+            if last:
+                return
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Starlette does the same with an anyio task group (its cost is per answer, in the
@@ -72,24 +99,38 @@ class ClosingStreamingResponse(StreamingResponse):
 async def sse_events(
     first: dict[str, Any] | None, chunks: AsyncGenerator[dict[str, Any], None]
 ) -> AsyncGenerator[bytes, None]:
-    """`data: <json>` events, then `data: [DONE]`; a failure becomes an error event first."""
+    """`data: <json>` events, then `data: [DONE]`; a failure becomes an error event first.
+
+    The finish (and usage) events wait for what follows them, normally `[DONE]`, to go out
+    in the same write.
+    """
+    held = b""
     try:
         if first is not None:
-            yield sse_event(first)
+            held = sse_event(first)
+            if not _closes_answer(first):
+                yield held
+                held = b""
         async for chunk in chunks:
-            yield sse_event(chunk)
+            event = sse_event(chunk)
+            if _closes_answer(chunk):
+                held += event
+                continue
+            yield held + event if held else event
+            held = b""
     except Exception:
         log.exception("completion stream failed")
-        yield sse_event({"error": {"message": "Chat completion stream failed"}})
+        held += sse_event({"error": {"message": "Chat completion stream failed"}})
     finally:
         await chunks.aclose()
-    yield DONE
+    yield Last(held + DONE)
 
 
 async def turn_sse(
     first: "TurnEvent | None", subscription: "Subscription"
 ) -> AsyncGenerator[bytes, None]:
     """A server-side turn's events as SSE. Leaving early only unsubscribes: the turn goes on."""
+    held = b""
     try:
         events = subscription.events()
         pending = [first] if first is not None else []
@@ -98,13 +139,17 @@ async def turn_sse(
             if event is None or event.kind == "end":
                 break
             if event.kind == "chunk" and event.chunk is not None:
-                yield sse_event(event.chunk)
+                if _closes_answer(event.chunk):
+                    held += sse_event(event.chunk)
+                    continue
+                yield held + sse_event(event.chunk) if held else sse_event(event.chunk)
+                held = b""
             elif event.kind == "failed" and event.error is not None:
-                yield sse_event({"error": {"message": event.error.detail}})
+                held += sse_event({"error": {"message": event.error.detail}})
                 break
     finally:
         subscription.close()
-    yield DONE
+    yield Last(held + DONE)
 
 
 async def relay(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
