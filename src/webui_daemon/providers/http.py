@@ -24,12 +24,26 @@ if TYPE_CHECKING:
 # Loopback hosts never go through an HTTP proxy taken from the environment: a local Ollama
 # must keep working for someone whose HTTP(S)_PROXY points at a corporate proxy.
 _LOOPBACK = ("all://127.0.0.1", "all://localhost", "all://[::1]")
-# Request extension: seconds to leave a streamed body unread after each block (the lean
-# transport does it with the socket paused and echoes the extension on its response).
-BATCH_EXTENSION = "webui.batch_s"
-# Response extension a reader sets when it has read the answer's own end marker (the
-# transport then keeps the connection once the rest of the body has come).
-ENDED_EXTENSION = "webui.ended"
+# Request extension carrying a StreamControl to the lean transport.
+CONTROL_EXTENSION = "webui.control"
+
+
+class StreamControl:
+    """What the reader of a streamed answer tells the lean transport while it reads. An
+    object, shared by both ends (httpx copies extension dicts).
+
+    `batch_s`: after each block, leave the socket unread this long (0: read as data comes).
+    The reader sets it once the answer's first token is out, so that token never waits.
+    `ended`: the reader has seen the answer's own end (Ollama's `done`, SSE's `[DONE]`);
+    closing the body then reads the rest in the background and keeps the connection.
+    Other transports (https://, proxies) ignore it: no pauses, a new read as data comes.
+    """
+
+    __slots__ = ("batch_s", "ended")
+
+    def __init__(self) -> None:
+        self.batch_s = 0.0
+        self.ended = False
 
 
 def dumps(value: Any) -> bytes:
@@ -101,10 +115,10 @@ async def open_stream(
     *,
     headers: dict[str, str],
     body: bytes | None = None,
-    batch_s: float = 0.0,
+    control: StreamControl | None = None,
 ) -> "httpx.Response":
-    """Send a request and return the response with its body unread (`batch_s`: see
-    iter_line_batches).
+    """Send a request and return the response with its body unread (`control`: see
+    StreamControl).
 
     Raises UpstreamUnreachable when there is no answer and UpstreamStatus (body read, response
     closed) for an error status.
@@ -114,7 +128,7 @@ async def open_stream(
     client = await http.client()
     if body is not None:
         headers = {**headers, "Content-Type": "application/json"}
-    extensions = {BATCH_EXTENSION: batch_s} if batch_s > 0 else None
+    extensions = {CONTROL_EXTENSION: control} if control is not None else None
     request = client.build_request(
         method, url, headers=headers, content=body, extensions=extensions
     )
@@ -169,17 +183,9 @@ async def request_json(
         raise UpstreamUnreachable(f"{url}: no answer within {wait_s:g} s") from exc
 
 
-async def iter_line_batches(
-    response: "httpx.Response", batch_s: float = 0.0
-) -> AsyncIterator[list[bytes]]:
+async def iter_line_batches(response: "httpx.Response") -> AsyncIterator[list[bytes]]:
     """The non-empty lines of a streamed body (NDJSON and SSE are both line-based), as the
-    lists that arrived together.
-
-    With `batch_s` > 0 the body is read at most once per `batch_s` after its first block, so
-    a model's tokens come in groups (one wake-up, one parse pass, one write downstream per
-    group) and the first token is never held back.
-    """
-    batched_below = float(response.extensions.get(BATCH_EXTENSION) or 0.0) > 0
+    lists that arrived together (see StreamControl for how they are grouped)."""
     buffer = b""
     async for chunk in response.aiter_bytes():
         if buffer:
@@ -189,8 +195,6 @@ async def iter_line_batches(
         batch = [line for line in lines if line.strip()]
         if batch:
             yield batch
-            if batch_s > 0 and not batched_below:
-                await asyncio.sleep(batch_s)
     if buffer.strip():
         yield [buffer]
 

@@ -35,6 +35,19 @@ def _text_key(chunk: dict[str, Any]) -> str | None:
     return key
 
 
+def carries_output(chunk: dict[str, Any]) -> bool:
+    """Whether a chunk gives the client something to show (text, reasoning, a tool call),
+    beyond the role or an empty opening delta."""
+    choices = chunk.get("choices")
+    if not isinstance(choices, list):
+        return False
+    for choice in choices:
+        delta = choice.get("delta") if isinstance(choice, dict) else None
+        if isinstance(delta, dict) and any(v for k, v in delta.items() if k != "role"):
+            return True
+    return False
+
+
 def merge_text_chunks(chunks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Runs of chunks that only add text of one kind become one chunk with the joined text.
 

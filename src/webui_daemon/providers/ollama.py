@@ -15,8 +15,8 @@ from webui_daemon.providers.base import (
 )
 from webui_daemon.providers.convert import ChunkConverter, body_to_ollama, completion_from_ollama
 from webui_daemon.providers.http import (
-    ENDED_EXTENSION,
     HttpClient,
+    StreamControl,
     dumps,
     iter_line_batches,
     open_raw,
@@ -24,6 +24,7 @@ from webui_daemon.providers.http import (
     parse_json_lines,
     request_json,
 )
+from webui_daemon.providers.merge import carries_output
 
 
 def _prefixed(conn: Connection, name: str) -> str:
@@ -113,17 +114,18 @@ class OllamaProvider:
         import httpx
 
         payload = dumps(body_to_ollama(body, model, stream=True))
+        control = StreamControl()
         response = await open_stream(
             self._http,
             "POST",
             f"{conn.url}/api/chat",
             headers=conn.headers(),
             body=payload,
-            batch_s=self._batch_s,
+            control=control,
         )
         converter = ChunkConverter(model)
         try:
-            async for lines in iter_line_batches(response, self._batch_s):
+            async for lines in iter_line_batches(response):
                 datas = [d for d in parse_json_lines(lines) if isinstance(d, dict)]
                 end: dict[str, Any] | None = None
                 for index, data in enumerate(datas):
@@ -135,10 +137,13 @@ class OllamaProvider:
                         break
                     if data.get("done"):
                         end = {}
-                        response.extensions[ENDED_EXTENSION] = True
+                        control.ended = True
                         datas = datas[: index + 1]
                         break
-                for chunk in converter.convert_batch(datas):
+                chunks = converter.convert_batch(datas)
+                if not control.batch_s and any(carries_output(c) for c in chunks):
+                    control.batch_s = self._batch_s  # the first token is out: batch the rest
+                for chunk in chunks:
                     yield chunk
                 if end is not None:
                     if end:

@@ -11,8 +11,8 @@ from webui_daemon.providers.base import (
     UpstreamUnreachable,
 )
 from webui_daemon.providers.http import (
-    ENDED_EXTENSION,
     HttpClient,
+    StreamControl,
     dumps,
     iter_line_batches,
     open_raw,
@@ -20,7 +20,7 @@ from webui_daemon.providers.http import (
     parse_json_lines,
     request_json,
 )
-from webui_daemon.providers.merge import merge_text_chunks
+from webui_daemon.providers.merge import carries_output, merge_text_chunks
 
 # On api.openai.com, models whose ids contain these are not chat models (Open WebUI drops them).
 _NOT_CHAT = ("babbage", "dall-e", "davinci", "embedding", "tts", "whisper")
@@ -101,17 +101,18 @@ class OpenAIProvider:
     ) -> AsyncGenerator[dict[str, Any], None]:
         import httpx
 
+        control = StreamControl()
         response = await open_stream(
             self._http,
             "POST",
             f"{conn.url}/chat/completions",
             headers=conn.headers(),
             body=dumps(upstream_body(body, model, stream=True)),
-            batch_s=self._batch_s,
+            control=control,
         )
         started = False
         try:
-            async for lines in iter_line_batches(response, self._batch_s):
+            async for lines in iter_line_batches(response):
                 chunks: list[dict[str, Any]] = []
                 end = False
                 # Comments, event names and retry hints are skipped; [DONE] ends the answer.
@@ -119,7 +120,7 @@ class OpenAIProvider:
                 if b"[DONE]" in payloads:
                     payloads = payloads[: payloads.index(b"[DONE]")]
                     end = True
-                    response.extensions[ENDED_EXTENSION] = True
+                    control.ended = True
                 for data, chunk in zip(payloads, parse_json_lines(payloads), strict=True):
                     if not isinstance(chunk, dict):
                         continue
@@ -131,7 +132,10 @@ class OpenAIProvider:
                         break
                     chunks.append(chunk)
                 started = started or bool(chunks)
-                for chunk in merge_text_chunks(chunks):
+                chunks = merge_text_chunks(chunks)
+                if not control.batch_s and any(carries_output(c) for c in chunks):
+                    control.batch_s = self._batch_s  # the first token is out: batch the rest
+                for chunk in chunks:
                     yield chunk
                 if end:
                     return

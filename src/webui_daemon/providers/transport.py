@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from webui_daemon.providers.http import BATCH_EXTENSION, ENDED_EXTENSION
+from webui_daemon.providers.http import CONTROL_EXTENSION, StreamControl
 
 _MAX_IDLE_PER_HOST = 32
 _LINE_LIMIT = 64 * 1024
@@ -42,13 +42,13 @@ class _Body(httpx.AsyncByteStream):
     the pool once the body ended cleanly, and is closed otherwise.
 
     Each step yields everything that has arrived (all complete chunks of a chunked body
-    joined). With a batch time (BATCH_EXTENSION, in the response's extensions) the socket is
-    then left unread for that long, so the tokens a model sends meanwhile arrive together:
-    one wake-up and one block instead of one per token (see WEBUI_STREAM_BATCH_MS).
+    joined). With a batch time (StreamControl.batch_s) the socket is then left unread for
+    that long, so the tokens a model sends meanwhile arrive together: one wake-up and one
+    block instead of one per token (see WEBUI_STREAM_BATCH_MS).
 
-    A reader that stops at the answer's own end (Ollama's `done`, SSE's `[DONE]`) sets
-    ENDED_EXTENSION first: closing then reads the rest of the body (the chunked terminator)
-    in the background and keeps the connection, instead of closing it.
+    A reader that stops at the answer's own end (Ollama's `done`, SSE's `[DONE]`) says so
+    first (StreamControl.ended): closing then reads the rest of the body (the chunked
+    terminator) in the background and keeps the connection, instead of closing it.
     """
 
     def __init__(
@@ -58,14 +58,14 @@ class _Body(httpx.AsyncByteStream):
         conn: _Conn,
         length: int | None,
         reusable: bool,
-        extensions: dict[str, Any],
+        control: StreamControl | None,
     ) -> None:
         self._transport, self._key, self._conn = transport, key, conn
         self._length = length  # None: chunked; -1: until the connection closes
         self._left = length or 0  # bytes still due of a Content-Length body
         self._buffer = b""  # received, not yet decoded (chunked)
         self._reusable = reusable and length != -1
-        self._extensions = extensions
+        self._control = control
         self._done = False
         self._closed = False
 
@@ -88,9 +88,9 @@ class _Body(httpx.AsyncByteStream):
         try:
             async for data in self._blocks():
                 yield data
-                batch_s = self._extensions.get(BATCH_EXTENSION) or 0.0
-                if batch_s > 0 and not self._done:
-                    await self._pause(batch_s)
+                control = self._control
+                if control is not None and control.batch_s > 0 and not self._done:
+                    await self._pause(control.batch_s)
         except OSError as exc:
             raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
 
@@ -181,7 +181,7 @@ class _Body(httpx.AsyncByteStream):
         self._closed = True
         if self._done and self._reusable:
             self._transport._release(self._key, self._conn)
-        elif self._reusable and self._extensions.get(ENDED_EXTENSION):
+        elif self._reusable and self._control is not None and self._control.ended:
             self._transport._later(self._finish())
         else:
             self._conn.close()
@@ -254,12 +254,11 @@ class LeanTransport(httpx.AsyncBaseTransport):
         if request.method == "HEAD" or status in (204, 304):
             length = 0
         reusable = not any(k == b"connection" and b"close" in v.lower() for k, v in headers)
-        # The response's extensions are shared with its body: the reader may turn batching
-        # off or say that the answer ended (see _Body).
-        extensions: dict[str, Any] = {"http_version": b"HTTP/1.1"}
-        if request.extensions.get(BATCH_EXTENSION):
-            extensions[BATCH_EXTENSION] = float(request.extensions[BATCH_EXTENSION])
-        stream = _Body(self, key, conn, length, reusable, extensions)
+        control = request.extensions.get(CONTROL_EXTENSION)
+        if not isinstance(control, StreamControl):
+            control = None
+        stream = _Body(self, key, conn, length, reusable, control)
+        extensions = {"http_version": b"HTTP/1.1"}
         return httpx.Response(status, headers=headers, stream=stream, extensions=extensions)
 
     async def _read_head(self, conn: _Conn) -> tuple[int, list[tuple[bytes, bytes]]]:
