@@ -15,6 +15,10 @@ an ephemeral port; all of them share one event loop in a background thread.
     ollama.chats()[-1].body         # the JSON body of the last chat/generate request
     ollama.wait_closed()            # the request whose client hung up mid-answer; its
                                     # .closed_at is time.monotonic() when the stand-in saw it
+    ollama.connection_of(request)   # which accepted connection carried it (keep-alive checks)
+    ollama.end_delay = 0.05         # end the chunked body this long after the last piece
+                                    # (like a server that finishes its response a moment
+                                    # later); reset() sets it back to 0
     ollama.stop()
 
 Behaviour (keywords of start_*/set/reset, see `Behaviour`): reply text or `tokens=N`, a
@@ -89,6 +93,9 @@ class StandIn:
         self.kind = kind
         self.behaviour = Behaviour(**behaviour)
         self.requests: list[Recorded] = []
+        # The requests each accepted connection carried, in order (kept across reset()).
+        self.connections: list[list[Recorded]] = []
+        self.end_delay = 0.0  # seconds between a stream's last piece and the body's end
         self.port = 0
         self._server: asyncio.base_events.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -134,6 +141,7 @@ class StandIn:
     def reset(self, **behaviour: Any) -> None:
         self.behaviour = Behaviour(**behaviour)
         self.requests.clear()
+        self.end_delay = 0.0
         self._failed = 0
 
     def chats(self) -> list[Recorded]:
@@ -155,16 +163,26 @@ class StandIn:
             lambda: next((r for r in reversed(self.requests) if r.closed_at), None), timeout
         )
 
+    def connection_of(self, request: Recorded) -> int:
+        """The number (0, 1, ... in accepting order) of the connection that carried `request`."""
+        return next(
+            number
+            for number, served in enumerate(self.connections)
+            if any(r is request for r in served)
+        )
+
     # ---- serving (on the stand-ins' loop) ---------------------------------------------------
 
     async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         prefix = b""
+        served: list[Recorded] = []
+        self.connections.append(served)
         try:
             while True:
                 request = await read_request(reader, prefix)
                 if request is None:
                     return
-                prefix = await self._answer(*request, reader, writer)
+                prefix = await self._answer(*request, reader, writer, served)
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:
@@ -178,6 +196,7 @@ class StandIn:
         raw: bytes,
         reader: asyncio.StreamReader,
         writer: asyncio.StreamWriter,
+        served: list[Recorded],
     ) -> bytes:
         try:
             body = json.loads(raw) if raw else None
@@ -185,6 +204,7 @@ class StandIn:
             body = None
         rec = Recorded(method, path, headers, body, time.monotonic())
         self.requests.append(rec)
+        served.append(rec)
         b = self.behaviour
         if b.api_key and headers.get("authorization") != f"Bearer {b.api_key}":
             await send_json(writer, 401, self._error("Unauthorized: bad API key"))
@@ -330,6 +350,8 @@ class StandIn:
             if is_token:
                 rec.tokens_sent += 1
                 rec.first_token_at = rec.first_token_at or time.monotonic()
+        if self.end_delay and await pause(self.end_delay):
+            return
         writer.write(b"0\r\n\r\n")
         await writer.drain()
         rec.finished_at = time.monotonic()
