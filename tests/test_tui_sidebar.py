@@ -10,8 +10,9 @@ from tests.daemon_proc import DaemonProc, start_daemon
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.tui_support import MODEL, make_app, until
 from webui_tui.app.screens.chat import ChatScreen
-from webui_tui.app.screens.dialogs import PickScreen, PromptScreen
+from webui_tui.app.screens.dialogs import ConfirmScreen, PickScreen, PromptScreen
 from webui_tui.app.widgets.chat_list import ChatList
+from webui_tui.app.widgets.composer import Composer
 from webui_tui.app.widgets.folder_tree import folder_option_id
 
 
@@ -35,6 +36,14 @@ def call(daemon: DaemonProc, method: str, path: str, body: Any = None) -> Any:
 def new_chat(daemon: DaemonProc, title: str) -> str:
     doc = {"title": title, "models": [MODEL], "history": {"messages": {}, "currentId": None}}
     return str(call(daemon, "POST", "/api/v1/chats/new", {"chat": doc})["id"])
+
+
+def new_folder(daemon: DaemonProc, name: str, parent: str | None = None) -> str:
+    return str(call(daemon, "POST", "/api/v1/folders/", {"name": name, "parent_id": parent})["id"])
+
+
+def folder_names(daemon: DaemonProc) -> set[str]:
+    return {f["name"] for f in call(daemon, "GET", "/api/v1/folders/")}
 
 
 def rows(app: Any) -> list[tuple[str | None, str]]:
@@ -136,3 +145,83 @@ async def test_move_into_a_new_folder_then_out(daemon: DaemonProc, tmp_path: Pat
             pilot, lambda: call(daemon, "GET", f"/api/v1/chats/{chat}")["folder_id"] is None
         )
         await until(pilot, lambda: (chat, "Budget") in rows(app), what="the chat at the top")
+
+
+async def test_rename_a_folder(daemon: DaemonProc, tmp_path: Path) -> None:
+    folder = new_folder(daemon, "Drafts")
+    app = make_app(daemon, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        row = folder_option_id(folder)
+        await until(pilot, lambda: row in dict(rows(app)), what="the folder")
+        highlight(app, row)
+        await pilot.press("r")
+        await until(pilot, lambda: isinstance(app.screen, PromptScreen))
+        assert app.screen.query_one("#answer").value == "Drafts"  # type: ignore[attr-defined]
+        await pilot.press("ctrl+u", *"Final", "enter")
+        await until(pilot, lambda: dict(rows(app))[row] == "▸ Final", what="the new name")
+        assert call(daemon, "GET", f"/api/v1/folders/{folder}")["name"] == "Final"
+
+
+async def test_delete_a_folder_after_confirming(daemon: DaemonProc, tmp_path: Path) -> None:
+    outer = new_folder(daemon, "Old")
+    inner = new_folder(daemon, "Older", outer)
+    chat, nested, kept = (new_chat(daemon, t) for t in ("In old", "In older", "Elsewhere"))
+    call(daemon, "POST", f"/api/v1/chats/{chat}/folder", {"folder_id": outer})
+    call(daemon, "POST", f"/api/v1/chats/{nested}/folder", {"folder_id": inner})
+    for folder in (outer, inner):
+        call(daemon, "POST", f"/api/v1/folders/{folder}/update/expanded", {"is_expanded": True})
+    app = make_app(daemon, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        row = folder_option_id(outer)
+        # The chat shown is in the subfolder.
+        await until(pilot, lambda: nested in dict(rows(app)), what="the open folders")
+        highlight(app, nested)
+        await pilot.press("enter")
+        await until(pilot, lambda: screen.chat and screen.chat.id == nested, what="the chat")
+        # n (or escape) keeps it.
+        highlight(app, row)
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert "chats" in str(app.screen.query_one("Label").render())
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ChatScreen))
+        await pilot.pause(0.2)
+        assert {"Old", "Older"} <= folder_names(daemon) and row in dict(rows(app))
+        # y deletes the folder, its subfolder and their chats; other chats stay.
+        await pilot.press("d")
+        await until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await until(pilot, lambda: row not in dict(rows(app)), what="the folder gone")
+        assert not {"Old", "Older"} & folder_names(daemon)
+        left = {c["id"] for c in call(daemon, "GET", "/api/v1/chats/?include_folders=true")}
+        assert kept in left and not {chat, nested} & left
+        assert kept in dict(rows(app)) and screen.chat is None
+
+
+async def test_other_chat_keys_bell_on_a_folder_row(daemon: DaemonProc, tmp_path: Path) -> None:
+    folder = new_folder(daemon, "Quiet")
+    app = make_app(daemon, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        row = folder_option_id(folder)
+        await until(pilot, lambda: row in dict(rows(app)), what="the folder")
+        highlight(app, row)
+        await pilot.press("p", "a", "x")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ChatScreen) and "Quiet" in folder_names(daemon)
+
+
+async def test_ctrl_t_leaves_the_composer_for_the_list(daemon: DaemonProc, tmp_path: Path) -> None:
+    app = make_app(daemon, tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        composer = app.screen.query_one(Composer)
+        await until(pilot, lambda: app.focused is composer, what="the composer focused")
+        await pilot.press(*"keep this")
+        await pilot.press("ctrl+t")
+        await until(pilot, lambda: isinstance(app.focused, ChatList), what="the list focused")
+        assert composer.text == "keep this"
+        # ctrl+k stays the composer's own: delete to the end of the line.
+        composer.focus()
+        await pilot.press("home", "right", "ctrl+k")
+        assert composer.text == "k" and app.focused is composer

@@ -152,7 +152,7 @@ def test_chat_sidebar_folder(snap_compare: Any, daemon: DaemonProc, tmp_path: Pa
     async def run_before(pilot: Any) -> None:
         await ready(pilot)
         await until(pilot, lambda: pilot.app.screen.query_one("#chats").option_count >= 4)
-        pilot.app.screen.action_focus_chats()  # (ctrl+k, but not from the composer)
+        await pilot.press("ctrl+t")
         await pilot.pause(0.3)
 
     assert snap_compare(make_app(daemon, tmp_path), terminal_size=SIZE, run_before=run_before)

@@ -2,7 +2,7 @@
 
     theme = "textual-light"
     [keys]
-    "chat.new" = "ctrl+t"       # binding id = key(s), comma-separated
+    "app.quit" = "ctrl+q,f10"   # binding id = key(s), comma-separated
 
 Missing or unreadable files mean the defaults; the file is rewritten only when the Settings
 screen saves a theme.

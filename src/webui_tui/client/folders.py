@@ -9,9 +9,15 @@ from webui_daemon.schemas.chats import (
     TagFilterForm,
     TagModel,
 )
-from webui_daemon.schemas.folders import FolderForm, FolderIsExpandedForm, FolderModel
+from webui_daemon.schemas.folders import (
+    FolderForm,
+    FolderIsExpandedForm,
+    FolderModel,
+    FolderUpdateForm,
+)
 from webui_tui.client.base import BaseClient
 from webui_tui.client.chats import CHATS
+from webui_tui.client.errors import BadResponse
 
 FOLDERS = "/api/v1/folders"
 TAG_PAGE = 1000
@@ -32,6 +38,23 @@ class FoldersMixin(BaseClient):
         return await self._post(
             f"{FOLDERS}/", FolderModel, FolderForm(name=name, parent_id=parent_id)
         )
+
+    async def get_folder(self, folder_id: str) -> FolderModel:
+        return await self._get(f"{FOLDERS}/{folder_id}", FolderModel)
+
+    async def rename_folder(self, folder_id: str, name: str) -> FolderModel:
+        """A Conflict when a sibling folder already has the name."""
+        form = FolderUpdateForm(name=name)
+        return await self._post(f"{FOLDERS}/{folder_id}/update", FolderModel, form)
+
+    async def delete_folder(self, folder_id: str, *, delete_contents: bool = True) -> bool:
+        """Delete the folder and its subfolders; their chats go too (Open WebUI's default),
+        or with `delete_contents=False` they stay, out of any folder."""
+        path = f"{FOLDERS}/{folder_id}"
+        data = await self.request("DELETE", path, params={"delete_contents": delete_contents})
+        if not isinstance(data, bool):
+            raise BadResponse(f"{path} answered {data!r} where true or false was expected")
+        return data
 
     async def set_folder_expanded(self, folder_id: str, expanded: bool) -> FolderModel:
         """Remember whether the folder is shown open (kept by the daemon, like the web app)."""

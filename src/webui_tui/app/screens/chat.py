@@ -41,7 +41,8 @@ class ChatScreen(SidebarScreen):
         Binding("ctrl+n", "new_chat", "New", id="chat.new"),
         Binding("ctrl+o", "pick_model", "Model", id="chat.model"),
         Binding("ctrl+f", "search", "Search", id="chat.search"),
-        Binding("ctrl+k", "focus_chats", "Chats", id="chat.chats"),
+        # Not ctrl+k: the composer and the search box delete to the end of the line with it.
+        Binding("ctrl+t", "focus_chats", "Chats", id="chat.chats"),
         Binding("ctrl+g", "filter_tag", "Tags", id="chat.tags"),
         Binding("ctrl+l", "last_message", "Messages", id="chat.messages"),
         Binding("ctrl+r", "regenerate_last", "Regenerate", id="chat.regenerate"),

@@ -1,5 +1,5 @@
-"""The chat screen's sidebar half: the chat list with its folders, search, tag filter and
-the chat actions (rename, delete, pin, archive, tag, export, move to a folder).
+"""The chat screen's sidebar half: the chat list with its folders, search, tag filter, the
+chat actions (rename, delete, pin, archive, tag, export, move to a folder) and the folder ones.
 
 `SidebarScreen` is the base of `ChatScreen`; every daemon call runs in one of its workers.
 """
@@ -159,6 +159,50 @@ class SidebarScreen(Screen[None]):
         if parent_id:
             await self.client.set_folder_expanded(parent_id, True)
         return folder
+
+    def on_chat_list_folder_action_asked(self, event: ChatList.FolderActionAsked) -> None:
+        self._folder_action(event.action, event.folder_id)
+
+    @work(group="chat-action")
+    async def _folder_action(self, action: str, folder_id: str) -> None:
+        client = self.client
+        try:
+            folder = await client.get_folder(folder_id)
+            if action == "rename":
+                name = await self.app.push_screen_wait(PromptScreen("Rename folder", folder.name))
+                if name and name.strip() and name.strip() != folder.name:
+                    await client.rename_folder(folder_id, name.strip())
+            elif action == "delete":
+                # The daemon deletes the chats with the folder, as Open WebUI does by default.
+                question = (
+                    f"Delete the folder {folder.name!r}, its subfolders and all their chats"
+                    " (archived and pinned ones too)?"
+                )
+                if await self.app.push_screen_wait(ConfirmScreen(question)):
+                    goes = await self._shown_chat_in(folder_id)
+                    await client.delete_folder(folder_id)
+                    if goes:
+                        self.action_new_chat()
+            await self._reload_list()
+        except WebUIClientError as exc:
+            doing = "renaming the folder" if action == "rename" else "deleting the folder"
+            self._problem(exc, doing)
+
+    async def _shown_chat_in(self, folder_id: str) -> bool:
+        """Whether the chat shown is in the folder or below it (it goes when they are deleted)."""
+        if self.chat is None:
+            return False
+        # Asked now: the chat may have moved since it was opened.
+        chat_folder = (await self.client.get_chat(self.chat.id)).folder_id
+        folders = await self.client.list_folders()
+        parents = {f.id: f.parent_id for f in folders}
+        seen: set[str] = set()
+        while chat_folder and chat_folder not in seen:
+            if chat_folder == folder_id:
+                return True
+            seen.add(chat_folder)
+            chat_folder = parents.get(chat_folder)
+        return False
 
     async def _move(self, chat: ChatResponse) -> None:
         folders = await self.client.list_folders()

@@ -15,7 +15,7 @@ DIALOG_CSS = """
     width: 60; max-width: 95%; height: auto; max-height: 80%;
     border: round $primary; background: $surface; padding: 0 1;
 }}
-{name} Label {{ margin-bottom: 1; }}
+{name} Label {{ width: 100%; margin-bottom: 1; }}  /* wraps long questions */
 {name} OptionList {{ height: auto; max-height: 16; }}
 """
 

@@ -17,7 +17,7 @@ from webui_tui.client.tui_extra import TuiClient
 
 KEYS_HELP = """Keybindings: add overrides to {path}
   [keys]
-  "chat.new" = "ctrl+t"
+  "app.quit" = "ctrl+q,f10"
 Binding ids: chat.new chat.model chat.search chat.chats chat.messages chat.regenerate
 chat.stop message.prev_branch message.next_branch message.regenerate message.edit
 message.copy message.copy_code chats.rename chats.delete chats.pin chats.archive

@@ -11,11 +11,13 @@ from webui_daemon.schemas.chats import ChatTitleIdResponse
 from webui_tui.app.widgets.folder_tree import folder_of_option
 
 PIN = "▲ "
+FOLDER_ACTIONS = ("rename", "delete")
 
 
 class ChatList(OptionList):
     """Posts `Opened` (enter on a chat), `FolderToggled` (enter on a folder),
-    `ActionAsked` (r d p a t x m on a chat) and `NewFolderAsked` (n)."""
+    `ActionAsked` (r d p a t x m on a chat), `FolderActionAsked` (r d on a folder)
+    and `NewFolderAsked` (n)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("r", "ask('rename')", "Rename", id="chats.rename"),
@@ -42,6 +44,14 @@ class ChatList(OptionList):
     class FolderToggled(Message):
         def __init__(self, folder_id: str) -> None:
             super().__init__()
+            self.folder_id = folder_id
+
+    class FolderActionAsked(Message):
+        """Rename or delete the folder of the highlighted folder row."""
+
+        def __init__(self, action: str, folder_id: str) -> None:
+            super().__init__()
+            self.action = action
             self.folder_id = folder_id
 
     class NewFolderAsked(Message):
@@ -86,10 +96,14 @@ class ChatList(OptionList):
             self.post_message(self.Opened(event.option.id))
 
     def action_ask(self, action: str) -> None:
-        chat_id = self._selected_id()
-        if chat_id and folder_of_option(chat_id) is None:
-            self.post_message(self.ActionAsked(action, chat_id))
-        elif chat_id:
+        # The same keys rename and delete a folder on its row; the other chat actions bell.
+        option_id = self._selected_id()
+        folder = folder_of_option(option_id)
+        if folder and action in FOLDER_ACTIONS:
+            self.post_message(self.FolderActionAsked(action, folder))
+        elif option_id and folder is None:
+            self.post_message(self.ActionAsked(action, option_id))
+        elif option_id:
             self.app.bell()
 
     def action_new_folder(self) -> None:
