@@ -336,7 +336,7 @@ async def test_tokens_that_arrive_during_the_pause_come_out_as_one_chunk(
     http: HttpClient, batch_s: float
 ) -> None:
     log: list[str] = []
-    got_a, got_d = asyncio.Event(), asyncio.Event()
+    got_a, got_b, got_d = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await read_request(reader)
@@ -344,7 +344,12 @@ async def test_tokens_that_arrive_during_the_pause_come_out_as_one_chunk(
         await writer.drain()
         log.append("wrote A")
         await got_a.wait()
-        for piece in ("B", "C", "D"):
+        # Written during the first pause, which is a fifth of the window.
+        writer.write(ndjson("B"))
+        await writer.drain()
+        log.append("wrote B")
+        await got_b.wait()
+        for piece in ("C", "D"):
             await asyncio.sleep(0.03)  # separate reads, unless the socket is left alone
             writer.write(ndjson(piece))
             await writer.drain()
@@ -366,14 +371,44 @@ async def test_tokens_that_arrive_during_the_pause_come_out_as_one_chunk(
             if text == "A":
                 first_after = time.monotonic() - started
                 got_a.set()
+            if text.endswith("B"):
+                got_b.set()
             if text.endswith("D"):
                 got_d.set()
     if batch_s:
-        batched = ["wrote A", "got A", "wrote B", "wrote C", "wrote D", "got BCD"]
+        batched = ["wrote A", "got A", "wrote B", "got B", "wrote C", "wrote D", "got CD"]
         assert log == [*batched, "wrote E", "got E"]
         assert first_after < batch_s / 2  # the first token is read at once, not after a pause
     else:
         assert log == [f"{verb} {token}" for token in "ABCDE" for verb in ("wrote", "got")]
+
+
+async def test_a_short_answer_ends_after_the_short_first_pause(http: HttpClient) -> None:
+    """The first pause is a fifth of the window: an answer whose rest follows its first token
+    closely ends then, not a whole window later."""
+    got_a = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        writer.write(CHUNKED_HEAD + ndjson("A"))
+        await writer.drain()
+        await got_a.wait()
+        writer.write(ndjson("B") + DONE + END)
+        await writer.drain()
+        await reader.read()
+
+    server, url = await serve(handler)
+    ollama = OllamaProvider(http, list_timeout=1, batch_s=1.0)
+    texts: list[str] = []
+    async with asyncio.timeout(BOUND_S), server:
+        async for item in ollama.stream_chat(connection("ollama", url), QUESTION, "m"):
+            texts.append(delta_text(item))
+            if texts[-1] == "A":
+                after_a = time.monotonic()
+                got_a.set()
+        ended = time.monotonic() - after_a
+    assert "".join(texts) == "AB"
+    assert 0.15 <= ended < 0.6, ended  # the 0.2 s first pause, far from the 1 s window
 
 
 async def test_a_role_only_opening_chunk_does_not_start_the_batching(http: HttpClient) -> None:
