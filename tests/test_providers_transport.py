@@ -114,3 +114,29 @@ async def test_closing_a_stream_early_closes_the_connection(client: httpx.AsyncC
                 assert chunk == b"a"
                 break
         await asyncio.wait_for(closed.wait(), 1)
+
+
+@pytest.mark.parametrize("proxy", [None, "http://proxy.invalid:3128"])
+async def test_which_urls_the_lean_transport_serves(
+    monkeypatch: pytest.MonkeyPatch, proxy: str | None
+) -> None:
+    """Plain HTTP to loopback always, to other hosts unless a proxy is set for them; TLS
+    never (an https:// provider on loopback keeps httpx's own transport)."""
+    from webui_daemon.providers.http import HttpClient
+
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    if proxy:
+        monkeypatch.setenv("HTTP_PROXY", proxy)
+    http = HttpClient(connect_timeout=1)
+    client = http.get()
+    try:
+        for url in ("http://127.0.0.1:11434/api/chat", "http://localhost:1/x", "http://[::1]:2/"):
+            assert http.lean_for(httpx.URL(url)) is not None, url
+        for url in ("https://127.0.0.1:8443/v1", "https://localhost/v1", "https://api.x.org/"):
+            assert http.lean_for(httpx.URL(url)) is None, url
+            assert not isinstance(client._transport_for_url(httpx.URL(url)), LeanTransport)
+        remote = http.lean_for(httpx.URL("http://gpu-box.lan:11434/api/chat"))
+        assert (remote is None) == bool(proxy)
+    finally:
+        await http.aclose()

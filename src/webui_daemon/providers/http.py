@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 # Loopback hosts never go through an HTTP proxy taken from the environment: a local Ollama
 # must keep working for someone whose HTTP(S)_PROXY points at a corporate proxy.
-_LOOPBACK = ("all://127.0.0.1", "all://localhost", "all://[::1]")
+_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
 # Request extension carrying a StreamControl to the lean transport.
 CONTROL_EXTENSION = "webui.control"
 
@@ -64,6 +64,7 @@ class HttpClient:
         self._client: httpx.AsyncClient | None = None
         self._ssl: ssl.SSLContext | None = None
         self._lean: LeanTransport | None = None
+        self._lean_all_http = False
 
     async def client(self) -> "httpx.AsyncClient":
         """The client; the first call imports httpx and loads the CA bundle in a thread."""
@@ -84,11 +85,13 @@ class HttpClient:
             # Plain-HTTP providers (Ollama, local OpenAI-compatible servers) go through the
             # lean transport; https:// keeps httpx's. Loopback never goes through a proxy.
             self._lean = LeanTransport(connect_timeout=self._connect_timeout)
-            mounts: dict[str, httpx.AsyncBaseTransport | None] = dict.fromkeys(
-                _LOOPBACK, self._lean
-            )
+            mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
+            for host in _LOOPBACK:
+                mounts[f"http://{host}"] = self._lean
+                mounts[f"https://{host}"] = None  # httpx's own transport (TLS), no proxy
             proxies = urllib.request.getproxies()
-            if "http" not in proxies and "all" not in proxies:
+            self._lean_all_http = "http" not in proxies and "all" not in proxies
+            if self._lean_all_http:
                 mounts["http://"] = self._lean
             self._client = httpx.AsyncClient(
                 verify=self._ssl if self._ssl is not None else True,
@@ -98,6 +101,14 @@ class HttpClient:
                 mounts=mounts,
             )
         return self._client
+
+    def lean_for(self, url: "httpx.URL") -> "LeanTransport | None":
+        """The lean transport when it serves `url` (as the client's mounts route it)."""
+        if self._lean is None or url.scheme != "http":
+            return None
+        if self._lean_all_http or url.host in ("127.0.0.1", "localhost", "::1"):
+            return self._lean
+        return None
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -132,8 +143,15 @@ async def open_stream(
     request = client.build_request(
         method, url, headers=headers, content=body, extensions=extensions
     )
+    lean = http.lean_for(request.url)
     try:
-        response = await client.send(request, stream=True)
+        if lean is not None:
+            # Straight to the transport: AsyncClient.send's auth, redirect, cookie and hook
+            # steps do nothing for a provider request but cost time before the first token.
+            response = await lean.handle_async_request(request)
+            response.request = request
+        else:
+            response = await client.send(request, stream=True)
     except httpx.TransportError as exc:
         raise UpstreamUnreachable(f"{url}: {type(exc).__name__} {exc}".strip()) from exc
     if response.status_code >= 400:
