@@ -167,10 +167,9 @@ async def test_escape_stops_a_running_answer(
     assert "tok399" not in answer["content"]
 
 
-async def test_opening_a_running_chat_reattaches(
-    daemon: DaemonProc, tmp_path: Path, standin: StandIn
-) -> None:
-    standin.set(tokens=60, token_delay=0.03)
+def start_running_chat(daemon: DaemonProc) -> str:
+    """A chat whose answer (`answer-1` to `ask-1`) the daemon is generating with nobody
+    reading it; its id."""
     with api(daemon) as c:
         chat = c.post("/api/v1/chats/new", json={"chat": {"title": "Running", "models": [MODEL]}})
         chat_id = chat.json()["id"]
@@ -185,6 +184,14 @@ async def test_opening_a_running_chat_reattaches(
         with c.stream("POST", "/api/chat/completions", json=body) as r:
             assert r.status_code == 200
             next(r.iter_lines())  # started; hang up, the daemon goes on
+    return str(chat_id)
+
+
+async def test_opening_a_running_chat_reattaches(
+    daemon: DaemonProc, tmp_path: Path, standin: StandIn
+) -> None:
+    standin.set(tokens=60, token_delay=0.03)
+    chat_id = start_running_chat(daemon)
     app = make_app(daemon, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await until(pilot, lambda: screen(app).model)

@@ -17,6 +17,7 @@ from webui_tui.app.screens.chat import ChatScreen
 from webui_tui.app.screens.knowledge import KnowledgeScreen
 from webui_tui.app.screens.settings import SettingsScreen
 from webui_tui.app.widgets.notice import Problem, Reconnected
+from webui_tui.client.connect import client_turns_forced
 from webui_tui.client.errors import DaemonUnreachable, WebUIClientError
 from webui_tui.client.tui_extra import TuiClient
 
@@ -42,6 +43,8 @@ class WebUIApp(App[None]):
     ) -> None:
         super().__init__()
         self.client = client
+        # `WEBUI_CLIENT_TURNS=1`: turns saved from the client, as `webui chat` does with it.
+        client.client_turns = client.client_turns or client_turns_forced()
         self.config = config or TuiConfig.load()
         self.start_mode = start_mode
         self._reconnecting = False

@@ -10,6 +10,11 @@ the answer into the chat when the stream ends, fails or is stopped:
         ...
     await turn.save(stream, interrupted=False)             # content, usage, error, sources
 
+`answer_again` makes a turn that answers an existing question anew (a sibling answer),
+`at_leaf` a chat whose next question goes under another message (an edited question), and
+`save_tree` stores another branch choice (Open WebUI replaces a chat's `history` whole, so the
+tree goes with it).
+
 Nothing generates on without the client: hanging up stops the answer.
 """
 
@@ -22,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from webui_daemon.schemas.chats import ChatResponse
 from webui_tui.client.chats import new_document
 from webui_tui.client.completions import COMPLETIONS, ChatStream, new_id, user_message
+from webui_tui.client.errors import RequestFailed, WebUIClientError
 from webui_tui.client.transcript import branch, history_of
 
 if TYPE_CHECKING:
@@ -80,10 +86,12 @@ class ClientTurn:
         question: dict[str, Any],
         model: str,
         *,
+        chat: ChatResponse,
         created: bool,
     ) -> None:
         self.client = client
         self.chat_id = chat_id
+        self.chat = chat  # as the server answered when the question was saved
         self.document = document
         self.question = question
         self.model = model
@@ -148,6 +156,18 @@ class ClientTurn:
         add_message(self.document, self.answer(stream, interrupted=interrupted, error=error))
         return await self.client.update_chat(self.chat_id, _tree(self.document))
 
+    async def abandon(self, error: WebUIClientError) -> bool:
+        """After `open` raised `error`: a new chat the server refused is deleted (True: it is
+        gone), otherwise what arrived is saved with the error. Never raises."""
+        try:
+            if self.created and isinstance(error, RequestFailed):
+                await self.client.delete_chat(self.chat_id)  # leave no chat behind
+                return True
+            await self.save(self.stream, error=error.message)
+        except WebUIClientError:
+            pass  # the error the caller reports is the first one
+        return False
+
 
 async def begin_turn(
     client: "WebUIClient",
@@ -169,12 +189,42 @@ async def begin_turn(
     add_message(document, question)
     if chat is None:
         saved = await client.create_chat(document)
-        return ClientTurn(client, saved.id, document, question, model, created=True)
+        return ClientTurn(client, saved.id, document, question, model, chat=saved, created=True)
     changes = _tree(document)
     if system is not None:
         changes["system"] = system
-    await client.update_chat(chat.id, changes)
-    return ClientTurn(client, chat.id, document, question, model, created=False)
+    saved = await client.update_chat(chat.id, changes)
+    return ClientTurn(client, chat.id, document, question, model, chat=saved, created=False)
+
+
+def answer_again(
+    client: "WebUIClient", chat: ChatResponse, question_id: str, model: str
+) -> ClientTurn:
+    """A turn that answers the saved question `question_id` anew, beside its other answers."""
+    document = at_leaf(chat, question_id).chat
+    question = history_of(document)[0].get(question_id)
+    if not isinstance(question, dict):
+        raise WebUIClientError(f"chat {chat.id} has no message {question_id}")
+    return ClientTurn(client, chat.id, document, question, model, chat=chat, created=False)
+
+
+def at_leaf(chat: ChatResponse, leaf_id: str | None) -> ChatResponse:
+    """A copy of `chat` whose current branch ends at `leaf_id` (None: before the first
+    message), so that `begin_turn` asks under it."""
+    document = copy.deepcopy(chat.chat)
+    history = document.get("history")
+    if not isinstance(history, dict):
+        history = document["history"] = {}
+    history["currentId"] = leaf_id
+    # (`branch` of a tree with no current leaf falls back to the linear list: none here)
+    document["messages"] = branch(document) if leaf_id else []
+    return chat.model_copy(update={"chat": document})
+
+
+async def save_tree(client: "WebUIClient", chat_id: str, document: dict[str, Any]) -> ChatResponse:
+    """Store `document`'s tree and current branch (after `history.currentId` changed)."""
+    document["messages"] = branch(document)
+    return await client.update_chat(chat_id, _tree(document))
 
 
 def _tree(document: dict[str, Any]) -> dict[str, Any]:

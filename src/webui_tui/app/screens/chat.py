@@ -3,9 +3,15 @@
 Every call to the daemon runs in a worker of this screen; widgets only post what was asked
 (`Composer.Submitted`, `MessageView.BranchAsked`, `ChatList.ActionAsked`, ...). Failures go
 up as one `Problem` message to the app.
+
+A server that does not save turns itself (Open WebUI, or `WEBUI_CLIENT_TURNS=1`) gets them
+saved from here, as `webui chat` does (`client_turns`): esc hangs up and what arrived is saved,
+marked interrupted; an answer still generating there cannot be re-attached to.
 """
 
+import asyncio
 import time
+from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar
 
@@ -14,6 +20,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.widgets import Footer, Input, Static
+from textual.worker import get_current_worker
 
 from webui_daemon.schemas.chats import ChatResponse
 from webui_tui.app.screens.chat_doc import chat_model, infos_of
@@ -26,6 +33,13 @@ from webui_tui.app.widgets.conversation import Conversation
 from webui_tui.app.widgets.message_view import MessageInfo, MessageView
 from webui_tui.app.widgets.notice import Reconnected
 from webui_tui.app.widgets.sources import SourcesPanel
+from webui_tui.client.client_turns import (
+    ClientTurn,
+    answer_again,
+    at_leaf,
+    begin_turn,
+    save_tree,
+)
 from webui_tui.client.completions import ChatStream
 from webui_tui.client.errors import WebUIClientError
 from webui_tui.client.sse import ContentDelta, Sources
@@ -53,6 +67,8 @@ class ChatScreen(SidebarScreen):
         super().__init__(client)
         self.model: str | None = None
         self.streaming = False
+        self._hang_up: Callable[[], None] | None = None  # set while a client-side turn streams
+        self._hung_up = False
 
     def compose(self) -> ComposeResult:
         yield Static("webui · Chat", id="topbar")
@@ -121,11 +137,31 @@ class ChatScreen(SidebarScreen):
     async def _open(self, chat_id: str) -> None:
         chat = await self.client.get_chat(chat_id)
         self._render_chat(chat)
-        running = [] if self.streaming else await self.client.chat_tasks(chat_id)
+        if self.streaming:
+            return
+        if not await self.client.server_turns():
+            await self._note_running(chat_id)
+            return
+        running = await self.client.chat_tasks(chat_id)
         if running:
             view = self.conversation.view_of(running[-1])
             if view is not None:
                 self._reattach(chat_id, running[-1], view)
+
+    async def _note_running(self, chat_id: str) -> None:
+        """Where turns are saved from here, an answer another client is generating cannot be
+        followed (only a webui daemon streams one again): say so."""
+        try:
+            running = await self.client.chat_tasks(chat_id)
+        except WebUIClientError:
+            return  # a server without the task list: nothing to say
+        if running:
+            self.notify(
+                "An answer is still being generated in this chat; this server cannot stream it "
+                "here: open the chat again later to read it",
+                severity="warning",
+                timeout=8,
+            )
 
     def _render_chat(self, chat: ChatResponse) -> None:
         self.chat = chat
@@ -156,11 +192,17 @@ class ChatScreen(SidebarScreen):
         try:
             # Asked before the model list arrived: the same choice the list would make.
             model = self.model or await self.client.pick_model()
+            if not await self.client.server_turns():
+                chat = at_leaf(self.chat, parent) if self.chat is not None else None
+                turn = await begin_turn(self.client, chat, text, model)
+                self.chat = turn.chat
+                await self._client_turn(turn)
+                return
             if self.chat is None:
                 self.chat = await self.client.new_chat(model)
                 created = True
             opened = self.client.stream_turn(self.chat.id, text, model, parent_id=parent)
-            await self._stream(opened, self.chat.id, model)
+            await self._stream(opened, model)
         except WebUIClientError as exc:
             self._problem(exc, "asking")
         finally:
@@ -172,8 +214,13 @@ class ChatScreen(SidebarScreen):
             return
         model = self.model or ""
         try:
+            if not await self.client.server_turns():
+                await self._client_turn(
+                    answer_again(self.client, self.chat, user_message_id, model)
+                )
+                return
             opened = self.client.stream_regenerate(self.chat.id, user_message_id, model)
-            await self._stream(opened, self.chat.id, model)
+            await self._stream(opened, model)
         except WebUIClientError as exc:
             self._problem(exc, "regenerating")
         finally:
@@ -187,20 +234,36 @@ class ChatScreen(SidebarScreen):
     async def _follow(self, chat_id: str, message_id: str, view: MessageView) -> None:
         try:
             opened = self.client.attach(chat_id, message_id, model=self.model or "")
-            await self._stream(opened, chat_id, self.model or "", view)
+            await self._stream(opened, self.model or "", view)
         except WebUIClientError as exc:
             self._problem(exc, "re-attaching")
         finally:
             await self._after_turn(False)
 
+    async def _client_turn(self, turn: ClientTurn) -> None:
+        """Stream a turn this client saves: then save all of the answer, what arrived before
+        esc hung up, or what arrived with the error."""
+        try:
+            hung_up = await self._stream(turn.open(), turn.model, hangs_up=True)
+        except WebUIClientError as exc:
+            if await turn.abandon(exc):  # a new chat refused: it is gone
+                self.chat = None
+                self.conversation.show([], EMPTY)
+            raise
+        await turn.save(turn.stream, interrupted=hung_up)
+        if hung_up:
+            self.notify("Stopped; what arrived is saved")
+
     async def _stream(
         self,
         opened: AbstractAsyncContextManager[ChatStream],
-        chat_id: str,
         model: str,
         view: MessageView | None = None,
-    ) -> None:
-        """Read one answer into a message view, redrawing at most every 50 ms."""
+        *,
+        hangs_up: bool = False,
+    ) -> bool:
+        """Read one answer into a message view, redrawing at most every 50 ms; whether esc
+        hung up on it (`hangs_up`: esc stops it by hanging up, not by asking the server)."""
         conversation = self.conversation
         if view is None:
             info = MessageInfo(id="", role="assistant", speaker=model, content="")
@@ -210,6 +273,8 @@ class ChatScreen(SidebarScreen):
         conversation.begin_stream(view)
         started: float | None = None
         stream: ChatStream | None = None
+        self._hung_up = False
+        self._hang_up = get_current_worker().cancel if hangs_up else None
         try:
             async with opened as stream:
                 view.info.id = stream.message_id or ""
@@ -219,7 +284,12 @@ class ChatScreen(SidebarScreen):
                         conversation.feed(event.text)
                     elif isinstance(event, Sources):
                         view.info.sources = list(stream.sources)
+        except asyncio.CancelledError:
+            if not self._hung_up:
+                raise  # the screen is going away
+            _uncancel()  # we hung up: the worker goes on to save what arrived
         finally:
+            self._hang_up = None
             conversation.end_stream()
             self.streaming = False
             self._show_top()
@@ -229,6 +299,7 @@ class ChatScreen(SidebarScreen):
             notes = [f"error: {stream.error}"] if stream.error else []
             view.set_stats(stats, notes)
             self.query_one("#stats", Static).update(stats)
+        return self._hung_up
 
     async def _after_turn(self, created: bool) -> None:
         """Read the chat back (ids, branches, title) and the chat list."""
@@ -248,7 +319,10 @@ class ChatScreen(SidebarScreen):
 
     def action_stop(self) -> None:
         sources = self.query_one(SourcesPanel)
-        if self.streaming and self.chat is not None:
+        if self.streaming and self._hang_up is not None:
+            self._hung_up = True
+            self._hang_up()
+        elif self.streaming and self.chat is not None:
             self._stop(self.chat.id)
         elif sources.has_class("open"):
             sources.action_close()
@@ -301,12 +375,15 @@ class ChatScreen(SidebarScreen):
         view = self.conversation.view_of(chosen)
         if view is not None:
             view.focus()
-        self._save_current(self.chat.id, leaf)
+        self._save_current(self.chat, leaf)
 
     @work(group="branch")
-    async def _save_current(self, chat_id: str, leaf: str) -> None:
+    async def _save_current(self, chat: ChatResponse, leaf: str) -> None:
         try:
-            await self.client.set_current(chat_id, leaf)
+            if await self.client.server_turns():
+                await self.client.set_current(chat.id, leaf)
+            else:  # Open WebUI replaces `history` whole: send all of it
+                await save_tree(self.client, chat.id, chat.chat)
         except WebUIClientError as exc:
             self._problem(exc, "switching branch")
 
@@ -379,3 +456,10 @@ class ChatScreen(SidebarScreen):
                 await self.client.update_chat(self.chat.id, {"models": [chosen]})
             except WebUIClientError as exc:
                 self._problem(exc, "changing the model")
+
+
+def _uncancel() -> None:
+    """The cancellation was our hang-up, handled: later awaits of this worker run normally."""
+    task = asyncio.current_task()
+    if task is not None:
+        task.uncancel()
