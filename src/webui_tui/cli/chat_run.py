@@ -197,11 +197,7 @@ async def _client_turn(
     try:
         outcome = await _streamed(turn.open(extra or None), out, interrupts)
     except WebUIClientError as exc:
-        with contextlib.suppress(WebUIClientError):
-            if turn.created and isinstance(exc, RequestFailed):
-                await client.delete_chat(turn.chat_id)  # refused: leave no chat behind
-            else:
-                await turn.save(turn.stream, error=exc.message)
+        await turn.abandon(exc)  # a refused new chat is deleted, else what arrived is saved
         raise
     await turn.save(outcome.stream or turn.stream, interrupted=outcome.interrupted)
     return outcome
