@@ -6,12 +6,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
-from webui_daemon.api.streaming import (
-    CLIENT_GONE,
-    ClosingStreamingResponse,
-    relay,
-    until_disconnect,
-)
+from webui_daemon.api.streaming import raw_response
 from webui_daemon.schemas.connections import ConnectionVerifyForm, OllamaConfigForm
 from webui_daemon.schemas.system import StatusResponse
 from webui_daemon.services import errors
@@ -69,15 +64,7 @@ async def version(_: VerifiedUser, services: ServicesDep) -> dict[str, Any]:
 async def _proxy(
     request: Request, proxies: ProxyService, user: UserRow, path: str, body: dict[str, Any]
 ) -> Response:
-    ok, raw = await until_disconnect(request, proxies.ollama(user, path, body))
-    if not ok or raw is None:
-        return Response(status_code=CLIENT_GONE)
-    return ClosingStreamingResponse(
-        relay(raw.first, raw.rest),
-        on_close=raw.aclose,
-        status_code=raw.status,
-        media_type=raw.content_type,
-    )
+    return await raw_response(request, proxies.ollama(user, path, body))
 
 
 @router.post("/api/chat")

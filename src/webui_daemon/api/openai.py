@@ -6,12 +6,7 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
 from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
-from webui_daemon.api.streaming import (
-    CLIENT_GONE,
-    ClosingStreamingResponse,
-    relay,
-    until_disconnect,
-)
+from webui_daemon.api.streaming import raw_response
 from webui_daemon.schemas.connections import ConnectionVerifyForm, OpenAIConfigForm
 from webui_daemon.services import errors
 
@@ -60,12 +55,4 @@ async def chat_completions(
 ) -> Response:
     """Pass-through: SSE or JSON as the upstream answers; errors keep their status."""
     _enabled(services)
-    ok, raw = await until_disconnect(request, services.proxies.openai_chat(user, body))
-    if not ok or raw is None:
-        return Response(status_code=CLIENT_GONE)
-    return ClosingStreamingResponse(
-        relay(raw.first, raw.rest),
-        on_close=raw.aclose,
-        status_code=raw.status,
-        media_type=raw.content_type,
-    )
+    return await raw_response(request, services.proxies.openai_chat(user, body))

@@ -13,9 +13,10 @@ from typing import Any, TypeVar
 
 import anyio
 from fastapi import Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
+from webui_daemon.providers.base import RawStream
 from webui_daemon.services.turns import Subscription, TurnEvent
 
 log = logging.getLogger(__name__)
@@ -78,22 +79,13 @@ class ClosingStreamingResponse(StreamingResponse):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # Starlette does the same with an anyio task group (its cost is per answer, in the
         # time to first token): stream in one task, and stop it when the client hangs up.
-        streaming = asyncio.ensure_future(self.stream_response(send))
-        gone = asyncio.ensure_future(_disconnected(receive))
         try:
-            await asyncio.wait((streaming, gone), return_when=asyncio.FIRST_COMPLETED)
+            await _unless_gone(receive, self.stream_response(send))
         finally:
-            gone.cancel()
-            if not streaming.done():
-                streaming.cancel()
-            await asyncio.gather(streaming, gone, return_exceptions=True)
             with anyio.CancelScope(shield=True):
                 await self._content.aclose()
                 if self._on_close is not None:
                     await self._on_close()
-        failure = None if streaming.cancelled() else streaming.exception()
-        if failure is not None:
-            raise failure
 
 
 async def sse_events(
@@ -152,10 +144,24 @@ async def turn_sse(
     yield Last(held + DONE)
 
 
-async def relay(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
+async def _relay(first: bytes, rest: AsyncIterator[bytes]) -> AsyncGenerator[bytes, None]:
     yield first
     async for chunk in rest:
         yield chunk
+
+
+async def raw_response(request: Request, opening: Awaitable[RawStream]) -> Response:
+    """A provider's own bytes (a proxy route), relayed as they come; the upstream is closed
+    at once when the client leaves, before or after the first bytes."""
+    ok, raw = await until_disconnect(request, opening)
+    if not ok or raw is None:
+        return Response(status_code=CLIENT_GONE)
+    return ClosingStreamingResponse(
+        _relay(raw.first, raw.rest),
+        on_close=raw.aclose,
+        status_code=raw.status,
+        media_type=raw.content_type,
+    )
 
 
 async def _disconnected(receive: Receive) -> None:
@@ -168,8 +174,12 @@ async def until_disconnect(request: Request, work: Awaitable[T]) -> tuple[bool, 
 
     Returns (True, result), or (False, None) when the client is gone.
     """
+    return await _unless_gone(request.receive, work)
+
+
+async def _unless_gone(receive: Receive, work: Awaitable[T]) -> tuple[bool, T | None]:
     task = asyncio.ensure_future(work)
-    gone = asyncio.ensure_future(_disconnected(request.receive))
+    gone = asyncio.ensure_future(_disconnected(receive))
     try:
         await asyncio.wait((task, gone), return_when=asyncio.FIRST_COMPLETED)
     finally:

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from webui_daemon.providers.base import Connection, RawStream, UpstreamStatus, UpstreamUnreachable
+from webui_daemon.providers.merge import carries_output
 
 if TYPE_CHECKING:
     import ssl
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
 
 # Loopback hosts never go through an HTTP proxy taken from the environment: a local Ollama
 # must keep working for someone whose HTTP(S)_PROXY points at a corporate proxy.
-_LOOPBACK = ("127.0.0.1", "localhost", "[::1]")
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
 # Request extension carrying a StreamControl to the lean transport.
 CONTROL_EXTENSION = "webui.control"
 
@@ -33,17 +34,24 @@ class StreamControl:
     object, shared by both ends (httpx copies extension dicts).
 
     `batch_s`: after each block, leave the socket unread this long (0: read as data comes).
-    The reader sets it once the answer's first token is out, so that token never waits.
+    It is 0 until the reader reports the answer's first output (`shown`), so that token
+    never waits; then it is the `batch_s` the control was made with.
     `ended`: the reader has seen the answer's own end (Ollama's `done`, SSE's `[DONE]`);
     closing the body then reads the rest in the background and keeps the connection.
     Other transports (https://, proxies) ignore it: no pauses, a new read as data comes.
     """
 
-    __slots__ = ("batch_s", "ended")
+    __slots__ = ("_target", "batch_s", "ended")
 
-    def __init__(self) -> None:
+    def __init__(self, batch_s: float = 0.0) -> None:
+        self._target = batch_s
         self.batch_s = 0.0
         self.ended = False
+
+    def shown(self, chunks: list[dict[str, Any]]) -> None:
+        """The reader is passing these chunks on: batching starts after the first output."""
+        if not self.batch_s and any(carries_output(c) for c in chunks):
+            self.batch_s = self._target
 
 
 def dumps(value: Any) -> bytes:
@@ -87,8 +95,9 @@ class HttpClient:
             self._lean = LeanTransport(connect_timeout=self._connect_timeout)
             mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
             for host in _LOOPBACK:
-                mounts[f"http://{host}"] = self._lean
-                mounts[f"https://{host}"] = None  # httpx's own transport (TLS), no proxy
+                pattern_host = f"[{host}]" if ":" in host else host
+                mounts[f"http://{pattern_host}"] = self._lean
+                mounts[f"https://{pattern_host}"] = None  # httpx's own transport, no proxy
             proxies = urllib.request.getproxies()
             self._lean_all_http = "http" not in proxies and "all" not in proxies
             if self._lean_all_http:
@@ -106,7 +115,7 @@ class HttpClient:
         """The lean transport when it serves `url` (as the client's mounts route it)."""
         if self._lean is None or url.scheme != "http":
             return None
-        if self._lean_all_http or url.host in ("127.0.0.1", "localhost", "::1"):
+        if self._lean_all_http or url.host in _LOOPBACK:
             return self._lean
         return None
 

@@ -24,7 +24,6 @@ from webui_daemon.providers.http import (
     parse_json_lines,
     request_json,
 )
-from webui_daemon.providers.merge import carries_output
 
 
 def _prefixed(conn: Connection, name: str) -> str:
@@ -114,7 +113,7 @@ class OllamaProvider:
         import httpx
 
         payload = dumps(body_to_ollama(body, model, stream=True))
-        control = StreamControl()
+        control = StreamControl(self._batch_s)
         response = await open_stream(
             self._http,
             "POST",
@@ -141,8 +140,7 @@ class OllamaProvider:
                         datas = datas[: index + 1]
                         break
                 chunks = converter.convert_batch(datas)
-                if not control.batch_s and any(carries_output(c) for c in chunks):
-                    control.batch_s = self._batch_s  # the first token is out: batch the rest
+                control.shown(chunks)
                 for chunk in chunks:
                     yield chunk
                 if end is not None:

@@ -20,7 +20,7 @@ from webui_daemon.providers.http import (
     parse_json_lines,
     request_json,
 )
-from webui_daemon.providers.merge import carries_output, merge_text_chunks
+from webui_daemon.providers.merge import merge_text_chunks
 
 # On api.openai.com, models whose ids contain these are not chat models (Open WebUI drops them).
 _NOT_CHAT = ("babbage", "dall-e", "davinci", "embedding", "tts", "whisper")
@@ -101,7 +101,7 @@ class OpenAIProvider:
     ) -> AsyncGenerator[dict[str, Any], None]:
         import httpx
 
-        control = StreamControl()
+        control = StreamControl(self._batch_s)
         response = await open_stream(
             self._http,
             "POST",
@@ -133,8 +133,7 @@ class OpenAIProvider:
                     chunks.append(chunk)
                 started = started or bool(chunks)
                 chunks = merge_text_chunks(chunks)
-                if not control.batch_s and any(carries_output(c) for c in chunks):
-                    control.batch_s = self._batch_s  # the first token is out: batch the rest
+                control.shown(chunks)
                 for chunk in chunks:
                     yield chunk
                 if end:
