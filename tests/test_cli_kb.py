@@ -1,9 +1,14 @@
 """`webui kb` against a real daemon (shared local embedding model): create, list, show, rm;
 add files, folders and globs (unchanged files free, changed ones replaced); remove; search;
-Ctrl-C during a big add (finished files stay and are searchable, the rest leave nothing)."""
+Ctrl-C during a big add (finished files stay and are searchable, the rest leave nothing), also
+when it comes while the daemon is adding a file."""
 
+import contextlib
 import json
 import signal
+import socket
+import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -220,3 +225,78 @@ def test_ctrl_c_keeps_finished_files_and_cancels_the_rest(
     first = Path(added[0]["path"]).stem.removeprefix("volume")
     hits = as_json(env, "kb", "search", "Big", f"zorb{int(first)}x3", "-k", "1")
     assert hits[0]["file_id"] == added[0]["file_id"]
+
+
+class AddInterrupter:
+    """A Unix-socket relay to the daemon that sends Ctrl-C to the CLI as soon as a request to
+    add a file to a knowledge base has gone through, and holds the daemon's answer back a
+    moment, so the interrupt lands while the add is on the wire."""
+
+    def __init__(self, target: Path, path: Path) -> None:
+        self.target, self.path = target, path
+        self.proc: subprocess.Popen[str] | None = None
+        self.fired = threading.Event()
+        self._server = socket.socket(socket.AF_UNIX)
+        self._server.bind(str(path))
+        self._server.listen()
+        self._server.settimeout(0.2)
+        self._stop = threading.Event()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._server.close()
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self._server.accept()
+            except (TimeoutError, OSError):
+                continue
+            upstream = socket.socket(socket.AF_UNIX)
+            upstream.connect(str(self.target))
+            hold = threading.Event()
+            threading.Thread(target=self._pump, args=(client, upstream, hold, True)).start()
+            threading.Thread(target=self._pump, args=(upstream, client, hold, False)).start()
+
+    def _pump(
+        self, src: socket.socket, dst: socket.socket, hold: threading.Event, up: bool
+    ) -> None:
+        with contextlib.suppress(OSError):
+            while data := src.recv(65536):
+                if not up and hold.is_set():
+                    time.sleep(0.5)  # the daemon has answered; the CLI has its Ctrl-C first
+                    hold.clear()
+                dst.sendall(data)
+                if up and b"/file/add " in data and not self.fired.is_set():
+                    self.fired.set()
+                    hold.set()
+                    assert self.proc is not None
+                    self.proc.send_signal(signal.SIGINT)
+        with contextlib.suppress(OSError):
+            dst.shutdown(socket.SHUT_WR)
+
+
+def test_ctrl_c_while_the_daemon_adds_a_file_keeps_that_file(
+    env: dict[str, str], daemon: DaemonProc, tmp_path: Path
+) -> None:
+    write(tmp_path / "docs", {f"volume{i:02}.txt": volume(i) for i in (40, 41, 42)})
+    ok(env, "kb", "create", "Shelf")
+    relay = AddInterrupter(daemon.socket_path, tmp_path / "relay.sock")
+    try:
+        relay.proc = spawn(
+            "kb", "add", "Shelf", str(tmp_path / "docs"), "-j", "1", "--json",
+            env=env | {"WEBUI_SOCKET": str(relay.path)},
+        )  # fmt: skip
+        out, err = relay.proc.communicate(timeout=120)
+    finally:
+        relay.close()
+        if relay.proc is not None and relay.proc.poll() is None:
+            relay.proc.kill()
+    assert relay.fired.is_set() and relay.proc.returncode == 130, err
+    report = json.loads(out)
+    # The first file was in the knowledge base when Ctrl-C came: it stays, reported as added.
+    assert [f["status"] for f in report["files"]] == ["added", "cancelled", "cancelled"]
+    files = kb_files(daemon, "Shelf")
+    assert [f["id"] for f in files] == [report["files"][0]["file_id"]]
+    assert {f["status"] for f in files} == {"completed"}

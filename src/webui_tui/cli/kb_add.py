@@ -225,6 +225,9 @@ class Adder:
         # Uploaded and not yet in the knowledge base: what Ctrl-C must cancel and delete.
         self._unfinished: set[str] = set()
         self._uploads: set[asyncio.Future[Any]] = set()
+        # Adds sent to the server, with their file id and result: Ctrl-C waits for them, since
+        # the server may have put the file in the knowledge base already.
+        self._adding: dict[asyncio.Future[Any], tuple[str, FileResult]] = {}
         self._hashes: set[str] = set()
         self._by_path: dict[str, KnowledgeFileItem] = {}
 
@@ -301,15 +304,19 @@ class Adder:
             return
         count = status.get("chunk_count")
         result.chunks = count if isinstance(count, int) else None
+        adding = asyncio.ensure_future(self.client.add_to_knowledge(self.kb_id, record.id))
+        self._adding[adding] = (record.id, result)
         try:
-            await self.client.add_to_knowledge(self.kb_id, record.id)
+            await asyncio.shield(adding)
         except RequestFailed as exc:
+            del self._adding[adding]
             self._unfinished.discard(record.id)
             await self.client.delete_file(record.id)
             if exc.status == 400 and DUPLICATE in exc.detail.lower():
                 result.status = "unchanged"
                 return
             raise
+        del self._adding[adding]
         self._unfinished.discard(record.id)
         older = self._by_path.get(str(path))
         result.status = "added"
@@ -319,14 +326,21 @@ class Adder:
             result.status = "updated"
 
     async def _clean_up(self, interrupts: "_Interrupts") -> None:
-        """After Ctrl-C: wait for uploads on the wire, then cancel and delete every file that
-        did not make it into the knowledge base."""
+        """After Ctrl-C: wait for uploads and adds on the wire, then cancel and delete every
+        file that did not make it into the knowledge base."""
         interrupts.on_second = _hang_up_current()
-        if self._uploads:
-            done, _ = await asyncio.wait(self._uploads, timeout=CLEANUP_WAIT_S)
-            for upload in done:
-                if not upload.cancelled() and upload.exception() is None:
-                    self._unfinished.add(upload.result().id)
+        on_wire = self._uploads | self._adding.keys()
+        done: set[asyncio.Future[Any]] = set()
+        if on_wire:
+            done, _ = await asyncio.wait(on_wire, timeout=CLEANUP_WAIT_S)
+        for upload in self._uploads & done:
+            if _succeeded(upload):
+                self._unfinished.add(upload.result().id)
+        for adding, (file_id, result) in self._adding.items():
+            if adding in done and _succeeded(adding):
+                # In the knowledge base already: it stays, and is reported as added.
+                self._unfinished.discard(file_id)
+                result.status = "added"
         ids = sorted(self._unfinished)
         if not ids:
             return
@@ -341,6 +355,10 @@ class Adder:
         for result in self.results.values():
             if result.file_id in self._unfinished:
                 result.status = "cancelled"
+
+
+def _succeeded(future: "asyncio.Future[Any]") -> bool:
+    return not future.cancelled() and future.exception() is None
 
 
 def _uncancel() -> None:
