@@ -183,6 +183,8 @@ class StandIn:
                 if request is None:
                     return
                 prefix = await self._answer(*request, reader, writer, served)
+                if request[2].get("connection", "").lower() == "close":
+                    return  # HTTP/1.1: the client asked for the connection to end here
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
         finally:

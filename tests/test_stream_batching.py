@@ -473,12 +473,92 @@ async def test_a_cancelled_answer_closes_the_connection_during_a_pause(http: Htt
             await task
 
 
-# ---- a provider over the lean transport: keep-alive after the answer's end -----------------------
+# ---- the end of a batched answer: the provider closes the connection ----------------------------
+
+
+@pytest.mark.parametrize("kind", ["ollama", "openai"])
+async def test_a_batched_answer_ends_when_the_provider_closes_not_at_the_windows_end(
+    http: HttpClient, kind: Literal["ollama", "openai"]
+) -> None:
+    heads: list[bytes] = []
+    got_a = asyncio.Event()
+    if kind == "ollama":
+        first, rest = ndjson("A"), ndjson("B") + DONE + END
+    else:
+        first = sse_chunk({"role": "assistant", "content": "A"})
+        rest = sse_chunk({"content": "B"}) + sse_chunk({}, "stop")
+        rest += chunk(b"data: [DONE]\n\n") + END
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        heads.append(await read_request(reader))
+        writer.write(CHUNKED_HEAD + first)
+        await writer.drain()
+        await got_a.wait()
+        await asyncio.sleep(0.05)  # the reader is in its (2 s) window now
+        writer.write(rest)
+        await writer.drain()
+        writer.close()  # as asked: Connection: close
+
+    server, url = await serve(handler)
+    provider = (OllamaProvider if kind == "ollama" else OpenAIProvider)(
+        http, list_timeout=1, batch_s=10.0
+    )
+    texts: list[str] = []
+    async with asyncio.timeout(BOUND_S), server:
+        async for item in provider.stream_chat(connection(kind, url), QUESTION, "m"):
+            texts.append(delta_text(item))
+            if texts[-1] == "A":
+                after_a = time.monotonic()
+                got_a.set()
+        ended = time.monotonic() - after_a
+    assert "".join(texts) == "AB"
+    assert ended < 1, ended  # the close, not the 2 s first window (a fifth of 10 s)
+    head = heads[0].split(b"\r\n\r\n")[0].lower()
+    assert head.count(b"connection:") == 1 and b"\r\nconnection: close" in head
+
+
+async def test_a_provider_that_keeps_the_connection_still_ends_at_the_window(
+    http: HttpClient,
+) -> None:
+    """A server that ignores `Connection: close`: the end is seen after the window, and the
+    connection is not used again (it was asked to close)."""
+    connections = 0
+    got_a = asyncio.Event()
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal connections
+        connections += 1
+        with suppress(ConnectionError, asyncio.IncompleteReadError):
+            while await read_request(reader):
+                writer.write(CHUNKED_HEAD + ndjson("A"))
+                await writer.drain()
+                await got_a.wait()
+                writer.write(ndjson("B") + DONE + END)
+                await writer.drain()
+
+    server, url = await serve(handler)
+    ollama = OllamaProvider(http, list_timeout=1, batch_s=1.0)
+    async with asyncio.timeout(BOUND_S), server:
+        for _ in range(2):
+            got_a.clear()
+            texts: list[str] = []
+            async for item in ollama.stream_chat(connection("ollama", url), QUESTION, "m"):
+                texts.append(delta_text(item))
+                if texts[-1] == "A":
+                    after_a = time.monotonic()
+                    got_a.set()
+            assert "".join(texts) == "AB"
+            assert 0.15 <= time.monotonic() - after_a < 0.9  # the 0.2 s first window
+    assert connections == 2
+
+
+# ---- a provider over the lean transport: keep-alive after an unbatched answer's end -------------
 
 
 async def answer_text(http: HttpClient, url: str) -> str:
-    """The text of one answer from the (scripted) Ollama at `url`, read to its end."""
-    ollama = OllamaProvider(http, list_timeout=1, batch_s=0.01)
+    """The text of one unbatched answer from the (scripted) Ollama at `url`, read to its end
+    (batched answers ask for `Connection: close`)."""
+    ollama = OllamaProvider(http, list_timeout=1, batch_s=0.0)
     chunks = ollama.stream_chat(connection("ollama", url), QUESTION, "m")
     return "".join([delta_text(item) async for item in chunks])
 
@@ -554,7 +634,7 @@ async def test_otherwise_the_connection_is_closed_at_once(http: HttpClient, how:
         first_closed.set()
 
     server, url = await serve(handler)
-    ollama = OllamaProvider(http, list_timeout=1, batch_s=0.01)
+    ollama = OllamaProvider(http, list_timeout=1, batch_s=0.0)
     async with asyncio.timeout(BOUND_S), server:
         chunks = ollama.stream_chat(connection("ollama", url), QUESTION, "m")
         assert delta_text(await anext(chunks)) == "tok"
@@ -759,8 +839,8 @@ def test_reasoning_and_content_stay_in_order_when_batched(
     ids=["body ends with the answer", "body ends 50 ms later"],
 )
 @pytest.mark.parametrize("kind", ["ollama", "openai"])
-def test_consecutive_answers_share_one_upstream_connection(
-    daemon: Signed,
+def test_consecutive_unbatched_answers_share_one_upstream_connection(
+    unbatched: Signed,
     ollama_standin: StandIn,
     openai_standin: StandIn,
     kind: str,
@@ -770,13 +850,30 @@ def test_consecutive_answers_share_one_upstream_connection(
     standin.reset(tokens=3)
     standin.end_delay = end_delay
     for question in ("one", "two", "three"):
-        assert "".join(contents(answer(daemon, kind, question))) == "".join(tokens(3))
+        assert "".join(contents(answer(unbatched, kind, question))) == "".join(tokens(3))
         # The next question only once the stand-in has ended this body (or seen a hang-up).
         standin.wait_for(lambda: standin.chats()[-1].finished_at or standin.chats()[-1].closed_at)
     chats = standin.chats()
     assert [rec.messages[-1]["content"] for rec in chats] == ["one", "two", "three"]
     assert not [rec.closed_at for rec in chats if rec.closed_at]  # the daemon never hung up
     assert {standin.connection_of(rec) for rec in chats} == {standin.connection_of(chats[0])}
+    assert {rec.headers.get("connection") for rec in chats} == {"keep-alive"}
+
+
+@pytest.mark.parametrize("kind", ["ollama", "openai"])
+def test_each_batched_answer_asks_the_provider_to_close_its_connection(
+    daemon: Signed, ollama_standin: StandIn, openai_standin: StandIn, kind: str
+) -> None:
+    """So that the answer's end is seen at once (the connection closing), not at the end of
+    a batch window."""
+    standin = ollama_standin if kind == "ollama" else openai_standin
+    standin.reset(tokens=3)
+    for question in ("one", "two"):
+        assert "".join(contents(answer(daemon, kind, question))) == "".join(tokens(3))
+        standin.wait_for(lambda: standin.chats()[-1].finished_at)
+    chats = standin.chats()
+    assert [rec.headers.get("connection") for rec in chats] == ["close", "close"]
+    assert len({standin.connection_of(rec) for rec in chats}) == 2
 
 
 def test_a_server_side_turn_saves_the_whole_batched_answer(

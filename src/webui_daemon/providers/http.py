@@ -48,6 +48,11 @@ class StreamControl:
         self.batch_s = 0.0
         self.ended = False
 
+    @property
+    def batching(self) -> bool:
+        """Whether this answer is read in batches (once its first output is out)."""
+        return self._target > 0
+
     def shown(self, chunks: list[dict[str, Any]]) -> None:
         """The reader is passing these chunks on: batching starts after the first output."""
         if not self.batch_s and any(carries_output(c) for c in chunks):

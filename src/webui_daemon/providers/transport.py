@@ -13,6 +13,8 @@ had closed meanwhile is sent again once on a fresh connection, as httpcore does.
 
 import asyncio
 import contextlib
+import os
+import socket
 from collections.abc import AsyncIterator, Coroutine
 from typing import Any
 
@@ -23,18 +25,161 @@ from webui_daemon.providers.http import CONTROL_EXTENSION, StreamControl
 _MAX_IDLE_PER_HOST = 32
 _LINE_LIMIT = 64 * 1024
 _READ_SIZE = 256 * 1024
+# The receive low-water mark during a batch window: far above what a model sends in one.
+_WINDOW_LOWAT = 1 << 20
 # Longest wait for the rest of a body whose reader already saw the answer's end.
 _FINISH_S = 5.0
 
 
-class _Conn:
-    __slots__ = ("reader", "writer")
+class _Wire(asyncio.Protocol):
+    """One connection to a provider: what arrived, whether it ended, and the waits on it.
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        self.reader, self.writer = reader, writer
+    Our own protocol rather than asyncio's streams, for `window`: a wait that the provider
+    closing the connection ends at once, with the kernel holding back the tokens meanwhile.
+    """
+
+    def __init__(self) -> None:
+        self.transport: asyncio.Transport | None = None
+        self.buffer = bytearray()
+        self.eof = False
+        self.error: Exception | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._writable: asyncio.Future[None] | None = None
+
+    # ---- asyncio.Protocol ----
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self.transport = transport
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self.eof = True
+        self._wake()
+        return False  # nothing more to say to a peer that is done: close
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.eof = True
+        self.error = exc
+        self._wake()
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+
+    def pause_writing(self) -> None:
+        self._writable = asyncio.get_running_loop().create_future()
+
+    def resume_writing(self) -> None:
+        if self._writable is not None and not self._writable.done():
+            self._writable.set_result(None)
+        self._writable = None
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    # ---- use ----
+
+    def closing(self) -> bool:
+        return self.transport is None or self.transport.is_closing()
 
     def close(self) -> None:
-        self.writer.close()  # the peer sees the connection end at once
+        if self.transport is not None:
+            self.transport.close()  # the peer sees the connection end at once
+
+    async def send(self, data: bytes) -> None:
+        assert self.transport is not None
+        if self.closing():
+            raise ConnectionResetError("connection closed")
+        self.transport.write(data)
+        if self._writable is not None:
+            await self._writable
+        if self.error is not None:
+            raise self.error
+
+    async def _wait(self, seconds: float | None = None) -> None:
+        """Until something arrives or the connection ends (or `seconds` pass)."""
+        loop = asyncio.get_running_loop()
+        self._waiter = waiter = loop.create_future()
+        timer = None if seconds is None else loop.call_later(seconds, _done, waiter)
+        try:
+            await waiter
+        finally:
+            self._waiter = None
+            if timer is not None:
+                timer.cancel()
+
+    async def read(self) -> bytes:
+        """Everything that has arrived, after waiting for some; b"" once the peer closed."""
+        while not self.buffer and not self.eof:
+            await self._wait()
+        if not self.buffer and self.error is not None:
+            raise self.error
+        data = bytes(self.buffer)
+        self.buffer.clear()
+        return data
+
+    async def read_until(self, separator: bytes, limit: int) -> bytes:
+        """Up to and with `separator` (the response head); the rest stays for `read`."""
+        start = 0
+        while (end := self.buffer.find(separator, start)) < 0:
+            if len(self.buffer) > limit:
+                raise httpx.RemoteProtocolError("response head too large")
+            if self.eof:
+                if self.error is not None:
+                    raise self.error
+                raise asyncio.IncompleteReadError(bytes(self.buffer), None)
+            start = max(0, len(self.buffer) - len(separator) + 1)
+            await self._wait()
+        end += len(separator)
+        head = bytes(self.buffer[:end])
+        del self.buffer[:end]
+        return head
+
+    async def window(self, seconds: float) -> None:
+        """Leave what the provider sends in the kernel for `seconds`, then take it in one read.
+
+        The socket's receive low-water mark is raised meanwhile, so the tokens that arrive
+        wake nobody; the provider closing the connection (the end of an answer asked for
+        with `Connection: close`) or a burst of data ends the wait at once.
+        """
+        sock = None if self.transport is None else self.transport.get_extra_info("socket")
+        if sock is None or self.eof or self.closing():
+            await asyncio.sleep(seconds)
+            return
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, _WINDOW_LOWAT)
+        except OSError:  # no low-water mark here: read as data comes
+            await asyncio.sleep(seconds)
+            return
+        try:
+            await self._wait(seconds)
+        finally:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVLOWAT, 1)
+        if self.buffer or self.eof or self.closing():
+            return
+        # Straight from the socket, without a trip through the event loop's selector (the
+        # low-water mark is 1 again: what comes after this read wakes the loop as usual).
+        try:
+            data = os.read(sock.fileno(), _READ_SIZE)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self.connection_lost(exc)
+            self.close()
+            return
+        if data:
+            self.buffer += data
+        else:
+            self.eof = True
+
+
+def _done(waiter: "asyncio.Future[None]") -> None:
+    if not waiter.done():
+        waiter.set_result(None)
 
 
 class _Body(httpx.AsyncByteStream):
@@ -42,20 +187,22 @@ class _Body(httpx.AsyncByteStream):
     the pool once the body ended cleanly, and is closed otherwise.
 
     Each step yields everything that has arrived (all complete chunks of a chunked body
-    joined). With a batch time (StreamControl.batch_s) the socket is then left unread for
-    that long, so the tokens a model sends meanwhile arrive together: one wake-up and one
-    block instead of one per token (see WEBUI_STREAM_BATCH_MS).
+    joined). With a batch time (StreamControl.batch_s) the next read waits that long
+    (`_Wire.window`), so the tokens a model sends meanwhile arrive together: one wake-up and
+    one block instead of one per token (see WEBUI_STREAM_BATCH_MS). Such answers are asked
+    for with `Connection: close`: the provider closing the connection at the answer's end
+    ends the wait at once, so batching delays no answer's end.
 
-    A reader that stops at the answer's own end (Ollama's `done`, SSE's `[DONE]`) says so
-    first (StreamControl.ended): closing then reads the rest of the body (the chunked
-    terminator) in the background and keeps the connection, instead of closing it.
+    A reader that stops at the answer's own end (Ollama's `done`, SSE's `[DONE]`) on a
+    kept-alive connection says so first (StreamControl.ended): closing then reads the rest
+    of the body (the chunked terminator) in the background and keeps the connection.
     """
 
     def __init__(
         self,
         transport: "LeanTransport",
         key: tuple[str, int],
-        conn: _Conn,
+        conn: _Wire,
         length: int | None,
         reusable: bool,
         control: StreamControl | None,
@@ -70,21 +217,6 @@ class _Body(httpx.AsyncByteStream):
         self._done = False
         self._closed = False
 
-    async def _pause(self, seconds: float) -> None:
-        """Leave the socket unread for a while (the kernel keeps what arrives)."""
-        # Not isinstance(asyncio.ReadTransport): uvloop's transports can pause but are not
-        # registered as asyncio's.
-        transport: Any = self._conn.writer.transport
-        if not hasattr(transport, "pause_reading"):
-            await asyncio.sleep(seconds)
-            return
-        transport.pause_reading()
-        try:
-            await asyncio.sleep(seconds)
-        finally:
-            if not transport.is_closing():
-                transport.resume_reading()
-
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
             async for data in self._blocks():
@@ -93,7 +225,9 @@ class _Body(httpx.AsyncByteStream):
                 if control is not None and control.batch_s > 0 and not self._done:
                     # The first pause is short: a short answer (most of it right behind its
                     # first token) then ends almost at once instead of a whole window late.
-                    await self._pause(control.batch_s if self._paused else control.batch_s / 5)
+                    await self._conn.window(
+                        control.batch_s if self._paused else control.batch_s / 5
+                    )
                     self._paused = True
         except OSError as exc:
             raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
@@ -112,16 +246,18 @@ class _Body(httpx.AsyncByteStream):
             ) from exc
 
     async def _plain(self) -> AsyncIterator[bytes]:
-        reader = self._conn.reader
+        conn = self._conn
         if self._length == -1:
-            while data := await reader.read(_READ_SIZE):
+            while data := await conn.read():
                 yield data
             self._done = True
             return
         while self._left:
-            data = await reader.read(min(self._left, _READ_SIZE))
+            data = await conn.read()
             if not data:
                 raise asyncio.IncompleteReadError(b"", self._left)
+            if len(data) > self._left:  # more than this body: not HTTP/1.1 as we know it
+                raise ValueError("more bytes than the Content-Length")
             self._left -= len(data)
             self._done = not self._left
             yield data
@@ -129,9 +265,9 @@ class _Body(httpx.AsyncByteStream):
 
     async def _chunked(self) -> AsyncIterator[bytes]:
         """Chunked transfer decoding over whatever each read returns."""
-        reader = self._conn.reader
+        conn = self._conn
         while not self._done:
-            data = await reader.read(_READ_SIZE)
+            data = await conn.read()
             if not data:
                 raise asyncio.IncompleteReadError(self._buffer, None)
             buffer = self._buffer + data if self._buffer else data
@@ -147,7 +283,7 @@ class _Body(httpx.AsyncByteStream):
                 if size == 0:
                     rest = buffer[eol:]  # optional trailers, then an empty line
                     while b"\r\n\r\n" not in rest:
-                        more = await reader.read(_READ_SIZE)
+                        more = await conn.read()
                         if not more:
                             raise asyncio.IncompleteReadError(rest, None)
                         rest += more
@@ -194,7 +330,7 @@ class _Body(httpx.AsyncByteStream):
 class LeanTransport(httpx.AsyncBaseTransport):
     def __init__(self, *, connect_timeout: float) -> None:
         self._connect_timeout = connect_timeout
-        self._idle: dict[tuple[str, int], list[_Conn]] = {}
+        self._idle: dict[tuple[str, int], list[_Wire]] = {}
         self._background: set[asyncio.Task[None]] = set()
 
     def _later(self, work: Coroutine[Any, Any, None]) -> None:
@@ -202,19 +338,20 @@ class LeanTransport(httpx.AsyncBaseTransport):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _connect(self, key: tuple[str, int]) -> _Conn:
+    async def _connect(self, key: tuple[str, int]) -> _Wire:
+        loop = asyncio.get_running_loop()
         try:
             async with asyncio.timeout(self._connect_timeout):
-                reader, writer = await asyncio.open_connection(*key, limit=_LINE_LIMIT)
+                _, conn = await loop.create_connection(_Wire, *key)
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(f"no connection to {key[0]}:{key[1]}") from exc
         except OSError as exc:
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
-        return _Conn(reader, writer)
+        return conn
 
-    def _release(self, key: tuple[str, int], conn: _Conn) -> None:
+    def _release(self, key: tuple[str, int], conn: _Wire) -> None:
         idle = self._idle.setdefault(key, [])
-        if len(idle) < _MAX_IDLE_PER_HOST and not conn.writer.transport.is_closing():
+        if len(idle) < _MAX_IDLE_PER_HOST and not conn.closing():
             idle.append(conn)
         else:
             conn.close()
@@ -224,8 +361,20 @@ class LeanTransport(httpx.AsyncBaseTransport):
         key = (url.host, url.port or 80)
         target = url.raw_path.decode("ascii")
         body = await request.aread()
+        control = request.extensions.get(CONTROL_EXTENSION)
+        if not isinstance(control, StreamControl):
+            control = None
+        # A batched answer ends with the provider closing the connection: seen at once, even
+        # while a batch window leaves the socket unread (see _Body).
+        closing = control is not None and control.batching
         lines = [f"{request.method} {target} HTTP/1.1"]
-        lines += [f"{name}: {value}" for name, value in request.headers.items()]
+        lines += [
+            f"{name}: {value}"
+            for name, value in request.headers.items()
+            if not (closing and name.lower() == "connection")
+        ]
+        if closing:
+            lines.append("Connection: close")
         if body and "content-length" not in request.headers:
             lines.append(f"Content-Length: {len(body)}")
         head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
@@ -234,8 +383,7 @@ class LeanTransport(httpx.AsyncBaseTransport):
             reused = bool(idle)
             conn = idle.pop() if idle else await self._connect(key)
             try:
-                conn.writer.write(head + body if body else head)
-                await conn.writer.drain()
+                await conn.send(head + body if body else head)
                 status, headers = await self._read_head(conn)
             except (OSError, asyncio.IncompleteReadError, httpx.RemoteProtocolError) as exc:
                 conn.close()
@@ -257,19 +405,15 @@ class LeanTransport(httpx.AsyncBaseTransport):
                     length = int(value)
         if request.method == "HEAD" or status in (204, 304):
             length = 0
-        reusable = not any(k == b"connection" and b"close" in v.lower() for k, v in headers)
-        control = request.extensions.get(CONTROL_EXTENSION)
-        if not isinstance(control, StreamControl):
-            control = None
+        reusable = not closing and not any(
+            k == b"connection" and b"close" in v.lower() for k, v in headers
+        )
         stream = _Body(self, key, conn, length, reusable, control)
         extensions = {"http_version": b"HTTP/1.1"}
         return httpx.Response(status, headers=headers, stream=stream, extensions=extensions)
 
-    async def _read_head(self, conn: _Conn) -> tuple[int, list[tuple[bytes, bytes]]]:
-        try:
-            raw = await conn.reader.readuntil(b"\r\n\r\n")
-        except asyncio.LimitOverrunError as exc:
-            raise httpx.RemoteProtocolError("response head too large") from exc
+    async def _read_head(self, conn: _Wire) -> tuple[int, list[tuple[bytes, bytes]]]:
+        raw = await conn.read_until(b"\r\n\r\n", _LINE_LIMIT)
         status_line, *header_lines = raw[:-4].split(b"\r\n")
         parts = status_line.split(b" ", 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
