@@ -303,7 +303,7 @@ def test_ctrl_c_with_json_still_prints_the_object(
 ) -> None:
     standin.set(tokens=400, token_delay=0.03)
     proc = spawn("chat", "--json", "count", env=env)
-    # 10 sent: the daemon relays in batches (WEBUI_STREAM_BATCH_MS, 50 ms here), so the
+    # 10 sent: the daemon relays in batches (WEBUI_STREAM_BATCH_MS), so the
     # last token or two sent may not have reached the CLI yet; the first five have.
     assert standin.wait_for(lambda: any(r.tokens_sent >= 10 for r in standin.chats()), 10)
     proc.send_signal(signal.SIGINT)

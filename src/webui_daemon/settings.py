@@ -103,7 +103,7 @@ class Settings(BaseSettings):
     # first token (the first pause is a fifth of it), and the text that arrived meanwhile
     # goes out as one chunk: at a fast model's pace this saves most of the daemon's CPU per
     # answer for a delay a reader does not see. 0 relays every provider chunk as it comes.
-    stream_batch_ms: float = Field(default=40.0, ge=0, le=1000, alias="WEBUI_STREAM_BATCH_MS")
+    stream_batch_ms: float = Field(default=60.0, ge=0, le=1000, alias="WEBUI_STREAM_BATCH_MS")
     # First pause before a failing provider node is probed again; doubles up to 60 s.
     node_retry_after_s: float = Field(default=2.0, alias="WEBUI_NODE_RETRY_AFTER")
 
