@@ -116,6 +116,37 @@ async def test_closing_a_stream_early_closes_the_connection(client: httpx.AsyncC
         await asyncio.wait_for(closed.wait(), 1)
 
 
+async def test_a_slow_reader_holds_the_sender_back_and_gets_every_byte(
+    client: httpx.AsyncClient,
+) -> None:
+    size = 32 * 1024 * 1024
+    payload = bytes(range(256)) * (size // 256)
+    sent_while_unread = 0
+
+    async def big(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal sent_while_unread
+        await read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+        for start in range(0, size, 64 * 1024):
+            writer.write(payload[start : start + 64 * 1024])
+            await writer.drain()
+            if not got_first.is_set():
+                sent_while_unread = start + 64 * 1024
+        await reader.read()
+
+    got_first = asyncio.Event()
+    server, url = await serve(big)
+    async with server, client.stream("GET", url) as r:
+        chunks = r.aiter_raw()
+        received = [await anext(chunks)]
+        await asyncio.sleep(0.3)  # not reading: the sender must stall
+        got_first.set()
+        received += [chunk async for chunk in chunks]
+    assert b"".join(received) == payload
+    # The sender stalled long before the whole body was written (the kernel holds some MB).
+    assert sent_while_unread < size // 2
+
+
 @pytest.mark.parametrize("proxy", [None, "http://proxy.invalid:3128"])
 async def test_which_urls_the_lean_transport_serves(
     monkeypatch: pytest.MonkeyPatch, proxy: str | None

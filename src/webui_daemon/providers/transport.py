@@ -1,4 +1,4 @@
-"""LeanTransport: plain-HTTP/1.1 for httpx, built on asyncio streams, for streaming from providers.
+"""LeanTransport: plain HTTP/1.1 for httpx on an asyncio protocol of its own, for provider streams.
 
 httpx's default transport (httpcore + h11 + anyio) spends about 100 µs of Python per received
 chunk; a model streams one chunk per token, so that alone was most of the daemon's CPU per
@@ -8,7 +8,9 @@ transport (TLS, HTTP/2, proxies).
 
 Errors are httpx's (ConnectError, ConnectTimeout, ReadError, RemoteProtocolError), so callers
 cannot tell the transports apart. A request on a reused keep-alive connection that the server
-had closed meanwhile is sent again once on a fresh connection, as httpcore does.
+had closed meanwhile is sent again once on a fresh connection, as httpcore does. A batched
+answer asks for `Connection: close` (see _Body); a connection for the next one is then opened
+in the background, so that answers still start on an open connection.
 """
 
 import asyncio
@@ -25,6 +27,8 @@ from webui_daemon.providers.http import CONTROL_EXTENSION, StreamControl
 _MAX_IDLE_PER_HOST = 32
 _LINE_LIMIT = 64 * 1024
 _READ_SIZE = 256 * 1024
+# Unread bytes at which the connection stops reading until the reader catches up.
+_BUFFER_LIMIT = 4 * _READ_SIZE
 # The receive low-water mark during a batch window: far above what a model sends in one.
 _WINDOW_LOWAT = 1 << 20
 # Longest wait for the rest of a body whose reader already saw the answer's end.
@@ -54,6 +58,8 @@ class _Wire(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         self.buffer += data
+        if len(self.buffer) > _BUFFER_LIMIT and self.transport is not None:
+            self.transport.pause_reading()  # a slow reader: the provider waits, not our memory
         self._wake()
 
     def eof_received(self) -> bool:
@@ -119,6 +125,8 @@ class _Wire(asyncio.Protocol):
             raise self.error
         data = bytes(self.buffer)
         self.buffer.clear()
+        if self.transport is not None and not self.transport.is_reading():
+            self.transport.resume_reading()
         return data
 
     async def read_until(self, separator: bytes, limit: int) -> bytes:
@@ -349,6 +357,13 @@ class LeanTransport(httpx.AsyncBaseTransport):
             raise httpx.ConnectError(str(exc) or type(exc).__name__) from exc
         return conn
 
+    async def _spare(self, key: tuple[str, int]) -> None:
+        try:
+            conn = await self._connect(key)
+        except httpx.TransportError:
+            return  # the next request connects (and reports the error) itself
+        self._release(key, conn)
+
     def _release(self, key: tuple[str, int], conn: _Wire) -> None:
         idle = self._idle.setdefault(key, [])
         if len(idle) < _MAX_IDLE_PER_HOST and not conn.closing():
@@ -408,6 +423,10 @@ class LeanTransport(httpx.AsyncBaseTransport):
         reusable = not closing and not any(
             k == b"connection" and b"close" in v.lower() for k, v in headers
         )
+        if closing and not self._idle.get(key):
+            # This connection ends with the answer: the next answer's is opened now, off its
+            # path to the first token.
+            self._later(self._spare(key))
         stream = _Body(self, key, conn, length, reusable, control)
         extensions = {"http_version": b"HTTP/1.1"}
         return httpx.Response(status, headers=headers, stream=stream, extensions=extensions)
