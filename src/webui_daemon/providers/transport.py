@@ -9,8 +9,8 @@ transport (TLS, HTTP/2, proxies).
 Errors are httpx's (ConnectError, ConnectTimeout, ReadError, RemoteProtocolError), so callers
 cannot tell the transports apart. A request on a reused keep-alive connection that the server
 had closed meanwhile is sent again once on a fresh connection, as httpcore does. A batched
-answer asks for `Connection: close` (see _Body); a connection for the next one is then opened
-in the background, so that answers still start on an open connection.
+answer asks for `Connection: close` (see _Body); when it ends, a connection for the next one
+is opened in the background, so that answers still start on an open connection.
 """
 
 import asyncio
@@ -153,8 +153,10 @@ class _Wire(asyncio.Protocol):
         wake nobody; the provider closing the connection (the end of an answer asked for
         with `Connection: close`) or a burst of data ends the wait at once.
         """
+        if self.eof or self.closing():
+            return  # the answer's end is here already: nothing to wait for
         sock = None if self.transport is None else self.transport.get_extra_info("socket")
-        if sock is None or self.eof or self.closing():
+        if sock is None:
             await asyncio.sleep(seconds)
             return
         try:
@@ -333,6 +335,10 @@ class _Body(httpx.AsyncByteStream):
             self._transport._later(self._finish())
         else:
             self._conn.close()
+            if self._control is not None and self._control.batching:
+                # A batched answer's connection ends with it (Connection: close): the next
+                # answer's is opened now, off that answer's path to its first token.
+                self._transport._later(self._transport._spare(self._key))
 
 
 class LeanTransport(httpx.AsyncBaseTransport):
@@ -358,6 +364,8 @@ class LeanTransport(httpx.AsyncBaseTransport):
         return conn
 
     async def _spare(self, key: tuple[str, int]) -> None:
+        if self._idle.get(key):
+            return
         try:
             conn = await self._connect(key)
         except httpx.TransportError:
@@ -423,10 +431,6 @@ class LeanTransport(httpx.AsyncBaseTransport):
         reusable = not closing and not any(
             k == b"connection" and b"close" in v.lower() for k, v in headers
         )
-        if closing and not self._idle.get(key):
-            # This connection ends with the answer: the next answer's is opened now, off its
-            # path to the first token.
-            self._later(self._spare(key))
         stream = _Body(self, key, conn, length, reusable, control)
         extensions = {"http_version": b"HTTP/1.1"}
         return httpx.Response(status, headers=headers, stream=stream, extensions=extensions)
