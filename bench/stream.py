@@ -7,7 +7,9 @@ another; this process is the client. In one run it measures, each figure beside 
 time to first token (request sent -> first token's bytes received) and total time, p50 over
 --runs streams, for a paced stream (--token-delay seconds per token) and an unpaced one (as
 fast as the stand-in writes); the token rate after the first token; the daemon's CPU time per
-stream (utime+stime from /proc/<pid>/stat); and the TTFT p50 of --concurrent streams at once.
+stream (utime+stime from /proc/<pid>/stat), beside two baselines from the same streams (the
+stand-in's own CPU, and that of bench.floor_relay relaying them in the daemon's windows with
+nothing else); and the TTFT p50 of --concurrent streams at once.
 """
 
 import argparse
