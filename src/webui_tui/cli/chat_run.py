@@ -28,6 +28,7 @@ from webui_tui.client.completions import ChatStream
 from webui_tui.client.errors import AnswerFailed, NotFound, RequestFailed, WebUIClientError
 from webui_tui.client.knowledge import number_sources
 from webui_tui.client.sse import ContentDelta, ReasoningDelta
+from webui_tui.client.tasks import uncancel_current
 from webui_tui.client.transcript import history_of, last_answer
 
 EXIT_INTERRUPTED = 130
@@ -80,18 +81,11 @@ async def _streamed(
             except OutputClosed:
                 pass  # nobody reads any more; a turn goes on and is saved
     except asyncio.CancelledError:
-        _uncancel()
+        uncancel_current()
         return Outcome(stream, interrupted=True)
     finally:
         out.finish()
     return Outcome(stream, interrupted=interrupts.count > 0)
-
-
-def _uncancel() -> None:
-    """We handled the cancellation (Ctrl-C): later awaits of this task must run normally."""
-    task = asyncio.current_task()
-    if task is not None:
-        task.uncancel()
 
 
 async def _chat_for(client: WebUIClient, options: ChatOptions) -> ChatResponse | None:
@@ -116,7 +110,7 @@ async def _guarded(work: Awaitable[Outcome], out: AnswerWriter) -> Outcome:
     try:
         return await work
     except asyncio.CancelledError:  # Ctrl-C before anything was asked
-        _uncancel()
+        uncancel_current()
         out.finish()
         return Outcome(None, interrupted=True)
 

@@ -24,6 +24,7 @@ from webui_daemon.schemas.knowledge import KnowledgeFileItem, KnowledgeResponse
 from webui_tui.cli.runtime import UsageProblem
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.errors import RequestFailed, WebUIClientError
+from webui_tui.client.tasks import uncancel_current
 
 DUPLICATE = "duplicate content"
 # How long the clean-up after Ctrl-C may wait for uploads already on the wire.
@@ -256,11 +257,11 @@ class Adder:
                     for worker in workers:
                         worker.cancel()
                     await asyncio.gather(*workers, return_exceptions=True)
-                    _uncancel()
+                    uncancel_current()
                     try:
                         await self._clean_up(interrupts)
                     except asyncio.CancelledError:  # a second Ctrl-C: leave at once
-                        _uncancel()
+                        uncancel_current()
         finally:
             self.progress.stop()
         if interrupted:
@@ -359,13 +360,6 @@ class Adder:
 
 def _succeeded(future: "asyncio.Future[Any]") -> bool:
     return not future.cancelled() and future.exception() is None
-
-
-def _uncancel() -> None:
-    task = asyncio.current_task()
-    if task is not None:
-        while task.cancelling():
-            task.uncancel()
 
 
 def _hang_up_current() -> Callable[[], None]:

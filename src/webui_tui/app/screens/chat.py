@@ -43,6 +43,7 @@ from webui_tui.client.client_turns import (
 from webui_tui.client.completions import ChatStream
 from webui_tui.client.errors import WebUIClientError
 from webui_tui.client.sse import ContentDelta, Sources
+from webui_tui.client.tasks import uncancel_current
 from webui_tui.client.transcript import history_of
 from webui_tui.client.tui_extra import TuiClient
 
@@ -287,7 +288,7 @@ class ChatScreen(SidebarScreen):
         except asyncio.CancelledError:
             if not self._hung_up:
                 raise  # the screen is going away
-            _uncancel()  # we hung up: the worker goes on to save what arrived
+            uncancel_current()  # we hung up: the worker goes on to save what arrived
         finally:
             self._hang_up = None
             conversation.end_stream()
@@ -456,10 +457,3 @@ class ChatScreen(SidebarScreen):
                 await self.client.update_chat(self.chat.id, {"models": [chosen]})
             except WebUIClientError as exc:
                 self._problem(exc, "changing the model")
-
-
-def _uncancel() -> None:
-    """The cancellation was our hang-up, handled: later awaits of this worker run normally."""
-    task = asyncio.current_task()
-    if task is not None:
-        task.uncancel()
