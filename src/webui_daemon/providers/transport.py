@@ -364,7 +364,9 @@ class LeanTransport(httpx.AsyncBaseTransport):
         return conn
 
     async def _spare(self, key: tuple[str, int]) -> None:
-        if self._idle.get(key):
+        """One connection opened ahead per answer that ended with its own (up to the pool's
+        size): a burst of answers finds as many open as the last one left."""
+        if len(self._idle.get(key, ())) >= _MAX_IDLE_PER_HOST:
             return
         try:
             conn = await self._connect(key)
