@@ -9,7 +9,7 @@ import asyncio
 import json
 import logging
 import urllib.request
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 from webui_daemon.providers.base import Connection, RawStream, UpstreamStatus, UpstreamUnreachable
@@ -215,18 +215,39 @@ async def request_json(
         raise UpstreamUnreachable(f"{url}: no answer within {wait_s:g} s") from exc
 
 
-async def iter_line_batches(response: "httpx.Response") -> AsyncIterator[list[bytes]]:
+def _body(response: "httpx.Response") -> AsyncIterator[bytes]:
+    """The body as it arrives: the transport's own stream when there is nothing to decode.
+    httpx's iterators around it cannot be closed from outside (closing the outer one leaves
+    the inner ones to the event loop's finalizer), so they are used only for encoded bodies."""
+    import httpx
+
+    stream = response.stream
+    if response.headers.get("content-encoding", "identity") == "identity" and isinstance(
+        stream, httpx.AsyncByteStream
+    ):
+        return aiter(stream)
+    return response.aiter_bytes()
+
+
+async def iter_line_batches(response: "httpx.Response") -> AsyncGenerator[list[bytes], None]:
     """The non-empty lines of a streamed body (NDJSON and SSE are both line-based), as the
-    lists that arrived together (see StreamControl for how they are grouped)."""
+    lists that arrived together (see StreamControl for how they are grouped). Close it
+    (`aclose`) when leaving early: it closes the body's iterators in turn."""
     buffer = b""
-    async for chunk in response.aiter_bytes():
-        if buffer:
-            chunk = buffer + chunk
-        lines = chunk.split(b"\n")
-        buffer = lines.pop()
-        batch = [line for line in lines if line.strip()]
-        if batch:
-            yield batch
+    chunks = _body(response)
+    try:
+        async for chunk in chunks:
+            if buffer:
+                chunk = buffer + chunk
+            lines = chunk.split(b"\n")
+            buffer = lines.pop()
+            batch = [line for line in lines if line.strip()]
+            if batch:
+                yield batch
+    finally:
+        aclose = getattr(chunks, "aclose", None)  # async generators all have it
+        if aclose is not None:
+            await aclose()
     if buffer.strip():
         yield [buffer]
 

@@ -123,8 +123,11 @@ class OllamaProvider:
             control=control,
         )
         converter = ChunkConverter(model)
+        # Closed explicitly: dropped at the answer's `done`, an open generator chain would be
+        # closed later by the event loop (a task and a wake-up per generator).
+        batches = iter_line_batches(response)
         try:
-            async for lines in iter_line_batches(response):
+            async for lines in batches:
                 datas = [d for d in parse_json_lines(lines) if isinstance(d, dict)]
                 end: dict[str, Any] | None = None
                 for index, data in enumerate(datas):
@@ -155,6 +158,7 @@ class OllamaProvider:
                 raise UpstreamUnreachable(f"{conn.url}: {type(exc).__name__}") from exc
             raise StreamBroken(f"{type(exc).__name__}: {exc}") from exc
         finally:
+            await batches.aclose()
             await response.aclose()
 
     async def complete_chat(

@@ -111,8 +111,9 @@ class OpenAIProvider:
             control=control,
         )
         started = False
+        batches = iter_line_batches(response)  # closed explicitly, as Ollama's (see there)
         try:
-            async for lines in iter_line_batches(response):
+            async for lines in batches:
                 chunks: list[dict[str, Any]] = []
                 end = False
                 # Comments, event names and retry hints are skipped; [DONE] ends the answer.
@@ -145,6 +146,7 @@ class OpenAIProvider:
                 raise UpstreamUnreachable(f"{conn.url}: {type(exc).__name__}") from exc
             raise StreamBroken(f"{type(exc).__name__}: {exc}") from exc
         finally:
+            await batches.aclose()
             await response.aclose()
 
     async def complete_chat(

@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import os
 import socket
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncGenerator, AsyncIterator, Coroutine
 from typing import Any
 
 import httpx
@@ -228,8 +228,10 @@ class _Body(httpx.AsyncByteStream):
         self._closed = False
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
+        # Each generator closes the one it reads (see iter_line_batches).
+        blocks = self._blocks()
         try:
-            async for data in self._blocks():
+            async for data in blocks:
                 yield data
                 control = self._control
                 if control is not None and control.batch_s > 0 and not self._done:
@@ -241,21 +243,22 @@ class _Body(httpx.AsyncByteStream):
                     self._paused = True
         except OSError as exc:
             raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+        finally:
+            await blocks.aclose()
 
-    async def _blocks(self) -> AsyncIterator[bytes]:
+    async def _blocks(self) -> AsyncGenerator[bytes, None]:
+        source = self._chunked() if self._length is None else self._plain()
         try:
-            if self._length is None:
-                async for data in self._chunked():
-                    yield data
-            else:
-                async for data in self._plain():
-                    yield data
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, ValueError) as exc:
+            async for data in source:
+                yield data
+        except (asyncio.IncompleteReadError, ValueError) as exc:
             raise httpx.RemoteProtocolError(
                 "peer closed connection without sending complete message body"
             ) from exc
+        finally:
+            await source.aclose()
 
-    async def _plain(self) -> AsyncIterator[bytes]:
+    async def _plain(self) -> AsyncGenerator[bytes, None]:
         conn = self._conn
         if self._length == -1:
             while data := await conn.read():
@@ -273,7 +276,7 @@ class _Body(httpx.AsyncByteStream):
             yield data
         self._done = True
 
-    async def _chunked(self) -> AsyncIterator[bytes]:
+    async def _chunked(self) -> AsyncGenerator[bytes, None]:
         """Chunked transfer decoding over whatever each read returns."""
         conn = self._conn
         while not self._done:
@@ -313,8 +316,8 @@ class _Body(httpx.AsyncByteStream):
         reused, or closed when the rest does not come in time or is not what it should be."""
         finished = False
         try:
-            async with asyncio.timeout(_FINISH_S):
-                async for _ in self._blocks():
+            async with asyncio.timeout(_FINISH_S), contextlib.aclosing(self._blocks()) as rest:
+                async for _ in rest:
                     pass
             finished = True
         except (TimeoutError, OSError, httpx.RemoteProtocolError):
