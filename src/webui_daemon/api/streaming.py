@@ -178,15 +178,29 @@ async def until_disconnect(request: Request, work: Awaitable[T]) -> tuple[bool, 
 
 
 async def _unless_gone(receive: Receive, work: Awaitable[T]) -> tuple[bool, T | None]:
-    task = asyncio.ensure_future(work)
-    gone = asyncio.ensure_future(_disconnected(receive))
+    # `work` runs in this task (not one of its own: a task and a trip through the loop less
+    # before the first token); a watcher cancels this task when the client hangs up.
+    current = asyncio.current_task()
+    assert current is not None
+    hung_up = False
+
+    async def watch() -> None:
+        nonlocal hung_up
+        await _disconnected(receive)
+        hung_up = True
+        current.cancel()
+
+    watcher = asyncio.ensure_future(watch())
     try:
-        await asyncio.wait((task, gone), return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        gone.cancel()
-        if not task.done():
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
-    if task.cancelled():
+        result = await work
+    except asyncio.CancelledError:
+        if not hung_up:
+            raise
+        current.uncancel()
         return False, None
-    return True, task.result()
+    finally:
+        watcher.cancel()
+    if hung_up:  # the work swallowed the cancellation: the client is gone all the same
+        current.uncancel()
+        return False, None
+    return True, result
