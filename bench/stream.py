@@ -331,14 +331,17 @@ def main() -> None:
     summary = {
         "ttft_overhead_ms": (paced["daemon"]["ttft"] - paced["direct"]["ttft"]) * 1000,
         "rate_ratio_paced": paced["daemon"]["rate"] / paced["direct"]["rate"],
-        "rate_ratio_unpaced": unpaced["daemon"]["rate"] / unpaced["direct"]["rate"],
+        # Unpaced, the answer comes in one burst: its total says more than a "rate" over
+        # the fraction of a millisecond after the first token.
+        "unpaced_total_ms": unpaced["daemon"]["total"] * 1000,
+        "unpaced_direct_ms": unpaced["direct"]["total"] * 1000,
         "cpu_ms": paced["cpu_ms"],
         "floor_ms": paced["floor_ms"],
         "concurrent_ttft_ms": c_daemon * 1000,
     }
     report(
-        "goals: TTFT +{ttft_overhead_ms:.2f} ms (<= 2), rate {rate_ratio_paced:.0%} paced / "
-        "{rate_ratio_unpaced:.0%} unpaced (>= 90 %), "
+        "goals: TTFT +{ttft_overhead_ms:.2f} ms (<= 2), rate {rate_ratio_paced:.0%} (>= 90 %; "
+        "unpaced total {unpaced_total_ms:.1f} ms, direct {unpaced_direct_ms:.1f}), "
         "CPU {cpu_ms:.2f} ms/stream (<= 3; floor relay {floor_ms:.2f}), "
         "{n} concurrent TTFT {concurrent_ttft_ms:.1f} ms (<= 50)".format(
             n=args.concurrent, **summary
