@@ -38,23 +38,13 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime, stime
 
 
-class StandInProcess:
-    """`python -m tests.standins` in its own process (no GIL shared with the client)."""
+class ServerProcess:
+    """`python -m MODULE ARGS` in its own process (no GIL shared with the client); its first
+    line of output is its URL."""
 
-    def __init__(self, tokens: int, token_delay: float) -> None:
+    def __init__(self, module: str, *args: str) -> None:
         self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "tests.standins",
-                "ollama",
-                "--tokens",
-                str(tokens),
-                "--token-delay",
-                str(token_delay),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
+            [sys.executable, "-m", module, *args], stdout=subprocess.PIPE, text=True
         )
         assert self.proc.stdout is not None
         self.url = self.proc.stdout.readline().strip()
@@ -64,15 +54,20 @@ class StandInProcess:
         self.proc.wait(5)
 
 
-class FloorRelay(StandInProcess):
-    """`python -m bench.floor_relay` in its own process: the CPU floor of relaying a stream
-    in Python with the daemon's windows (see its docstring)."""
+class StandInProcess(ServerProcess):
+    """A stand-in Ollama (tests/standins.py)."""
+
+    def __init__(self, tokens: int, token_delay: float) -> None:
+        args = ("--tokens", str(tokens), "--token-delay", str(token_delay))
+        super().__init__("tests.standins", "ollama", *args)
+
+
+class FloorRelay(ServerProcess):
+    """bench.floor_relay: the CPU floor of relaying a stream in Python with the daemon's
+    windows (see its docstring)."""
 
     def __init__(self, upstream: str, batch_ms: float) -> None:
-        cmd = [sys.executable, "-m", "bench.floor_relay", upstream, "--batch-ms", f"{batch_ms:g}"]
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True)
-        assert self.proc.stdout is not None
-        self.url = self.proc.stdout.readline().strip()
+        super().__init__("bench.floor_relay", upstream, "--batch-ms", f"{batch_ms:g}")
 
 
 def batch_ms() -> float:

@@ -223,7 +223,7 @@ class _Body(httpx.AsyncByteStream):
         self._buffer = b""  # received, not yet decoded (chunked)
         self._reusable = reusable and length != -1
         self._control = control
-        self._paused = False
+        self._waited = False
         self._done = False
         self._closed = False
 
@@ -235,12 +235,12 @@ class _Body(httpx.AsyncByteStream):
                 yield data
                 control = self._control
                 if control is not None and control.batch_s > 0 and not self._done:
-                    # The first pause is short: a short answer (most of it right behind its
+                    # The first window is short: a short answer (most of it right behind its
                     # first token) then ends almost at once instead of a whole window late.
                     await self._conn.window(
-                        control.batch_s if self._paused else control.batch_s / 5
+                        control.batch_s if self._waited else control.batch_s / 5
                     )
-                    self._paused = True
+                    self._waited = True
         except OSError as exc:
             raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
         finally:
