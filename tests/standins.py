@@ -1,9 +1,11 @@
 """Stand-in model providers: real HTTP servers on 127.0.0.1 speaking Ollama's and OpenAI's wire.
 
 Ollama: GET / /api/version /api/tags /api/ps, POST /api/show /api/chat /api/generate (NDJSON
-stream by default, one JSON object with "stream": false). OpenAI-compatible: GET /v1/models,
-POST /v1/chat/completions (SSE with "stream": true, JSON otherwise). Every stand-in listens on
-an ephemeral port; all of them share one event loop in a background thread.
+stream by default, one JSON object with "stream": false) and /v1/chat/completions (OpenAI's
+format, as Ollama serves it). OpenAI-compatible: GET /v1/models, POST /v1/chat/completions (SSE
+with "stream": true, JSON otherwise). Model administration and embeddings: tests/standin_admin.py.
+Every stand-in listens on an ephemeral port; all of them share one event loop in a background
+thread.
 
     from tests.standins import start_ollama, start_openai, provider_env
 
@@ -47,6 +49,7 @@ from typing import Any, Literal
 
 import pytest
 
+from tests.standin_admin import answer_admin, loaded_models
 from tests.standin_wire import (
     TOKEN,
     Behaviour,
@@ -100,6 +103,10 @@ class StandIn:
         self._server: asyncio.base_events.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._failed = 0
+        # Models pulled, created or copied in, and deleted; and those a request loaded.
+        self.added: list[str] = []
+        self.removed: set[str] = set()
+        self.loaded: set[str] = set()
 
     # ---- control (from the test's thread) ---------------------------------------------------
 
@@ -111,7 +118,17 @@ class StandIn:
     @property
     def models(self) -> list[str]:
         default = ["standin:latest"] if self.kind == "ollama" else ["standin-gpt"]
-        return list(self.behaviour.models or default)
+        listed = list(self.behaviour.models or default) + self.added
+        return [m for m in listed if m not in self.removed]
+
+    def add_model(self, name: str) -> None:
+        self.removed.discard(name)
+        if name not in self.models:
+            self.added.append(name)
+
+    def remove_model(self, name: str) -> None:
+        self.removed.add(name)
+        self.loaded.discard(name)
 
     def start(self) -> "StandIn":
         self._loop = _Loop.get()
@@ -143,6 +160,9 @@ class StandIn:
         self.requests.clear()
         self.end_delay = 0.0
         self._failed = 0
+        self.added.clear()
+        self.removed.clear()
+        self.loaded.clear()
 
     def chats(self) -> list[Recorded]:
         ends = ("/api/chat", "/api/generate", "/chat/completions")
@@ -217,7 +237,7 @@ class StandIn:
             if b.list_status:
                 await send_json(writer, b.list_status, self._error("model list failed"))
             elif route[1] == "/api/ps":
-                await send_json(writer, 200, {"models": []})
+                await send_json(writer, 200, loaded_models(self))
             else:
                 await send_json(writer, 200, self._model_list())
             return b""
@@ -238,8 +258,11 @@ class StandIn:
             ("POST", "/api/chat"),
             ("POST", "/api/generate"),
             ("POST", "/chat/completions"),
+            ("POST", "/v1/chat/completions"),  # Ollama's OpenAI-compatible API
         ):
             return await self._chat(rec, route[1], body or {}, reader, writer)
+        if await answer_admin(self, method, route[1], body or {}, writer):
+            return b""
         await send_json(writer, 404, self._error(f"no route {method} {path}"))
         return b""
 
@@ -322,6 +345,14 @@ class StandIn:
             )
             await send_json(writer, 404, self._error(message))
             return
+        if body.get("keep_alive") == 0 and not body.get("prompt") and not body.get("messages"):
+            self.loaded.discard(model)  # Ollama's way of unloading a model
+            unload = {"model": model, "response": "", "done": True, "done_reason": "unload"}
+            await send_json(writer, 200, unload)
+            return
+        self.loaded.add(model)
+        # Ollama's /v1 answers in OpenAI's format.
+        kind = "openai" if path.startswith("/v1/") else self.kind
         text = b.reply_fn(body) if b.reply_fn else b.reply
         if b.tokens is not None:
             text = "".join(f"tok{i} " for i in range(b.tokens))
@@ -329,14 +360,14 @@ class StandIn:
         limit = body.get("max_tokens") or (body.get("options") or {}).get("num_predict")
         if isinstance(limit, int) and limit > 0:
             tokens = tokens[:limit]  # as a model does: stop at the token budget
-        form = Form(self.kind, path, model, body)
-        if not body.get("stream", self.kind == "ollama"):
+        form = Form(kind, path, model, body)
+        if not body.get("stream", kind == "ollama"):
             if await pause(b.first_token_delay + b.token_delay * len(tokens)):
                 return
             await send_json(writer, 200, form.whole(text, b))
             rec.tokens_sent, rec.finished_at = len(tokens), time.monotonic()
             return
-        media = "application/x-ndjson" if self.kind == "ollama" else "text/event-stream"
+        media = "application/x-ndjson" if kind == "ollama" else "text/event-stream"
         await send_head(writer, 200, media)
         if await pause(b.first_token_delay):
             return

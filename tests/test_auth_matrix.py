@@ -126,7 +126,8 @@ def _walk(
 def route_table(tmp: Path) -> list[Endpoint]:
     app = create_app(Settings(DATA_DIR=tmp / "unused", WEBUI_SECRET_KEY="x"))  # not started
     table: list[Endpoint] = []
-    for path, route, inherited in _walk(app.routes):
+    for full_path, route, inherited in _walk(app.routes):
+        path = re.sub(r"\{(\w+):\w+\}", r"{\1}", full_path)  # as OpenAPI names `{path:path}`
         if isinstance(route, APIRoute):
             calls = _calls(route.dependant)
             for dependant in inherited:

@@ -34,6 +34,7 @@ from webui_daemon.services.chat_tags import ChatTagService
 from webui_daemon.services.chats import ChatService
 from webui_daemon.services.completions import CompletionService
 from webui_daemon.services.connections import ConnectionService
+from webui_daemon.services.embeddings import EmbeddingService
 from webui_daemon.services.files import FileService
 from webui_daemon.services.folders import FolderService
 from webui_daemon.services.groups import GroupService
@@ -41,6 +42,7 @@ from webui_daemon.services.ingest import IngestService
 from webui_daemon.services.knowledge import KnowledgeService
 from webui_daemon.services.knowledge_access import AccessResolver
 from webui_daemon.services.models import ModelService
+from webui_daemon.services.ollama_admin import OllamaAdmin
 from webui_daemon.services.presets import PresetService
 from webui_daemon.services.proxies import ProxyService
 from webui_daemon.services.rag_admin import RagAdminService
@@ -121,6 +123,8 @@ class Services:
     presets: PresetService
     completions: CompletionService
     proxies: ProxyService
+    ollama_admin: OllamaAdmin
+    embeddings: EmbeddingService
     rag: KnowledgeServices
     answers: AnswerService
     turns: TurnManager
@@ -333,7 +337,21 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         models=models,
         presets=PresetService(models, users_repo),
         completions=completions,
-        proxies=ProxyService(models, completions, providers.providers),
+        proxies=ProxyService(
+            models,
+            completions,
+            providers.providers,
+            providers.http,
+            connections,
+            passthrough=settings.enable_openai_api_passthrough,
+        ),
+        ollama_admin=OllamaAdmin(
+            providers.http,
+            providers.catalog,
+            connections,
+            list_timeout=settings.models_timeout_s,
+        ),
+        embeddings=EmbeddingService(models, completions, providers.http),
         rag=rag,
         answers=answers,
         turns=turns,

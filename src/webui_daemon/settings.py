@@ -75,6 +75,10 @@ class Settings(BaseSettings):
     models_cache_ttl: float = Field(default=1.0, alias="MODELS_CACHE_TTL")
     # True: every user sees and may use every model, without a model record granting it.
     bypass_model_access_control: bool = Field(default=False, alias="BYPASS_MODEL_ACCESS_CONTROL")
+    # `/openai/{path}`: other OpenAI routes passed through (off by default, as in Open WebUI 0.12).
+    enable_openai_api_passthrough: bool = Field(
+        default=False, alias="ENABLE_OPENAI_API_PASSTHROUGH"
+    )
 
     # --- webui's own settings ---
     # Unix socket path; empty means the per-user default (or /run/webui/webui.sock with --shared).

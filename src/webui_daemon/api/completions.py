@@ -79,3 +79,13 @@ async def chat_completed(user: VerifiedUser, body: dict[str, Any] = Body(...)) -
     if not body.get("id"):
         raise WebUIError("Missing message id")
     return body
+
+
+@router.post("/api/embeddings")
+@router.post("/api/v1/embeddings")
+async def embeddings(
+    request: Request, user: VerifiedUser, services: ServicesDep, body: dict[str, Any] = Body(...)
+) -> Response:
+    """OpenAI's embeddings body for any model the caller may use, answered in OpenAI's form."""
+    ok, reply = await until_disconnect(request, services.embeddings.embed(user, body))
+    return JSONResponse(reply) if ok else Response(status_code=CLIENT_GONE)

@@ -1,5 +1,7 @@
 """/ollama/...: Open WebUI's Ollama proxy (spec 4.3, 5.6) and its connection settings."""
 
+import json
+import time
 from typing import Any
 
 from fastapi import APIRouter, Body, Request
@@ -10,8 +12,6 @@ from webui_daemon.api.streaming import raw_response
 from webui_daemon.schemas.connections import ConnectionVerifyForm, OllamaConfigForm
 from webui_daemon.schemas.system import StatusResponse
 from webui_daemon.services import errors
-from webui_daemon.services.proxies import ProxyService
-from webui_daemon.storage.rows import UserRow
 
 router = APIRouter(prefix="/ollama", tags=["ollama"])
 
@@ -44,6 +44,20 @@ def _enabled(services: Any) -> None:
         raise errors.Unavailable("Ollama API is disabled")
 
 
+async def _body(request: Request) -> dict[str, Any]:
+    """A JSON object body; none (or empty) reads as {} so that the route says what is missing."""
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = json.loads(raw)
+    except ValueError as exc:
+        raise errors.WebUIError("The body is not valid JSON.") from exc
+    if not isinstance(body, dict):
+        raise errors.WebUIError("The body must be a JSON object.")
+    return body
+
+
 @router.get("/api/tags")
 async def tags(user: VerifiedUser, services: ServicesDep, refresh: bool = False) -> dict[str, Any]:
     _enabled(services)
@@ -61,32 +75,100 @@ async def version(_: VerifiedUser, services: ServicesDep) -> dict[str, Any]:
     return {"version": await services.connections.ollama_version()}
 
 
-async def _proxy(
-    request: Request, proxies: ProxyService, user: UserRow, path: str, body: dict[str, Any]
-) -> Response:
-    return await raw_response(request, proxies.ollama(user, path, body))
+def _upstream_path(request: Request) -> str:
+    """The Ollama path a relay route stands for (its own path without /ollama)."""
+    return request.url.path.removeprefix(router.prefix)
 
 
 @router.post("/api/chat")
-async def chat(
-    request: Request, user: VerifiedUser, services: ServicesDep, body: dict[str, Any] = Body(...)
-) -> Response:
-    """Ollama's /api/chat; NDJSON unless `"stream": false` (then one JSON object)."""
-    _enabled(services)
-    return await _proxy(request, services.proxies, user, "/api/chat", body)
-
-
 @router.post("/api/generate")
-async def generate(
-    request: Request, user: VerifiedUser, services: ServicesDep, body: dict[str, Any] = Body(...)
-) -> Response:
-    _enabled(services)
-    return await _proxy(request, services.proxies, user, "/api/generate", body)
-
-
 @router.post("/api/show")
-async def show(
+@router.post("/api/embed")
+@router.post("/api/embeddings")
+async def relay(
     request: Request, user: VerifiedUser, services: ServicesDep, body: dict[str, Any] = Body(...)
 ) -> Response:
+    """Ollama's own route, relayed to a node serving the body's model: /api/chat (presets
+    applied; NDJSON unless `"stream": false`), /api/generate, /api/show, /api/embed, and the
+    older one-prompt /api/embeddings."""
     _enabled(services)
-    return await _proxy(request, services.proxies, user, "/api/show", body)
+    path = _upstream_path(request)
+    return await raw_response(request, services.proxies.ollama(user, path, body))
+
+
+# ---- Ollama's OpenAI-compatible API --------------------------------------------------------
+
+
+@router.get("/v1/models")
+async def openai_models(user: VerifiedUser, services: ServicesDep) -> dict[str, Any]:
+    """The caller's Ollama models in OpenAI's list form."""
+    _enabled(services)
+    listed = await services.models.provider_list(user, "ollama")
+    created = int(time.time())
+    data = [
+        {"id": m.get("model"), "object": "model", "created": created, "owned_by": "openai"}
+        for m in listed
+    ]
+    return {"object": "list", "data": data}
+
+
+@router.post("/v1/chat/completions")
+@router.post("/v1/completions")
+@router.post("/v1/embeddings")
+async def openai_relay(request: Request, user: VerifiedUser, services: ServicesDep) -> Response:
+    """Ollama's OpenAI-compatible routes, relayed as /api/... are (chats get presets)."""
+    _enabled(services)
+    body = await _body(request)
+    path = _upstream_path(request)
+    return await raw_response(request, services.proxies.ollama_openai(user, path, body))
+
+
+# ---- model administration (admin) ----------------------------------------------------------
+
+
+@router.get("/api/ps")
+async def loaded(_: AdminUser, services: ServicesDep) -> dict[str, Any]:
+    """The models each node holds in memory now, merged (`urls`: the nodes)."""
+    _enabled(services)
+    return await services.ollama_admin.loaded()
+
+
+@router.post("/api/pull")
+@router.post("/api/pull/{url_idx}")
+async def pull(request: Request, _: AdminUser, services: ServicesDep, url_idx: int = 0) -> Response:
+    """Ollama's progress lines as they come (node `url_idx`, 0 unless given)."""
+    _enabled(services)
+    return await raw_response(request, services.ollama_admin.pull(await _body(request), url_idx))
+
+
+@router.post("/api/create")
+@router.post("/api/create/{url_idx}")
+async def create(
+    request: Request, _: AdminUser, services: ServicesDep, url_idx: int = 0
+) -> Response:
+    _enabled(services)
+    return await raw_response(request, services.ollama_admin.create(await _body(request), url_idx))
+
+
+@router.post("/api/copy")
+@router.post("/api/copy/{url_idx}")
+async def copy(
+    request: Request, _: AdminUser, services: ServicesDep, url_idx: int | None = None
+) -> bool:
+    _enabled(services)
+    return await services.ollama_admin.copy(await _body(request), url_idx)
+
+
+@router.delete("/api/delete")
+@router.delete("/api/delete/{url_idx}")
+async def delete(
+    request: Request, _: AdminUser, services: ServicesDep, url_idx: int | None = None
+) -> bool:
+    _enabled(services)
+    return await services.ollama_admin.delete(await _body(request), url_idx)
+
+
+@router.post("/api/unload")
+async def unload(request: Request, _: AdminUser, services: ServicesDep) -> dict[str, Any]:
+    _enabled(services)
+    return await services.ollama_admin.unload(await _body(request))

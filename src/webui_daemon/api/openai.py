@@ -56,3 +56,20 @@ async def chat_completions(
     """Pass-through: SSE or JSON as the upstream answers; errors keep their status."""
     _enabled(services)
     return await raw_response(request, services.proxies.openai_chat(user, body))
+
+
+# Last: every other /openai path (see ProxyService.openai_passthrough).
+@router.api_route("/{path:path}", methods=["GET", "POST", "PUT", "DELETE"])
+async def passthrough(
+    path: str, request: Request, user: VerifiedUser, services: ServicesDep
+) -> Response:
+    _enabled(services)
+    query = request.url.query
+    opening = services.proxies.openai_passthrough(
+        user,
+        request.method,
+        f"{path}?{query}" if query else path,
+        await request.body(),
+        request.headers.get("content-type"),
+    )
+    return await raw_response(request, opening)

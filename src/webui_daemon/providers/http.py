@@ -152,7 +152,7 @@ async def open_stream(
 
     client = await http.client()
     if body is not None:
-        headers = {**headers, "Content-Type": "application/json"}
+        headers = {"Content-Type": "application/json", **headers}
     extensions = {CONTROL_EXTENSION: control} if control is not None else None
     request = client.build_request(
         method, url, headers=headers, content=body, extensions=extensions
@@ -179,6 +179,37 @@ async def open_stream(
     return response
 
 
+async def request_bytes(
+    http: HttpClient,
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    body: bytes | None = None,
+    wait_s: float | None = None,
+) -> bytes:
+    """One request whose whole answer is wanted at once (UpstreamStatus for an error status;
+    UpstreamUnreachable when there is no answer, or none within `wait_s`)."""
+    import httpx
+
+    async def go() -> bytes:
+        response = await open_stream(http, method, url, headers=headers, body=body)
+        try:
+            return await response.aread()
+        except httpx.TransportError as exc:
+            raise UpstreamUnreachable(f"{url}: {type(exc).__name__}") from exc
+        finally:
+            await response.aclose()
+
+    if wait_s is None:
+        return await go()
+    try:
+        async with asyncio.timeout(wait_s):
+            return await go()
+    except TimeoutError as exc:
+        raise UpstreamUnreachable(f"{url}: no answer within {wait_s:g} s") from exc
+
+
 async def request_json(
     http: HttpClient,
     method: str,
@@ -189,30 +220,18 @@ async def request_json(
     wait_s: float | None = None,
 ) -> Any:
     """One request whose answer is a JSON document (model lists, versions, non-streamed)."""
-    import httpx
-
-    async def go() -> Any:
-        response = await open_stream(
-            http, method, url, headers=headers, body=None if body is None else dumps(body)
-        )
-        try:
-            content = await response.aread()
-        except httpx.TransportError as exc:
-            raise UpstreamUnreachable(f"{url}: {type(exc).__name__}") from exc
-        finally:
-            await response.aclose()
-        try:
-            return json.loads(content)
-        except ValueError as exc:
-            raise UpstreamStatus(502, content, retryable=True) from exc
-
-    if wait_s is None:
-        return await go()
+    content = await request_bytes(
+        http,
+        method,
+        url,
+        headers=headers,
+        body=None if body is None else dumps(body),
+        wait_s=wait_s,
+    )
     try:
-        async with asyncio.timeout(wait_s):
-            return await go()
-    except TimeoutError as exc:
-        raise UpstreamUnreachable(f"{url}: no answer within {wait_s:g} s") from exc
+        return json.loads(content)
+    except ValueError as exc:
+        raise UpstreamStatus(502, content, retryable=True) from exc
 
 
 def _body(response: "httpx.Response") -> AsyncIterator[bytes]:
@@ -273,14 +292,28 @@ def parse_json_lines(lines: list[bytes]) -> list[Any]:
 
 
 async def open_raw(
-    http: HttpClient, conn: Connection, path: str, body: dict[str, Any]
+    http: HttpClient,
+    conn: Connection,
+    path: str,
+    body: dict[str, Any] | bytes | None,
+    *,
+    method: str = "POST",
+    headers: dict[str, str] | None = None,
+    empty_ok: bool = False,
 ) -> RawStream:
-    """POST `body` and hold the answer until its first bytes, so that a node failing before
-    it says anything can still be replaced by another one."""
+    """Send `body` (a JSON document, or bytes as they are) and hold the answer until its
+    first bytes, so that a node failing before it says anything can still be replaced by
+    another one. `headers` add to (and may override) the connection's own; `empty_ok`: an
+    answer without a body is an answer (a DELETE's), not a failed node."""
     import httpx
 
+    payload = dumps(body) if isinstance(body, dict) else body
     response = await open_stream(
-        http, "POST", f"{conn.url}{path}", headers=conn.headers(), body=dumps(body)
+        http,
+        method,
+        f"{conn.url}{path}",
+        headers={**conn.headers(), **(headers or {})},
+        body=payload,
     )
     chunks = response.aiter_raw()
     try:
@@ -291,7 +324,7 @@ async def open_raw(
     except BaseException:
         await response.aclose()
         raise
-    if not first:
+    if not first and not empty_ok:
         await response.aclose()
         raise UpstreamUnreachable(f"{conn.url}: empty answer")
     content_type = response.headers.get("content-type", "application/json")

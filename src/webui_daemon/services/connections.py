@@ -63,7 +63,7 @@ class ConnectionService:
         self._apply()
 
     def _apply(self) -> None:
-        every = connections(self.current["ollama"]) + connections(self.current["openai"])
+        every = self.enabled_connections("ollama") + self.enabled_connections("openai")
         self._catalog.configure(every, self._probe_timeout)
 
     def enabled(self, kind: Kind) -> bool:
@@ -128,6 +128,9 @@ class ConnectionService:
         )
         return self.openai_form()
 
+    def enabled_connections(self, kind: Kind) -> list[Connection]:
+        return connections(self.current[kind])
+
     def connection(self, kind: Kind, idx: int) -> Connection:
         for conn in connections(self.current[kind]):
             if conn.idx == idx:
@@ -146,7 +149,7 @@ class ConnectionService:
     async def ollama_version(self) -> str | bool:
         """The lowest version across the enabled Ollama nodes; False when Ollama is off or no
         node answers (Open WebUI answers 500 for the latter)."""
-        every = connections(self.current["ollama"])
+        every = self.enabled_connections("ollama")
         results = await asyncio.gather(
             *(self._ollama.version(c, self._probe_timeout) for c in every),
             return_exceptions=True,

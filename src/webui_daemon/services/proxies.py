@@ -1,19 +1,35 @@
-"""Proxy routes (spec 5.6): native Ollama and OpenAI bodies relayed to the right node as bytes.
+"""Proxy routes (spec 4.3, 5.6): native Ollama and OpenAI bodies relayed to the right node as
+bytes.
 
 A preset id is resolved to its provider model, its params fill what the body left unset and
 its system prompt is applied (chat routes only); the answer (NDJSON, SSE or JSON) is relayed
 unchanged. Routing and failover before the first byte are those of the completion path.
+
+`/openai/{path}` passes any other OpenAI route through, as Open WebUI 0.12 does: only when
+ENABLE_OPENAI_API_PASSTHROUGH is on, and to the connection of the model the body names (which
+the caller must be allowed to use). A request naming no model goes to the first connection
+and only for an admin: what it reaches (files, batches, ...) is shared by every user of that
+key, and one user must not see another's.
 """
 
+import json
+from collections.abc import Awaitable, Callable
 from typing import Any
 
-from webui_daemon.providers.base import Kind, Provider, RawStream
+from webui_daemon.providers.base import Kind, Provider, ProviderError, RawStream
 from webui_daemon.providers.catalog import Route
+from webui_daemon.providers.http import HttpClient, dumps, open_raw
 from webui_daemon.providers.openai import upstream_body
 from webui_daemon.services import errors, model_params, system_prompt
-from webui_daemon.services.completions import CompletionService
+from webui_daemon.services.completions import CompletionService, upstream_error
+from webui_daemon.services.connections import ConnectionService
 from webui_daemon.services.models import MODEL_NOT_FOUND, ModelService, Resolved
 from webui_daemon.storage.rows import UserRow
+
+PASSTHROUGH_OFF = (
+    "Direct API passthrough is disabled. Set ENABLE_OPENAI_API_PASSTHROUGH=True to enable."
+)
+PASSTHROUGH_ADMIN = "Only an admin may call an OpenAI route that names no model."
 
 
 class ProxyService:
@@ -22,10 +38,17 @@ class ProxyService:
         models: ModelService,
         completions: CompletionService,
         providers: dict[Kind, Provider],
+        http: HttpClient,
+        connections: ConnectionService,
+        *,
+        passthrough: bool,
     ) -> None:
         self._models = models
         self._completions = completions
         self._providers = providers
+        self._http = http
+        self._connections = connections
+        self._passthrough = passthrough
 
     async def _resolve(self, user: UserRow, body: dict[str, Any], kind: Kind) -> Resolved:
         model_id = body.get("model") or body.get("name")
@@ -46,7 +69,6 @@ class ProxyService:
         self, resolved: Resolved, path: str, body: dict[str, Any], name_key: str = "model"
     ) -> RawStream:
         provider = self._providers[resolved.base.kind]
-        pool = self._completions.pool
 
         async def open_(route: Route) -> RawStream:
             payload = {**body, name_key: route.upstream}
@@ -54,6 +76,14 @@ class ProxyService:
                 payload = upstream_body(payload, route.upstream, stream=bool(body.get("stream")))
             return await provider.open_raw(route.conn, path, payload)
 
+        return await self._hold(resolved, open_)
+
+    async def _hold(
+        self, resolved: Resolved, open_: Callable[[Route], Awaitable[RawStream]]
+    ) -> RawStream:
+        """Open on the best node; the node's in-flight slot is given back when the relay is
+        closed."""
+        pool = self._completions.pool
         raw, state = await self._completions.attempt(resolved.base, open_)
         released = False
         upstream_close = raw.close
@@ -72,7 +102,8 @@ class ProxyService:
         return raw
 
     async def ollama(self, user: UserRow, path: str, body: dict[str, Any]) -> RawStream:
-        """`/ollama/api/chat` (presets applied), `/api/generate` and `/api/show` (as sent)."""
+        """`/ollama/api/chat` (presets applied); `/api/generate`, `/api/show`, `/api/embed`
+        and `/api/embeddings` as sent."""
         resolved = await self._resolve(user, body, "ollama")
         body = dict(body)
         if path == "/api/chat":
@@ -81,6 +112,16 @@ class ProxyService:
         name_key = "model" if "model" in body or path != "/api/show" else "name"
         return await self._relay(resolved, path, body, name_key)
 
+    async def ollama_openai(self, user: UserRow, path: str, body: dict[str, Any]) -> RawStream:
+        """`/ollama/v1/...`: Ollama's own OpenAI-compatible API; a chat gets the preset's
+        params and system prompt as on `/openai/chat/completions`."""
+        resolved = await self._resolve(user, body, "ollama")
+        body = dict(body)
+        if path == "/v1/chat/completions":
+            model_params.fill_body(body, resolved.params, openai_only=True)
+            self._apply_system(user, body, resolved.params)
+        return await self._relay(resolved, path, body)
+
     async def openai_chat(self, user: UserRow, body: dict[str, Any]) -> RawStream:
         """`/openai/chat/completions`: preset params fill unset fields; no RAG, no features."""
         resolved = await self._resolve(user, body, "openai")
@@ -88,3 +129,50 @@ class ProxyService:
         model_params.fill_body(body, resolved.params, openai_only=True)
         self._apply_system(user, body, resolved.params)
         return await self._relay(resolved, "/chat/completions", body)
+
+    async def openai_passthrough(
+        self,
+        user: UserRow,
+        method: str,
+        path: str,
+        body: bytes,
+        content_type: str | None,
+    ) -> RawStream:
+        """Any other OpenAI route (see the module docstring); the answer is relayed as it is."""
+        if not self._passthrough:
+            raise errors.Forbidden(PASSTHROUGH_OFF)
+        try:
+            payload = json.loads(body) if body else None
+        except ValueError:
+            payload = None  # not JSON (a multipart upload, say): sent on as it came
+        headers = {"Content-Type": content_type} if content_type else {}
+        target = "/" + path
+        model_id = payload.get("model") if isinstance(payload, dict) else None
+        if isinstance(payload, dict) and model_id:
+            try:
+                resolved = await self._resolve(user, payload, "openai")
+            except errors.WebUIError as exc:
+                raise errors.NotFound(MODEL_NOT_FOUND) from exc
+
+            async def open_(route: Route) -> RawStream:
+                sent = dumps({**payload, "model": route.upstream})
+                return await open_raw(
+                    self._http, route.conn, target, sent, method=method, headers=headers
+                )
+
+            return await self._hold(resolved, open_)
+        if user.role != "admin":
+            raise errors.Forbidden(PASSTHROUGH_ADMIN)
+        conn = self._connections.connection("openai", 0)
+        try:
+            return await open_raw(
+                self._http,
+                conn,
+                target,
+                body or None,
+                method=method,
+                headers=headers,
+                empty_ok=True,
+            )
+        except ProviderError as exc:
+            raise upstream_error("openai", exc) from exc
