@@ -221,3 +221,35 @@ def test_ollama_openai_compatible_routes(
         json={"model": MODEL, "messages": [{"role": "user", "content": "hi"}]},
     )
     assert (r.status_code, r.json()) == (400, {"detail": "Model not found"})
+
+
+# ---- routes naming a node ---------------------------------------------------------------------
+
+
+def test_routes_naming_a_node_use_that_node_only(
+    client: httpx.Client, admin: dict[str, str], user: dict[str, str], nodes: list[StandIn]
+) -> None:
+    chat = {"model": MODEL, "messages": [{"role": "user", "content": "hi"}], "stream": False}
+    for idx in (1, 0, 1):
+        r = client.post(f"/ollama/api/chat/{idx}", headers=admin, json=chat)
+        assert r.status_code == 200 and r.json()["message"]["content"] == REPLY
+        assert nodes[idx].requests[-1].path == "/api/chat"
+    assert [len(node.chats()) for node in nodes] == [1, 2]
+    r = client.post("/ollama/api/embed/1", headers=admin, json={"model": MODEL, "input": "x"})
+    assert r.json()["embeddings"] == [vector("x")]
+    assert nodes[1].requests[-1].path == "/api/embed"
+    # A model only node 0 has, asked of node 1: node 1's own answer, nothing else tried.
+    nodes[0].add_model("solo:latest")
+    client.get("/api/models?refresh=true", headers=admin)
+    r = client.post(
+        "/ollama/api/generate/1", headers=admin, json={"model": "solo:latest", "prompt": "x"}
+    )
+    assert r.status_code == 404 and "not found" in r.json()["detail"]
+    assert not [r for r in nodes[0].requests if r.path == "/api/generate"]
+    r = client.post("/ollama/api/chat/5", headers=admin, json=chat)
+    assert r.status_code == 404  # no such node
+    # The model's access rule still applies.
+    r = client.post("/ollama/api/chat/0", headers=user, json=chat)
+    assert (r.status_code, r.json()) == (400, {"detail": "Model not found"})
+    assert client.get("/ollama/api/version/1", headers=user).json() == {"version": "0.6.5"}
+    assert client.get("/ollama/api/version/3", headers=user).status_code == 404

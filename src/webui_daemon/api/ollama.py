@@ -71,29 +71,43 @@ async def tags_of(url_idx: int, _: AdminUser, services: ServicesDep) -> dict[str
 
 
 @router.get("/api/version")
-async def version(_: VerifiedUser, services: ServicesDep) -> dict[str, Any]:
-    return {"version": await services.connections.ollama_version()}
+@router.get("/api/version/{url_idx}")
+async def version(
+    _: VerifiedUser, services: ServicesDep, url_idx: int | None = None
+) -> dict[str, Any]:
+    """The lowest version across the nodes, or node `url_idx`'s."""
+    return {"version": await services.connections.ollama_version(url_idx)}
 
 
-def _upstream_path(request: Request) -> str:
-    """The Ollama path a relay route stands for (its own path without /ollama)."""
-    return request.url.path.removeprefix(router.prefix)
+def _upstream_path(request: Request, url_idx: int | None = None) -> str:
+    """The Ollama path a relay route stands for (its own path without /ollama, and without
+    the node index at its end)."""
+    path = request.url.path.removeprefix(router.prefix)
+    return path.rsplit("/", 1)[0] if url_idx is not None else path
 
 
 @router.post("/api/chat")
+@router.post("/api/chat/{url_idx}")
 @router.post("/api/generate")
+@router.post("/api/generate/{url_idx}")
 @router.post("/api/show")
 @router.post("/api/embed")
+@router.post("/api/embed/{url_idx}")
 @router.post("/api/embeddings")
+@router.post("/api/embeddings/{url_idx}")
 async def relay(
-    request: Request, user: VerifiedUser, services: ServicesDep, body: dict[str, Any] = Body(...)
+    request: Request,
+    user: VerifiedUser,
+    services: ServicesDep,
+    body: dict[str, Any] = Body(...),
+    url_idx: int | None = None,
 ) -> Response:
-    """Ollama's own route, relayed to a node serving the body's model: /api/chat (presets
-    applied; NDJSON unless `"stream": false`), /api/generate, /api/show, /api/embed, and the
-    older one-prompt /api/embeddings."""
+    """Ollama's own route, relayed to a node serving the body's model (or to node `url_idx`):
+    /api/chat (presets applied; NDJSON unless `"stream": false`), /api/generate, /api/show,
+    /api/embed, and the older one-prompt /api/embeddings."""
     _enabled(services)
-    path = _upstream_path(request)
-    return await raw_response(request, services.proxies.ollama(user, path, body))
+    path = _upstream_path(request, url_idx)
+    return await raw_response(request, services.proxies.ollama(user, path, body, url_idx))
 
 
 # ---- Ollama's OpenAI-compatible API --------------------------------------------------------

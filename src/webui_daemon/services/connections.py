@@ -146,9 +146,16 @@ class ConnectionService:
         except ProviderError as exc:
             raise _verify_error(exc) from exc
 
-    async def ollama_version(self) -> str | bool:
+    async def ollama_version(self, idx: int | None = None) -> str | bool:
         """The lowest version across the enabled Ollama nodes; False when Ollama is off or no
-        node answers (Open WebUI answers 500 for the latter)."""
+        node answers (Open WebUI answers 500 for the latter). With `idx`, that node's own
+        version (404 for no such node, 500 with the reason when it does not answer)."""
+        if idx is not None:
+            conn = self.connection("ollama", idx)
+            try:
+                return await self._ollama.version(conn, self._probe_timeout)
+            except ProviderError as exc:
+                raise _verify_error(exc) from exc
         every = self.enabled_connections("ollama")
         results = await asyncio.gather(
             *(self._ollama.version(c, self._probe_timeout) for c in every),

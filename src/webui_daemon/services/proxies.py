@@ -14,6 +14,7 @@ key, and one user must not see another's.
 
 import json
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from webui_daemon.providers.base import Kind, Provider, ProviderError, RawStream
@@ -101,10 +102,23 @@ class ProxyService:
         raw.close = close
         return raw
 
-    async def ollama(self, user: UserRow, path: str, body: dict[str, Any]) -> RawStream:
+    def _on_node(self, resolved: Resolved, url_idx: int) -> Resolved:
+        """The same model, asked of node `url_idx` only (the `/{url_idx}` routes): no other
+        node is tried, and a node that does not list the model answers for itself."""
+        conn = self._connections.connection(resolved.base.kind, url_idx)
+        route = next((r for r in resolved.base.routes if r.conn.idx == url_idx), None)
+        if route is None:
+            route = Route(conn, resolved.base.routes[0].upstream)
+        return replace(resolved, base=replace(resolved.base, routes=[route]))
+
+    async def ollama(
+        self, user: UserRow, path: str, body: dict[str, Any], url_idx: int | None = None
+    ) -> RawStream:
         """`/ollama/api/chat` (presets applied); `/api/generate`, `/api/show`, `/api/embed`
-        and `/api/embeddings` as sent."""
+        and `/api/embeddings` as sent; on node `url_idx` when given."""
         resolved = await self._resolve(user, body, "ollama")
+        if url_idx is not None:
+            resolved = self._on_node(resolved, url_idx)
         body = dict(body)
         if path == "/api/chat":
             model_params.fill_ollama(body, resolved.params)
