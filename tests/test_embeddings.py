@@ -139,6 +139,8 @@ def test_passthrough_routes_by_model_and_keeps_the_rest_for_admins(
     # The upstream's own error passes through with its status.
     r = client.get("/openai/no/such/route", headers=admin)
     assert r.status_code == 404 and "no route" in r.json()["error"]["message"]
+    r = client.get("/openai/models/%2E%2E/%2E%2E/admin", headers=admin)
+    assert (r.status_code, r.json()) == (400, {"detail": "Not an OpenAI route."})
     # A user: only models they may use; nothing that names no model (shared by every user).
     body = {"model": OPENAI_MODEL, "input": "x"}
     r = client.post("/openai/embeddings", headers=user, json=body)

@@ -176,11 +176,8 @@ class OllamaAdmin:
 
     async def unload(self, body: dict[str, Any]) -> dict[str, Any]:
         """Ask every node serving the model to drop it from memory now (`keep_alive: 0`)."""
-        name = model_name(body)
-        if ":" not in name:
-            name = f"{name}:latest"
         failed = []
-        for route in await self._routes(name):
+        for route in await self._routes(model_name(body)):
             payload = {"model": route.upstream, "keep_alive": 0, "prompt": "", "stream": False}
             try:
                 await self._send("POST", route.conn, "/api/generate", payload)

@@ -155,6 +155,9 @@ class ProxyService:
         """Any other OpenAI route (see the module docstring); the answer is relayed as it is."""
         if not self._passthrough:
             raise errors.Forbidden(PASSTHROUGH_OFF)
+        if any(part in (".", "..") for part in path.split("?", 1)[0].split("/")):
+            # Dot segments would leave the connection's base path (`/v1`) for the host's.
+            raise errors.WebUIError("Not an OpenAI route.")
         try:
             payload = json.loads(body) if body else None
         except ValueError:
