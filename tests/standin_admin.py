@@ -1,7 +1,8 @@
 """The stand-ins' model administration and embeddings, as Ollama and OpenAI answer them.
 
 Ollama: /api/ps's list (the models a chat loaded, until a `keep_alive: 0` request unloads
-them), POST /api/pull and /api/create (NDJSON progress, then the model is listed), POST /api/copy,
+them), POST /api/pull and /api/create (NDJSON progress, then the model is listed; a name starting
+with "missing" gets Ollama's error line instead), POST /api/copy,
 DELETE /api/delete, POST /api/embed and /api/embeddings. OpenAI-compatible (the OpenAI stand-in,
 and Ollama's own /v1): POST /embeddings. Vectors are made from the text (sha256), so the same
 text always gets the same vector and different texts differ.
@@ -76,9 +77,12 @@ async def answer_admin(
             return True
         steps = ["pulling manifest", "verifying sha256 digest", "writing manifest", "success"]
         lines: list[dict[str, Any]] = [{"status": step} for step in steps]
-        lines.insert(
-            1, {"status": "pulling abc", "digest": "sha256:abc", "total": 100, "completed": 100}
-        )
+        layer = {"status": "pulling abc", "digest": "sha256:abc", "total": 100, "completed": 100}
+        lines.insert(1, layer)
+        if str(name).startswith("missing"):  # as Ollama answers a name no registry has
+            error = {"error": "pull model manifest: file does not exist"}
+            await _progress(writer, [lines[0], error])
+            return True
         s.add_model(str(name))
         if body.get("stream") is False:
             await send_json(writer, 200, {"status": "success"})

@@ -1,4 +1,5 @@
-"""`webui models list|show|preset create|preset rm`: the models you can chat with, and presets."""
+"""`webui models list|show|preset create|preset rm` (the models you can chat with, and presets),
+and `pull|rm|ps` (Ollama models on the daemon's nodes, for admins: cli/model_admin.py)."""
 
 import asyncio
 import json
@@ -7,18 +8,25 @@ from typing import Annotated, Any
 import typer
 
 from webui_daemon.schemas.models import ModelForm, ModelModel
+from webui_tui.cli import model_admin
 from webui_tui.cli.output import JsonFlag, print_json, print_table, say
 from webui_tui.cli.runtime import UsageProblem, call, confirm_or_yes
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.errors import RequestFailed
 from webui_tui.client.models import ModelEntry
 
-app = typer.Typer(help="List and show models; create and remove presets.", no_args_is_help=True)
+app = typer.Typer(
+    help="List and show models; create and remove presets; pull and remove Ollama models.",
+    no_args_is_help=True,
+)
 preset_app = typer.Typer(
     help="Presets: a base model with its own name, system prompt and parameters.",
     no_args_is_help=True,
 )
 app.add_typer(preset_app, name="preset")
+app.command("pull")(model_admin.pull)
+app.command("rm")(model_admin.remove)
+app.command("ps")(model_admin.loaded)
 
 ModelArg = Annotated[str, typer.Argument(help="Model id.", show_default=False)]
 

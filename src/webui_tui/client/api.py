@@ -1,7 +1,8 @@
 """WebUIClient: typed async calls to a webui daemon or an Open WebUI server.
 
-The plumbing is `base.BaseClient`; chats, folders and tags, models, completions, connections
-and knowledge come from the mixins of their modules. System, auth, users and groups are here.
+The plumbing is `base.BaseClient`; chats, folders and tags, models (and their administration),
+completions, connections and knowledge come from the mixins of their modules. System, auth,
+users and groups are here.
 """
 
 from pydantic import TypeAdapter
@@ -34,13 +35,20 @@ from webui_tui.client.connections import ConnectionsMixin
 from webui_tui.client.errors import BadResponse, NotFound, RequestFailed
 from webui_tui.client.folders import FoldersMixin
 from webui_tui.client.knowledge import KnowledgeMixin
+from webui_tui.client.model_admin import ModelAdminMixin
 from webui_tui.client.models import ModelsMixin
 
 _GROUP_LIST: TypeAdapter[list[GroupResponse]] = TypeAdapter(list[GroupResponse])
 
 
 class WebUIClient(
-    CompletionsMixin, ChatsMixin, FoldersMixin, ModelsMixin, ConnectionsMixin, KnowledgeMixin
+    CompletionsMixin,
+    ChatsMixin,
+    FoldersMixin,
+    ModelsMixin,
+    ModelAdminMixin,
+    ConnectionsMixin,
+    KnowledgeMixin,
 ):
     """One connection pool to one server; use as `async with WebUIClient(target) as client`.
 
