@@ -1,4 +1,5 @@
-"""`webui models ...` and `webui config ...` against a real daemon with a stand-in provider."""
+"""`webui models ...` (pull, rm and ps too) and `webui config ...` against a real daemon with a
+stand-in provider."""
 
 import json
 from collections.abc import Iterator
@@ -21,7 +22,8 @@ def standin() -> Iterator[StandIn]:
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    proc = provider_daemon(tmp_path_factory.mktemp("models"), standin)
+    # Long-lived model lists: only the daemon's own refresh after a pull or rm can show it.
+    proc = provider_daemon(tmp_path_factory.mktemp("models"), standin, MODELS_CACHE_TTL="300")
     yield proc
     proc.stop()
 
@@ -152,3 +154,54 @@ def test_default_model_setting(env: dict[str, str], standin: StandIn, daemon: Da
     assert stale.returncode == 2
     assert "Model not found: gone:1b (your default)" in one_error_line(stale)
     assert webui("config", "unset", "default-model", env=env).returncode == 0
+
+
+# ---- pull, rm, ps (admins) -------------------------------------------------------------------
+
+
+def test_pull_prints_each_step_and_the_model_is_listed(
+    env: dict[str, str], standin: StandIn
+) -> None:
+    standin.reset(models=[MODEL, OTHER_MODEL])
+    assert "pulled:latest" not in _ids(env)
+    result = webui("models", "pull", "pulled:latest", env=env)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [
+        "pulling manifest",
+        "pulling abc",
+        "verifying sha256 digest",
+        "writing manifest",
+        "success",
+    ]
+    assert "pulled:latest" in _ids(env)
+    as_json = webui("models", "pull", "other:latest", "--node", "0", "--json", env=env)
+    assert json.loads(as_json.stdout) == {"model": "other:latest", "node": 0, "status": "success"}
+
+
+def test_a_failed_pull_is_one_error_line(env: dict[str, str]) -> None:
+    result = webui("models", "pull", "missing:latest", env=env)
+    assert result.returncode == 2
+    assert "file does not exist" in one_error_line(result)
+    assert result.stdout.splitlines() == ["pulling manifest"]
+    assert "missing:latest" not in _ids(env)
+    no_node = webui("models", "pull", "x:latest", "--node", "4", env=env)
+    assert no_node.returncode == 2 and "index 4" in one_error_line(no_node)
+
+
+def test_rm_deletes_and_ps_lists_what_is_loaded(env: dict[str, str], standin: StandIn) -> None:
+    standin.reset(models=[MODEL, OTHER_MODEL])
+    assert webui("models", "pull", "gone:latest", env=env).returncode == 0
+    removed = webui("models", "rm", "gone:latest", "--yes", env=env)
+    assert removed.returncode == 0, removed.stderr
+    assert removed.stdout.strip() == "Deleted gone:latest."
+    assert "gone:latest" not in _ids(env) and "gone:latest" not in standin.models
+    again = webui("models", "rm", "gone:latest", "--yes", env=env)
+    assert again.returncode == 2 and "Model not found" in one_error_line(again)
+
+    assert webui("models", "ps", env=env).stdout == ""
+    chat = webui("chat", "--temporary", "-m", MODEL, "hello", env=env)
+    assert chat.returncode == 0, chat.stderr
+    rows = [line.split("\t") for line in webui("models", "ps", env=env).stdout.splitlines()]
+    assert [row[:2] for row in rows] == [[MODEL, "0"]]
+    loaded = json.loads(webui("models", "ps", "--json", env=env).stdout)
+    assert [m["model"] for m in loaded] == [MODEL]
