@@ -19,7 +19,7 @@ from tests.support import bearer, signup, tcp, unix
 from tests.test_completions import sse
 from tests.test_providers_transport import read_request, serve
 from tests.test_turns import new_chat, sse_payloads, text_of, turn_body, wait_message
-from webui_daemon.providers.base import Connection
+from webui_daemon.providers.base import Connection, StreamBroken
 from webui_daemon.providers.http import HttpClient, parse_json_lines
 from webui_daemon.providers.merge import merge_text_chunks
 from webui_daemon.providers.ollama import OllamaProvider
@@ -553,6 +553,44 @@ async def test_a_provider_that_keeps_the_connection_still_ends_at_the_window(
     # One request per connection; the second came on the one opened ahead during the first
     # answer, and one more waits for a third.
     assert requests == [1, 1, 0]
+
+
+async def test_no_connection_is_opened_ahead_after_an_answer_that_broke_off(
+    http: HttpClient,
+) -> None:
+    """A provider that drops the connection mid-answer gets no connection opened for the next
+    one (it may be gone); one that ends its answer does."""
+    accepted: list[int] = []
+    cut = True
+
+    async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        accepted.append(1)
+        with suppress(ConnectionError, asyncio.IncompleteReadError):
+            if await read_request(reader):
+                writer.write(CHUNKED_HEAD + ndjson("A"))
+                await writer.drain()
+                if not cut:
+                    writer.write(ndjson("B") + DONE + END)
+                    await writer.drain()
+        writer.close()
+
+    server, url = await serve(handler)
+    ollama = OllamaProvider(http, list_timeout=1, batch_s=0.05)
+    async with asyncio.timeout(BOUND_S), server:
+        with pytest.raises(StreamBroken):
+            async for _ in ollama.stream_chat(connection("ollama", url), QUESTION, "m"):
+                pass
+        await asyncio.sleep(0.2)
+        assert len(accepted) == 1
+        cut = False
+        answer = ollama.stream_chat(connection("ollama", url), QUESTION, "m")
+        texts = [delta_text(item) async for item in answer]
+        assert "".join(texts) == "AB"
+        for _ in range(100):  # the connection for the next answer, opened in the background
+            if len(accepted) == 3:
+                break
+            await asyncio.sleep(0.01)
+        assert len(accepted) == 3
 
 
 # ---- a provider over the lean transport: keep-alive after an unbatched answer's end -------------

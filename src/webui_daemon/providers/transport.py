@@ -338,9 +338,11 @@ class _Body(httpx.AsyncByteStream):
             self._transport._later(self._finish())
         else:
             self._conn.close()
-            if self._control is not None and self._control.batching:
+            control = self._control
+            if control is not None and control.batching and (self._done or control.ended):
                 # A batched answer's connection ends with it (Connection: close): the next
-                # answer's is opened now, off that answer's path to its first token.
+                # answer's is opened now, off that answer's path to its first token. Not
+                # after an answer that broke off: its provider may be gone.
                 self._transport._later(self._transport._spare(self._key))
 
 
