@@ -205,3 +205,28 @@ def test_rm_deletes_and_ps_lists_what_is_loaded(env: dict[str, str], standin: St
     assert [row[:2] for row in rows] == [[MODEL, "0"]]
     loaded = json.loads(webui("models", "ps", "--json", env=env).stdout)
     assert [m["model"] for m in loaded] == [MODEL]
+
+
+# ---- export, import -------------------------------------------------------------------------
+
+
+def test_export_then_import_restores_presets(env: dict[str, str], tmp_path: Path) -> None:
+    created = webui(
+        "models", "preset", "create", "backup-me", "--base", MODEL, "-s", "Keep it short.", env=env
+    )
+    assert created.returncode == 0, created.stderr
+    saved = tmp_path / "records.json"
+    exported = webui("models", "export", "-o", str(saved), env=env)
+    assert exported.returncode == 0, exported.stderr
+    records = json.loads(saved.read_text())
+    saved_preset = next(r for r in records if r["id"] == "backup-me")
+    assert saved_preset["params"]["system"] == "Keep it short."
+    assert webui("models", "preset", "rm", "backup-me", "-y", env=env).returncode == 0
+    assert "backup-me" not in _ids(env)
+    imported = webui("models", "import", "-", env=env, stdin=saved.read_text())
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip() == f"Imported {len(records)} model record(s)."
+    shown = json.loads(webui("models", "show", "backup-me", "--json", env=env).stdout)
+    assert shown["record"]["params"]["system"] == "Keep it short."
+    bad = webui("models", "import", "-", env=env, stdin='{"nothing": 1}')
+    assert bad.returncode == 1 and "no list of model records" in one_error_line(bad)

@@ -1,5 +1,6 @@
 """Client pieces that need no daemon: error bodies, discovery, the credential file fallback."""
 
+import asyncio
 import stat
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from webui_tui.client.errors import (
     detail_text,
     error_for_status,
 )
+from webui_tui.client.tasks import both
 
 
 def test_detail_text_reads_strings_and_validation_lists() -> None:
@@ -115,3 +117,25 @@ def test_credentials_fall_back_to_a_private_file(tmp_path: Path, no_keyring: Non
     assert resolve_token(target, store, env={}) == "tok-b"
     assert resolve_token(target, store, env={"WEBUI_TOKEN": "override"}) == "override"
     assert resolve_token(discover({"WEBUI_SOCKET": "/s"}), store, env={}) is None
+
+
+def test_both_waits_for_the_other_call_before_raising() -> None:
+    """`both`: when the first call fails, the second still ends inside the caller (with plain
+    gather it would fail later, unretrieved, once the client had closed)."""
+    ended: list[str] = []
+
+    async def fails_now() -> int:
+        raise ValueError("first")
+
+    async def fails_later() -> str:
+        await asyncio.sleep(0.05)
+        ended.append("second")
+        raise RuntimeError("second")
+
+    async def main() -> None:
+        with pytest.raises(ValueError, match="first"):
+            await both(fails_now(), fails_later())
+        assert ended == ["second"]
+        assert await both(asyncio.sleep(0, "a"), asyncio.sleep(0, 1)) == ("a", 1)
+
+    asyncio.run(main())

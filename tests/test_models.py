@@ -226,3 +226,52 @@ def test_admin_record_routes(client: httpx.Client, tokens: dict[str, str]) -> No
     assert client.delete("/api/v1/models/delete/all", headers=admin).json() is True
     assert client.get("/api/v1/models/all", headers=admin).json() == []
     assert ids(client, una) == []
+
+
+def test_export_import_and_sync(client: httpx.Client, tokens: dict[str, str]) -> None:
+    admin, una, bob = H(tokens, "admin"), H(tokens, "una"), H(tokens, "bob")
+    client.delete("/api/v1/models/delete/all", headers=admin)
+    assert create(client, admin, id="helper", base_model_id="standin:latest").status_code == 200
+    params = {"system": "Be terse.", "temperature": 0.2}
+    form = {"id": "helper", "name": "Helper", "base_model_id": "standin:latest", "params": params}
+    r = client.post("/api/v1/models/model/update", headers=admin, json=form)
+    assert r.status_code == 200, r.text
+    exported = client.get("/api/v1/models/export", headers=admin).json()
+    assert [(m["id"], m["params"]) for m in exported] == [("helper", params)]
+    # Round trip: delete everything, import the export, get the same records back.
+    client.delete("/api/v1/models/delete/all", headers=admin)
+    r = client.post("/api/v1/models/import", headers=admin, json={"models": exported})
+    assert r.json() is True
+    again = client.get("/api/v1/models/export", headers=admin).json()
+    times = ("created_at", "updated_at")  # an imported record is new: its times are now
+    strip = lambda ms: [{k: v for k, v in m.items() if k not in times} for m in ms]  # noqa: E731
+    assert strip(again) == strip(exported)
+    # An import merges over what is stored: only the name changes here; new ids are created.
+    items = [{"id": "helper", "name": "Helper 2"}, {"id": "coder", "base_model_id": "gpt-a"}]
+    assert client.post("/api/v1/models/import", headers=admin, json={"models": items}).json()
+    records = {m["id"]: m for m in client.get("/api/v1/models/export", headers=admin).json()}
+    assert records["helper"]["name"] == "Helper 2" and records["helper"]["params"] == params
+    assert records["coder"]["name"] == "coder" and records["coder"]["base_model_id"] == "gpt-a"
+    # A bad item refuses the whole import: nothing is written.
+    bad = [{"id": "third", "base_model_id": "gpt-a"}, {"name": "no id"}]
+    assert_error(client.post("/api/v1/models/import", headers=admin, json={"models": bad}), 400)
+    assert "third" not in {m["id"] for m in client.get("/api/v1/models/all", headers=admin).json()}
+    # Users need the permissions, and may change only records they may write.
+    assert_error(client.get("/api/v1/models/export", headers=una), 401)
+    assert_error(client.post("/api/v1/models/import", headers=una, json={"models": []}), 401)
+    defaults = client.get("/api/v1/users/default/permissions", headers=admin).json()
+    defaults["workspace"].update(models=True, models_import=True, models_export=True)
+    client.post("/api/v1/users/default/permissions", headers=admin, json=defaults)
+    mine = [{"id": "unas", "base_model_id": "standin:latest", "name": "Una's"}]
+    assert client.post("/api/v1/models/import", headers=una, json={"models": mine}).json()
+    assert [m["id"] for m in client.get("/api/v1/models/export", headers=una).json()] == ["unas"]
+    assert client.get("/api/v1/models/export", headers=bob).json() == []
+    theirs = [{"id": "helper", "name": "Taken over"}]
+    assert_error(client.post("/api/v1/models/import", headers=bob, json={"models": theirs}), 401)
+    r = client.get("/api/v1/models/model", headers=admin, params={"id": "helper"})
+    assert r.json()["name"] == "Helper 2"
+    # Sync (admins): the records become exactly the list.
+    r = client.post("/api/v1/models/sync", headers=admin, json={"models": [records["coder"]]})
+    assert [m["id"] for m in r.json()] == ["coder"]
+    assert [m["id"] for m in client.get("/api/v1/models/all", headers=admin).json()] == ["coder"]
+    assert_error(client.post("/api/v1/models/sync", headers=una, json={"models": []}), 401)

@@ -43,6 +43,7 @@ from webui_daemon.services.knowledge import KnowledgeService
 from webui_daemon.services.knowledge_access import AccessResolver
 from webui_daemon.services.models import ModelService
 from webui_daemon.services.ollama_admin import OllamaAdmin
+from webui_daemon.services.preset_transfer import PresetTransfer
 from webui_daemon.services.presets import PresetService
 from webui_daemon.services.proxies import ProxyService
 from webui_daemon.services.rag_admin import RagAdminService
@@ -121,6 +122,7 @@ class Services:
     connections: ConnectionService
     models: ModelService
     presets: PresetService
+    preset_transfer: PresetTransfer
     completions: CompletionService
     proxies: ProxyService
     ollama_admin: OllamaAdmin
@@ -311,6 +313,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         bypass_access=settings.bypass_model_access_control,
     )
     await models.load()
+    presets = PresetService(models, users_repo)
     completions = CompletionService(models, providers.providers, providers.pool)
     rag = await build_rag(settings, db, config_repo, auth)
     answers = AnswerService(completions, rag.context)
@@ -335,7 +338,8 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         providers=providers,
         connections=connections,
         models=models,
-        presets=PresetService(models, users_repo),
+        presets=presets,
+        preset_transfer=PresetTransfer(models, presets),
         completions=completions,
         proxies=ProxyService(
             models,

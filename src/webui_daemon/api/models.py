@@ -9,6 +9,7 @@ from webui_daemon.schemas.models import (
     ModelIdForm,
     ModelListResponse,
     ModelModel,
+    ModelsImportForm,
     ModelsResponse,
 )
 
@@ -97,3 +98,23 @@ async def delete_record_query(id: str, user: VerifiedUser, services: ServicesDep
 @router.delete("/api/v1/models/delete/all")
 async def delete_all_records(_: AdminUser, services: ServicesDep) -> bool:
     return await services.presets.delete_all()
+
+
+@router.get("/api/v1/models/export")
+async def export_records(user: VerifiedUser, services: ServicesDep) -> list[ModelModel]:
+    """Admins: every record; others with `workspace.models_export`: their own."""
+    return await services.preset_transfer.export(user)
+
+
+@router.post("/api/v1/models/import")
+async def import_records(form: ModelsImportForm, user: VerifiedUser, services: ServicesDep) -> bool:
+    """New records are created, existing ones updated (admins, or `workspace.models_import`)."""
+    return await services.preset_transfer.import_(user, form.models)
+
+
+@router.post("/api/v1/models/sync")
+async def sync_records(
+    form: ModelsImportForm, user: AdminUser, services: ServicesDep
+) -> list[ModelModel]:
+    """The records become exactly these: others are deleted."""
+    return await services.preset_transfer.sync(user, form.models)

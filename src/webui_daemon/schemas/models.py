@@ -76,3 +76,10 @@ class ModelsResponse(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     data: list[dict[str, Any]]
+
+
+class ModelsImportForm(BaseModel):
+    """Body of `/api/v1/models/import` and `/sync`: records as `/export` gives them (each
+    needs an `id`; what an item leaves out keeps its stored value)."""
+
+    models: list[dict[str, Any]]

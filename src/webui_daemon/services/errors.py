@@ -85,6 +85,8 @@ ACCESS_PROHIBITED = (
     "You do not have permission to access this resource. "
     "Please contact your administrator for assistance."
 )
+# Open WebUI's wording when a permission (not the role) is missing, e.g. workspace.models_export.
+UNAUTHORIZED = "401 Unauthorized"
 INVALID_CRED = "The email or password provided is incorrect. Please check for typos and try again."
 EMAIL_TAKEN = (
     "Uh-oh! This email is already registered. "

@@ -135,27 +135,52 @@ class PresetService:
 
     # ---- writing ----------------------------------------------------------------------------
 
-    async def create(self, user: UserRow, form: ModelForm) -> ModelModel:
-        if user.role != "admin":
-            workspace = (await self._models.permissions(user)).get("workspace", {})
-            if not workspace.get("models", False) or not form.base_model_id:
-                raise errors.Unauthorized(errors.ACCESS_PROHIBITED)
-        _check_id(form)
-        if form.id in self._models.records:
-            raise errors.Unauthorized(MODEL_ID_TAKEN)
+    async def row_for(self, user: UserRow, form: ModelForm, existing: ModelRow | None) -> ModelRow:
+        """The record `form` makes: a new one owned by `user`, or `existing` changed (its
+        access only by its owner or an admin). Checks the id, writes nothing."""
+        _check_id(form, existing.id if existing is not None else None)
         now = int(time.time())
-        row = ModelRow(
-            id=form.id,
-            user_id=user.id,
+        if existing is None:
+            return ModelRow(
+                id=form.id,
+                user_id=user.id,
+                base_model_id=form.base_model_id or None,
+                name=form.name,
+                meta=form.meta,
+                params=form.params,
+                access_grants=await self._grants(user, form, None),
+                is_active=form.is_active,
+                created_at=now,
+                updated_at=now,
+            )
+        may_share = user.role == "admin" or user.id == existing.user_id
+        return replace(
+            existing,
             base_model_id=form.base_model_id or None,
             name=form.name,
             meta=form.meta,
             params=form.params,
-            access_grants=await self._grants(user, form, None),
+            access_grants=await self._grants(user, form, existing.access_grants)
+            if may_share
+            else existing.access_grants,
             is_active=form.is_active,
-            created_at=now,
             updated_at=now,
         )
+
+    async def may_create(self, user: UserRow, form: ModelForm) -> bool:
+        """Admins, and users with `workspace.models` for a preset (a record with a base model:
+        only admins override provider models)."""
+        if user.role == "admin":
+            return True
+        workspace = (await self._models.permissions(user)).get("workspace", {})
+        return bool(workspace.get("models", False) and form.base_model_id)
+
+    async def create(self, user: UserRow, form: ModelForm) -> ModelModel:
+        if not await self.may_create(user, form):
+            raise errors.Unauthorized(errors.ACCESS_PROHIBITED)
+        if form.id in self._models.records:
+            raise errors.Unauthorized(MODEL_ID_TAKEN)
+        row = await self.row_for(user, form, None)
         if not await self._models.repo.insert(row):
             raise errors.Unauthorized(MODEL_ID_TAKEN)
         self._models.records[row.id] = row
@@ -165,20 +190,7 @@ class PresetService:
         row = self._get(model_id or form.id)
         if not await self._models.can(user, row, "write"):
             raise errors.Unauthorized(errors.ACCESS_PROHIBITED)
-        _check_id(form, row.id)
-        may_share = user.role == "admin" or user.id == row.user_id
-        updated = replace(
-            row,
-            base_model_id=form.base_model_id or None,
-            name=form.name,
-            meta=form.meta,
-            params=form.params,
-            access_grants=await self._grants(user, form, row.access_grants)
-            if may_share
-            else row.access_grants,
-            is_active=form.is_active,
-            updated_at=int(time.time()),
-        )
+        updated = await self.row_for(user, form, row)
         await self._models.repo.update(updated)
         self._models.records[row.id] = updated
         return _model(updated)

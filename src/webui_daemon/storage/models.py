@@ -70,6 +70,38 @@ class ModelRepo:
             )
             return cur.rowcount > 0
 
+    async def save_many(self, models: list[ModelRow], *, delete_others: bool = False) -> None:
+        """Insert or replace `models` in one transaction; with `delete_others`, every other
+        record goes (a sync)."""
+        async with self._db.transaction() as conn:
+            if delete_others:
+                keep = [m.id for m in models]
+                marks = ", ".join("?" for _ in keep)
+                where = f" WHERE id NOT IN ({marks})" if keep else ""
+                await conn.execute(f"DELETE FROM model{where}", keep)
+            await conn.executemany(
+                f"INSERT INTO model ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT(id) DO UPDATE SET base_model_id = excluded.base_model_id, "
+                "name = excluded.name, meta = excluded.meta, params = excluded.params, "
+                "access_grants = excluded.access_grants, is_active = excluded.is_active, "
+                "updated_at = excluded.updated_at",
+                [
+                    (
+                        m.id,
+                        m.user_id,
+                        m.base_model_id,
+                        m.name,
+                        dumps(m.meta),
+                        dumps(m.params),
+                        dumps(m.access_grants),
+                        int(m.is_active),
+                        m.created_at,
+                        m.updated_at,
+                    )
+                    for m in models
+                ],
+            )
+
     async def update(self, model: ModelRow) -> None:
         async with self._db.transaction() as conn:
             await conn.execute(

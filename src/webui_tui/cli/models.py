@@ -1,22 +1,23 @@
 """`webui models list|show|preset create|preset rm` (the models you can chat with, and presets),
-and `pull|rm|ps` (Ollama models on the daemon's nodes, for admins: cli/model_admin.py)."""
+`export|import` (model records: cli/model_records.py) and `pull|rm|ps` (Ollama models on the
+daemon's nodes, for admins: cli/model_admin.py)."""
 
-import asyncio
 import json
 from typing import Annotated, Any
 
 import typer
 
 from webui_daemon.schemas.models import ModelForm, ModelModel
-from webui_tui.cli import model_admin
+from webui_tui.cli import model_admin, model_records
 from webui_tui.cli.output import JsonFlag, print_json, print_table, say
 from webui_tui.cli.runtime import UsageProblem, call, confirm_or_yes
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.errors import RequestFailed
 from webui_tui.client.models import ModelEntry
+from webui_tui.client.tasks import both
 
 app = typer.Typer(
-    help="List and show models; create and remove presets; pull and remove Ollama models.",
+    help="List and show models; presets (create, rm, export, import); Ollama models (pull, rm).",
     no_args_is_help=True,
 )
 preset_app = typer.Typer(
@@ -27,6 +28,8 @@ app.add_typer(preset_app, name="preset")
 app.command("pull")(model_admin.pull)
 app.command("rm")(model_admin.remove)
 app.command("ps")(model_admin.loaded)
+app.command("export")(model_records.export)
+app.command("import")(model_records.import_)
 
 ModelArg = Annotated[str, typer.Argument(help="Model id.", show_default=False)]
 
@@ -46,10 +49,7 @@ def list_models(
     """List models: id, name, provider, base model (presets), and your default (*)."""
 
     async def work(client: WebUIClient) -> tuple[list[ModelEntry], str | None]:
-        models, default = await asyncio.gather(
-            client.list_models(refresh=refresh), client.default_model()
-        )
-        return models, default
+        return await both(client.list_models(refresh=refresh), client.default_model())
 
     models, default = call(ctx, work)
     if json_out:
@@ -73,7 +73,7 @@ def show_model(ctx: typer.Context, model_id: ModelArg, json_out: JsonFlag = Fals
     """Show one model; for a preset also its base model, system prompt and parameters."""
 
     async def work(client: WebUIClient) -> dict[str, Any]:
-        entry, default = await asyncio.gather(client.get_model(model_id), client.default_model())
+        entry, default = await both(client.get_model(model_id), client.default_model())
         record: ModelModel | None = None
         if entry.info is not None:
             try:

@@ -5,7 +5,7 @@ The default model is Open WebUI's: the first entry of the user's `settings.ui.mo
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from webui_daemon.schemas.models import ModelAccessResponse, ModelForm, ModelIdForm, ModelModel
 from webui_tui.client.base import BaseClient
@@ -40,6 +40,9 @@ class ModelList(BaseModel):
     data: list[ModelEntry]
 
 
+_RECORDS: TypeAdapter[list[ModelModel]] = TypeAdapter(list[ModelModel])
+
+
 class ModelsMixin(BaseClient):
     async def list_models(self, *, refresh: bool = False) -> list[ModelEntry]:
         """The models you may use: provider models and workspace presets."""
@@ -66,6 +69,14 @@ class ModelsMixin(BaseClient):
 
     async def delete_preset(self, model_id: str) -> bool:
         return await self._bool("POST", "/api/v1/models/model/delete", ModelIdForm(id=model_id))
+
+    async def export_presets(self) -> list[ModelModel]:
+        """Your model records (an admin: every record), as Open WebUI exports them."""
+        return await self._list("/api/v1/models/export", _RECORDS)
+
+    async def import_presets(self, records: list[dict[str, Any]]) -> bool:
+        """Create the records that are new and update the others (all or none)."""
+        return await self._bool("POST", "/api/v1/models/import", {"models": records})
 
     # --- user settings ---
 
