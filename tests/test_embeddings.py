@@ -147,6 +147,12 @@ def test_passthrough_routes_by_model_and_keeps_the_rest_for_admins(
     assert (r.status_code, r.json()) == (404, {"detail": "Model not found"})
     r = client.get("/openai/files", headers=user)
     assert r.status_code == 403 and "admin" in r.json()["detail"]
+    # Naming a model does not open what the key holds for everyone (files, batches, ...).
+    r = client.request("GET", "/openai/files", headers=user, json=body)
+    assert r.status_code == 403 and "admin" in r.json()["detail"]
+    r = client.post("/openai/batches", headers=user, json=body)
+    assert r.status_code == 403 and "admin" in r.json()["detail"]
+    assert not [r for r in openai_standin.requests if r.path.endswith(("/files", "/batches"))]
     grant(client, admin, OPENAI_MODEL)
     r = client.post("/openai/embeddings", headers=user, json=body)
     assert r.status_code == 200 and r.json()["data"][0]["embedding"] == vector("x")

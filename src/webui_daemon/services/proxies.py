@@ -7,9 +7,10 @@ unchanged. Routing and failover before the first byte are those of the completio
 
 `/openai/{path}` passes any other OpenAI route through, as Open WebUI 0.12 does: only when
 ENABLE_OPENAI_API_PASSTHROUGH is on, and to the connection of the model the body names (which
-the caller must be allowed to use). A request naming no model goes to the first connection
-and only for an admin: what it reaches (files, batches, ...) is shared by every user of that
-key, and one user must not see another's.
+the caller must be allowed to use). Unlike Open WebUI, only admins may reach what a key holds
+for everyone using it (files, batches, fine-tunes, assistants, stored responses, ...): users
+may only POST to routes that answer about the model they name (`_USER_ROUTES`). A request
+naming no model goes to the first connection.
 """
 
 import json
@@ -30,7 +31,12 @@ from webui_daemon.storage.rows import UserRow
 PASSTHROUGH_OFF = (
     "Direct API passthrough is disabled. Set ENABLE_OPENAI_API_PASSTHROUGH=True to enable."
 )
-PASSTHROUGH_ADMIN = "Only an admin may call an OpenAI route that names no model."
+PASSTHROUGH_ADMIN = "Only an admin may call this OpenAI route through the passthrough."
+# First path segments of the OpenAI routes a user may POST to: each answers about the model
+# named in its body and reaches nothing stored under the key.
+_USER_ROUTES = frozenset(
+    {"chat", "completions", "embeddings", "moderations", "audio", "images", "rerank"}
+)
 
 
 class ProxyService:
@@ -165,6 +171,10 @@ class ProxyService:
         headers = {"Content-Type": content_type} if content_type else {}
         target = "/" + path
         model_id = payload.get("model") if isinstance(payload, dict) else None
+        if user.role != "admin" and (
+            method != "POST" or not model_id or path.split("/", 1)[0] not in _USER_ROUTES
+        ):
+            raise errors.Forbidden(PASSTHROUGH_ADMIN)
         if isinstance(payload, dict) and model_id:
             try:
                 resolved = await self._resolve(user, payload, "openai")
@@ -178,8 +188,6 @@ class ProxyService:
                 )
 
             return await self._hold(resolved, open_)
-        if user.role != "admin":
-            raise errors.Forbidden(PASSTHROUGH_ADMIN)
         conn = self._connections.connection("openai", 0)
         try:
             return await open_raw(
