@@ -12,7 +12,7 @@ import pytest
 from tests.daemon_proc import DaemonProc, start_daemon
 from tests.standin_admin import vector
 from tests.standins import StandIn, ollama_standin, openai_standin, provider_env
-from tests.support import add_user, bearer, signup, tcp
+from tests.support import add_user, assert_no_traceback, bearer, signup, tcp
 
 __all__ = ["ollama_standin", "openai_standin"]  # fixtures used below
 
@@ -156,3 +156,11 @@ def test_passthrough_routes_by_model_and_keeps_the_rest_for_admins(
     grant(client, admin, OPENAI_MODEL)
     r = client.post("/openai/embeddings", headers=user, json=body)
     assert r.status_code == 200 and r.json()["data"][0]["embedding"] == vector("x")
+
+
+def test_daemon_logs_have_no_traceback(
+    plain: tuple[DaemonProc, httpx.Client, dict[str, str], dict[str, str]],
+    passthrough: tuple[DaemonProc, httpx.Client, dict[str, str], dict[str, str]],
+) -> None:
+    assert_no_traceback(plain[0])
+    assert_no_traceback(passthrough[0])

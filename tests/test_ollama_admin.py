@@ -10,8 +10,8 @@ import pytest
 
 from tests.daemon_proc import DaemonProc, start_daemon
 from tests.standin_admin import vector
-from tests.standins import StandIn, StandIns, provider_env, standins
-from tests.support import add_user, bearer, signup, tcp
+from tests.standins import StandIn, StandIns, closed_port_url, provider_env, standins
+from tests.support import add_user, assert_no_traceback, bearer, signup, tcp
 
 __all__ = ["standins"]  # fixture used below
 
@@ -28,7 +28,9 @@ def nodes(standins: StandIns) -> list[StandIn]:
 def daemon(tmp_path_factory: pytest.TempPathFactory, nodes: list[StandIn]) -> Iterator[DaemonProc]:
     # MODELS_CACHE_TTL is long on purpose: only the daemon's own invalidation can show a pulled
     # or deleted model in time.
-    env = {"DEFAULT_USER_ROLE": "user", "MODELS_CACHE_TTL": "300", **provider_env(ollama=nodes)}
+    # Node 2: nothing listens there.
+    urls = [*nodes, closed_port_url()]
+    env = {"DEFAULT_USER_ROLE": "user", "MODELS_CACHE_TTL": "300", **provider_env(ollama=urls)}
     proc = start_daemon(tmp_path_factory.mktemp("ollama-admin"), env=env)
     yield proc
     proc.stop()
@@ -142,6 +144,8 @@ def test_pull_streams_progress_and_the_model_is_listed_at_once(
     assert "other:latest" in nodes[1].models and "other:latest" not in nodes[0].models
     r = client.post("/ollama/api/pull/7", headers=admin, json={"model": "x"})
     assert r.status_code == 404  # no such node
+    r = client.post("/ollama/api/pull/2", headers=admin, json={"model": "x"})
+    assert r.status_code == 500 and "Ollama node 2" in r.json()["detail"]
 
 
 def test_create_copy_and_delete(
@@ -253,3 +257,8 @@ def test_routes_naming_a_node_use_that_node_only(
     assert (r.status_code, r.json()) == (400, {"detail": "Model not found"})
     assert client.get("/ollama/api/version/1", headers=user).json() == {"version": "0.6.5"}
     assert client.get("/ollama/api/version/3", headers=user).status_code == 404
+
+
+def test_daemon_log_has_no_traceback(daemon: DaemonProc) -> None:
+    """Last: none of the failures above (a dead node, refusals, bad bodies) raised inside."""
+    assert_no_traceback(daemon)

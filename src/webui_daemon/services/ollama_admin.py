@@ -11,11 +11,7 @@ import asyncio
 import logging
 from typing import Any
 
-from webui_daemon.providers.base import (
-    Connection,
-    ProviderError,
-    RawStream,
-)
+from webui_daemon.providers.base import Connection, ProviderError, RawStream, UpstreamStatus
 from webui_daemon.providers.catalog import Catalog, Route
 from webui_daemon.providers.http import HttpClient, dumps, open_raw, request_bytes, request_json
 from webui_daemon.services import errors
@@ -34,6 +30,14 @@ def model_name(body: dict[str, Any]) -> str:
     if not isinstance(name, str) or not name:
         raise errors.WebUIError(MISSING_MODEL)
     return name
+
+
+def _failure(conn: Connection, exc: ProviderError) -> errors.UpstreamError:
+    """The node's own error (status and body), or which node did not answer."""
+    if isinstance(exc, UpstreamStatus):
+        return upstream_error("ollama", exc)
+    detail = f"Server Connection Error: Ollama node {conn.idx} ({conn.url}) did not answer."
+    return errors.UpstreamError(500, {"detail": detail})
 
 
 def _unprefixed(conn: Connection, name: str) -> str:
@@ -122,7 +126,7 @@ class OllamaAdmin:
         try:
             raw = await open_raw(self._http, conn, path, body)
         except ProviderError as exc:
-            raise upstream_error("ollama", exc) from exc
+            raise _failure(conn, exc) from exc
         upstream_close = raw.close
 
         async def close() -> None:
@@ -154,7 +158,7 @@ class OllamaAdmin:
                 self._http, method, f"{conn.url}{path}", headers=conn.headers(), body=dumps(body)
             )
         except ProviderError as exc:
-            raise upstream_error("ollama", exc) from exc
+            raise _failure(conn, exc) from exc
         finally:
             self._catalog.invalidate()
 
