@@ -196,7 +196,7 @@ def test_rm_deletes_and_ps_lists_what_is_loaded(env: dict[str, str], standin: St
     assert removed.stdout.strip() == "Deleted gone:latest."
     assert "gone:latest" not in _ids(env) and "gone:latest" not in standin.models
     again = webui("models", "rm", "gone:latest", "--yes", env=env)
-    assert again.returncode == 2 and "Model not found" in one_error_line(again)
+    assert again.returncode == 2 and "no Ollama node has gone:latest" in one_error_line(again)
 
     assert webui("models", "ps", env=env).stdout == ""
     chat = webui("chat", "--temporary", "-m", MODEL, "hello", env=env)

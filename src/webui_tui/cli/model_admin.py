@@ -9,6 +9,7 @@ import typer
 from webui_tui.cli.output import JsonFlag, note, print_json, print_table, say
 from webui_tui.cli.runtime import call, confirm_or_yes
 from webui_tui.client.api import WebUIClient
+from webui_tui.client.errors import RequestFailed
 
 NameArg = Annotated[
     str, typer.Argument(help="Ollama model name, e.g. llama3.2:3b.", show_default=False)
@@ -83,7 +84,17 @@ def remove(
     """Delete a model from an Ollama node (admins; the first node that has it unless --node)."""
     where = "" if node is None else f" on node {node}"
     confirm_or_yes(yes, f"Delete {name}{where}? Pulling it again downloads it again.")
-    deleted = call(ctx, lambda client: client.remove_model(name, node=node))
+
+    async def work(client: WebUIClient) -> bool:
+        try:
+            return await client.remove_model(name, node=node)
+        except RequestFailed as exc:
+            if exc.status != 400 or node is not None:
+                raise
+            hint = f"no Ollama node has {name} (a preset? `webui models preset rm {name}`)"
+            raise RequestFailed(exc.status, hint, exc.method, exc.path) from None
+
+    deleted = call(ctx, work)
     if json_out:
         print_json({"model": name, "node": node, "deleted": deleted})
         return
