@@ -10,7 +10,7 @@ import typer
 
 from webui_daemon.schemas.chats import ChatResponse, ChatTitleIdResponse, TagModel
 from webui_tui.cli.output import JsonFlag, print_json, print_table, say, stdout_is_tty, when
-from webui_tui.cli.runtime import UsageProblem, call, confirm_or_yes
+from webui_tui.cli.runtime import UsageProblem, call, confirm_or_yes, read_input, write_output
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.chats import json_or_ndjson
 from webui_tui.client.transcript import to_markdown
@@ -198,22 +198,13 @@ def export_chats(
         text += "\n"
     else:
         text = "\n---\n\n".join(to_markdown(chat) for chat in chats)
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise UsageProblem(f"cannot write {output}: {exc.strerror or exc}") from None
-    say(f"Exported {len(chats)} chat(s) to {output}.")
+    if write_output(text, output):
+        say(f"Exported {len(chats)} chat(s) to {output}.")
 
 
 def read_export(source: str) -> list[dict[str, Any]]:
     """Chats from an export: a JSON list (Open WebUI), `{chats: [...]}`, one chat, or NDJSON."""
-    try:
-        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except OSError as exc:
-        raise UsageProblem(f"cannot read {source}: {exc.strerror or exc}") from None
+    raw = read_input(source)
     try:
         data = json_or_ndjson(raw)
     except ValueError:

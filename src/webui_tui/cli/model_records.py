@@ -2,14 +2,13 @@
 moving them between servers."""
 
 import json
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from webui_tui.cli.output import JsonFlag, print_json, say
-from webui_tui.cli.runtime import UsageProblem, call
+from webui_tui.cli.runtime import UsageProblem, call, read_input, write_output
 
 
 def export(
@@ -21,24 +20,14 @@ def export(
     """Export model records (your presets; an admin's: all) as JSON Open WebUI also reads."""
     records = call(ctx, lambda client: client.export_presets())
     text = json.dumps([r.model_dump(mode="json") for r in records], ensure_ascii=False, indent=2)
-    if output is None:
-        sys.stdout.write(text + "\n")
-        return
-    try:
-        output.write_text(text + "\n", encoding="utf-8")
-    except OSError as exc:
-        raise UsageProblem(f"cannot write {output}: {exc.strerror or exc}") from None
-    say(f"Exported {len(records)} model record(s) to {output}.")
+    if write_output(text + "\n", output):
+        say(f"Exported {len(records)} model record(s) to {output}.")
 
 
 def _read(source: str) -> list[dict[str, Any]]:
     """Records from an export: a JSON list, or `{"models": [...]}`."""
     try:
-        raw = sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
-    except OSError as exc:
-        raise UsageProblem(f"cannot read {source}: {exc.strerror or exc}") from None
-    try:
-        data = json.loads(raw)
+        data = json.loads(read_input(source))
     except ValueError:
         raise UsageProblem(f"{source} is not JSON") from None
     if isinstance(data, dict) and isinstance(data.get("models"), list):

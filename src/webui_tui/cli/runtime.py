@@ -94,3 +94,23 @@ def confirm_or_yes(yes: bool, question: str) -> None:
     if not sys.stdin.isatty():
         raise UsageProblem(f"{question} — pass --yes to confirm without a terminal")
     typer.confirm(question, abort=True)
+
+
+def read_input(source: str) -> bytes:
+    """The bytes of the file `source`, or of standard input for `-`."""
+    try:
+        return sys.stdin.buffer.read() if source == "-" else Path(source).read_bytes()
+    except OSError as exc:
+        raise UsageProblem(f"cannot read {source}: {exc.strerror or exc}") from None
+
+
+def write_output(text: str, output: Path | None) -> bool:
+    """`text` into the file `output`, or onto stdout when it is None; True for a file."""
+    if output is None:
+        sys.stdout.write(text)
+        return False
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UsageProblem(f"cannot write {output}: {exc.strerror or exc}") from None
+    return True
