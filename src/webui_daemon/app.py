@@ -349,12 +349,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
             connections,
             passthrough=settings.enable_openai_api_passthrough,
         ),
-        ollama_admin=OllamaAdmin(
-            providers.http,
-            providers.catalog,
-            connections,
-            list_timeout=settings.models_timeout_s,
-        ),
+        ollama_admin=OllamaAdmin(providers.http, providers.ollama, providers.catalog, connections),
         embeddings=EmbeddingService(models, completions, providers.http),
         rag=rag,
         answers=answers,

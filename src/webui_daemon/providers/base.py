@@ -66,6 +66,15 @@ class Connection:
     def headers(self) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.key}"} if self.key else {}
 
+    def prefixed(self, name: str) -> str:
+        """A model's id as listed here: the upstream's name behind this URL's `prefix_id`."""
+        return f"{self.prefix_id}.{name}" if self.prefix_id else name
+
+    def unprefixed(self, name: str) -> str:
+        """The upstream's own name for a model id listed here (`prefixed` undone)."""
+        prefix = f"{self.prefix_id}." if self.prefix_id else ""
+        return name[len(prefix) :] if prefix and name.startswith(prefix) else name
+
 
 @dataclass(slots=True)
 class RawStream:

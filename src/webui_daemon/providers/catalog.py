@@ -57,11 +57,6 @@ class Snapshot:
 EMPTY = Snapshot(models={}, ollama=[], openai=[])
 
 
-def _strip_prefix(conn: Connection, name: str) -> str:
-    prefix = f"{conn.prefix_id}." if conn.prefix_id else ""
-    return name[len(prefix) :] if prefix and name.startswith(prefix) else name
-
-
 def merge(
     ollama: list[tuple[Connection, list[dict[str, Any]]]],
     openai: list[tuple[Connection, list[dict[str, Any]]]],
@@ -71,7 +66,7 @@ def merge(
     for conn, listed in openai:
         for raw in listed:
             model_id = str(raw["id"])
-            route = Route(conn, _strip_prefix(conn, model_id))
+            route = Route(conn, conn.unprefixed(model_id))
             existing = models.get(model_id)
             if existing is not None:  # the first connection owns it; others share the load
                 existing.routes.append(route)
@@ -98,7 +93,7 @@ def merge(
                 merged[name]["urls"].append(conn.idx)
             else:
                 merged[name] = {**raw, "urls": [conn.idx]}
-            routes.setdefault(name, []).append(Route(conn, _strip_prefix(conn, name)))
+            routes.setdefault(name, []).append(Route(conn, conn.unprefixed(name)))
     for name, raw in merged.items():
         wire = {
             "id": name,

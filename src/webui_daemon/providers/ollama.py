@@ -26,10 +26,6 @@ from webui_daemon.providers.http import (
 )
 
 
-def _prefixed(conn: Connection, name: str) -> str:
-    return f"{conn.prefix_id}.{name}" if conn.prefix_id else name
-
-
 class OllamaProvider:
     kind: Literal["ollama"] = "ollama"
 
@@ -55,8 +51,8 @@ class OllamaProvider:
         out = []
         for model in models:
             name = str(model.get("model") or model.get("name") or "")
-            entry = {**model, "name": _prefixed(conn, str(model.get("name", name)))}
-            entry["model"] = _prefixed(conn, name)
+            entry = {**model, "name": conn.prefixed(str(model.get("name", name)))}
+            entry["model"] = conn.prefixed(name)
             entry["connection_type"] = conn.connection_type
             if conn.tags:
                 entry["tags"] = list(conn.tags)
@@ -65,20 +61,21 @@ class OllamaProvider:
             out.append(entry)
         return out
 
+    async def running(self, conn: Connection) -> list[dict[str, Any]]:
+        """The node's own /api/ps entries: the models it holds in memory (names unprefixed)."""
+        url, wait_s = f"{conn.url}/api/ps", self._list_timeout
+        data = await request_json(self._http, "GET", url, headers=conn.headers(), wait_s=wait_s)
+        models = data.get("models") if isinstance(data, dict) else None
+        return [m for m in models or [] if isinstance(m, dict)]
+
     async def _loaded(self, conn: Connection) -> dict[str, int | None]:
         """Models loaded in memory (/api/ps), with expires_at in epoch seconds; {} on failure."""
         try:
-            data = await request_json(
-                self._http,
-                "GET",
-                f"{conn.url}/api/ps",
-                headers=conn.headers(),
-                wait_s=self._list_timeout,
-            )
+            running = await self.running(conn)
         except (UpstreamStatus, UpstreamUnreachable):
             return {}
         loaded: dict[str, int | None] = {}
-        for model in (data or {}).get("models") or []:
+        for model in running:
             expires: int | None = None
             with contextlib.suppress(ValueError):
                 expires = int(datetime.fromisoformat(str(model.get("expires_at"))).timestamp())

@@ -70,8 +70,7 @@ class OpenAIProvider:
             if "api.openai.com" in conn.url and any(word in model_id for word in _NOT_CHAT):
                 continue
             entry = dict(model)
-            if conn.prefix_id:
-                entry["id"] = f"{conn.prefix_id}.{model_id}"
+            entry["id"] = conn.prefixed(model_id)
             entry["connection_type"] = conn.connection_type
             if conn.tags:
                 entry["tags"] = list(conn.tags)

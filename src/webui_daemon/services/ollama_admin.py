@@ -13,7 +13,8 @@ from typing import Any
 
 from webui_daemon.providers.base import Connection, ProviderError, RawStream, UpstreamStatus
 from webui_daemon.providers.catalog import Catalog, Route
-from webui_daemon.providers.http import HttpClient, dumps, open_raw, request_bytes, request_json
+from webui_daemon.providers.http import HttpClient, dumps, open_raw, request_bytes
+from webui_daemon.providers.ollama import OllamaProvider
 from webui_daemon.services import errors
 from webui_daemon.services.completions import upstream_error
 from webui_daemon.services.connections import ConnectionService
@@ -40,24 +41,18 @@ def _failure(conn: Connection, exc: ProviderError) -> errors.UpstreamError:
     return errors.UpstreamError(500, {"detail": detail})
 
 
-def _unprefixed(conn: Connection, name: str) -> str:
-    prefix = f"{conn.prefix_id}." if conn.prefix_id else ""
-    return name[len(prefix) :] if prefix and name.startswith(prefix) else name
-
-
 class OllamaAdmin:
     def __init__(
         self,
         http: HttpClient,
+        ollama: OllamaProvider,
         catalog: Catalog,
         connections: ConnectionService,
-        *,
-        list_timeout: float,
     ) -> None:
         self._http = http
+        self._ollama = ollama
         self._catalog = catalog
         self._connections = connections
-        self._list_timeout = list_timeout
 
     def _conn(self, url_idx: int) -> Connection:
         return self._connections.connection("ollama", url_idx)
@@ -76,7 +71,7 @@ class OllamaAdmin:
     async def _target(self, name: str, url_idx: int | None) -> tuple[Connection, str]:
         if url_idx is not None:
             conn = self._conn(url_idx)
-            return conn, _unprefixed(conn, name)
+            return conn, conn.unprefixed(name)
         route = (await self._routes(name))[0]
         return route.conn, route.upstream
 
@@ -87,17 +82,7 @@ class OllamaAdmin:
         A node that does not answer in time is left out, as in Open WebUI."""
         conns = self._connections.enabled_connections("ollama")
         results = await asyncio.gather(
-            *(
-                request_json(
-                    self._http,
-                    "GET",
-                    f"{c.url}/api/ps",
-                    headers=c.headers(),
-                    wait_s=self._list_timeout,
-                )
-                for c in conns
-            ),
-            return_exceptions=True,
+            *(self._ollama.running(c) for c in conns), return_exceptions=True
         )
         merged: dict[str, dict[str, Any]] = {}
         for conn, result in zip(conns, results, strict=True):
@@ -106,13 +91,8 @@ class OllamaAdmin:
                     raise result
                 log.info("no /api/ps from %s: %s", conn.url, result)
                 continue
-            listed = result.get("models") if isinstance(result, dict) else None
-            for raw in listed or []:
-                if not isinstance(raw, dict):
-                    continue
-                name = str(raw.get("model") or raw.get("name") or "")
-                if conn.prefix_id:
-                    name = f"{conn.prefix_id}.{name}"
+            for raw in result:
+                name = conn.prefixed(str(raw.get("model") or raw.get("name") or ""))
                 if name in merged:
                     merged[name]["urls"].append(conn.idx)
                 else:
@@ -169,7 +149,7 @@ class OllamaAdmin:
         if not isinstance(destination, str) or not destination:
             raise errors.WebUIError("Missing destination model.")
         conn, upstream = await self._target(source, url_idx)
-        payload = {"source": upstream, "destination": _unprefixed(conn, destination)}
+        payload = {"source": upstream, "destination": conn.unprefixed(destination)}
         await self._send("POST", conn, "/api/copy", payload)
         return True
 

@@ -29,6 +29,22 @@ class ModelRow:
     is_active: bool = True
 
 
+def _values(model: ModelRow) -> tuple[Any, ...]:
+    """The row's values in `_COLUMNS` order."""
+    return (
+        model.id,
+        model.user_id,
+        model.base_model_id,
+        model.name,
+        dumps(model.meta),
+        dumps(model.params),
+        dumps(model.access_grants),
+        int(model.is_active),
+        model.created_at,
+        model.updated_at,
+    )
+
+
 def _row(row: aiosqlite.Row) -> ModelRow:
     values = dict(row)
     for column in ("meta", "params"):
@@ -55,18 +71,7 @@ class ModelRepo:
         async with self._db.transaction() as conn:
             cur = await conn.execute(
                 f"INSERT OR IGNORE INTO model ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (
-                    model.id,
-                    model.user_id,
-                    model.base_model_id,
-                    model.name,
-                    dumps(model.meta),
-                    dumps(model.params),
-                    dumps(model.access_grants),
-                    int(model.is_active),
-                    model.created_at,
-                    model.updated_at,
-                ),
+                _values(model),
             )
             return cur.rowcount > 0
 
@@ -85,21 +90,7 @@ class ModelRepo:
                 "name = excluded.name, meta = excluded.meta, params = excluded.params, "
                 "access_grants = excluded.access_grants, is_active = excluded.is_active, "
                 "updated_at = excluded.updated_at",
-                [
-                    (
-                        m.id,
-                        m.user_id,
-                        m.base_model_id,
-                        m.name,
-                        dumps(m.meta),
-                        dumps(m.params),
-                        dumps(m.access_grants),
-                        int(m.is_active),
-                        m.created_at,
-                        m.updated_at,
-                    )
-                    for m in models
-                ],
+                [_values(m) for m in models],
             )
 
     async def update(self, model: ModelRow) -> None:
