@@ -55,7 +55,8 @@ async def _connect(path: Path) -> aiosqlite.Connection:
 
 class Database:
     """Writes go through `transaction()` one at a time; reads use a second connection so they
-    never see another coroutine's uncommitted writes."""
+    never see another coroutine's uncommitted writes, and each read sees every write committed
+    before it started."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -102,13 +103,16 @@ class Database:
                 raise
             await conn.execute("COMMIT")
 
+    # Every read runs to completion in one hop to the reader's thread. A statement left open
+    # between hops (execute, then fetch, then close) holds the reader's snapshot, and coroutines
+    # sharing the connection start theirs inside it: under steady load the snapshot never
+    # advanced, so a chat just committed by the writer was "not found" when read back.
     async def fetchone(self, sql: str, params: Params = ()) -> aiosqlite.Row | None:
-        async with self.reader.execute(sql, params) as cur:
-            return await cur.fetchone()
+        rows = await self.reader.execute_fetchall(sql, params)
+        return next(iter(rows), None)
 
     async def fetchall(self, sql: str, params: Params = ()) -> list[aiosqlite.Row]:
-        async with self.reader.execute(sql, params) as cur:
-            return list(await cur.fetchall())
+        return list(await self.reader.execute_fetchall(sql, params))
 
     async def ping(self) -> bool:
         row = await self.fetchone("SELECT 1")
