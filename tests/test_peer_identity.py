@@ -323,3 +323,59 @@ def test_per_user_socket_refuses_other_accounts(os_user: OsUser, open_dir: Path)
         assert [u["name"] for u in users] == [pwd.getpwuid(os.getuid()).pw_name]
     finally:
         assert proc.stop() == 0
+
+
+# ---- the daemon's own check, whatever the socket file's mode -----------------------------------
+
+
+def test_loosened_per_user_socket_still_refuses_other_accounts(
+    os_user: OsUser, open_dir: Path
+) -> None:
+    base = open_dir / "loosened-private"
+    base.mkdir()
+    base.chmod(0o755)
+    proc = start_daemon(base, socket_path=base / "webui.sock")
+    try:
+        proc.socket_path.chmod(0o666)  # as a careless `chmod` would leave it
+        health, me = run_as(
+            os_user,
+            [
+                {"op": "http", "socket": str(proc.socket_path), "method": "GET", "path": p}
+                for p in ("/health", "/api/v1/auths/")
+            ],
+        )
+        owner = pwd.getpwuid(os.getuid()).pw_name
+        for result in (health, me):
+            assert result["status"] == 403, result
+            assert f"serves only {owner}" in result["body"]["detail"]
+            assert os_user.name in result["body"]["detail"]
+        with unix(proc) as c:
+            users = c.get("/api/v1/users/").json()["users"]
+        assert [u["name"] for u in users] == [owner]  # no account was made for the stranger
+        assert "refused a socket connection" in proc.log()
+    finally:
+        assert proc.stop() == 0
+
+
+def test_loosened_shared_socket_refuses_processes_outside_its_group(
+    shared_daemon: DaemonProc, os_user: OsUser
+) -> None:
+    sock = shared_daemon.socket_path
+    sock.chmod(0o666)
+    try:
+        [outside] = run_as(
+            os_user,
+            [{"op": "http", "socket": str(sock), "method": "GET", "path": "/api/v1/auths/"}],
+            in_group=False,
+        )
+        assert outside["status"] == 403, outside
+        assert f"members of group {os_user.group}" in outside["body"]["detail"]
+        # The same account with the group among its supplementary groups is served.
+        [inside] = run_as(
+            os_user,
+            [{"op": "http", "socket": str(sock), "method": "GET", "path": "/api/v1/auths/"}],
+        )
+        assert inside["status"] == 200, inside
+        assert inside["body"]["name"] == os_user.name
+    finally:
+        sock.chmod(0o660)

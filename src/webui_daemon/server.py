@@ -2,12 +2,15 @@
 
 Unix-socket callers are identified by SO_PEERCRED: a thin subclass of uvicorn's HTTP protocol
 reads the peer's credentials when a connection is made and puts them in each request's scope.
+A caller the socket is not meant for (not the owner of a per-user socket, not in a shared
+socket's group) is answered 403 on every request, whatever the socket file's mode says.
 """
 
 import asyncio
 import contextlib
 import fcntl
 import grp
+import json
 import logging
 import os
 import signal
@@ -21,7 +24,7 @@ from typing import Any
 
 from webui_daemon.api.deps import PEER_KEY
 from webui_daemon.app import ListenInfo, create_app
-from webui_daemon.security.peer import peer_credentials
+from webui_daemon.security.peer import PeerPolicy, peer_credentials, peer_groups
 from webui_daemon.security.tokens import parse_duration
 from webui_daemon.settings import Settings
 
@@ -151,8 +154,9 @@ def bind_tcp_socket(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _peer_aware(base: type[Any]) -> type[Any]:
-    """uvicorn's HTTP protocol, plus the Unix peer's credentials in every request scope."""
+def _peer_aware(base: type[Any], policy: PeerPolicy) -> type[Any]:
+    """uvicorn's HTTP protocol, plus the Unix peer's credentials in every request scope; a peer
+    the policy does not admit gets a 403 for each request and never reaches the app."""
 
     class PeerAwareProtocol(base):  # type: ignore[misc]
         def connection_made(self, transport: asyncio.Transport) -> None:
@@ -163,7 +167,12 @@ def _peer_aware(base: type[Any]) -> type[Any]:
             creds = peer_credentials(raw)
             if creds is None:
                 return
-            inner: Any = self.app  # type: ignore[has-type]  # uvicorn sets it untyped
+            if not policy.admits(creds, peer_groups(raw)):
+                reason = policy.refusal(creds)
+                log.warning("refused a socket connection from uid %d: %s", creds.uid, reason)
+                self.app = _refuse(reason)
+                return
+            inner: Any = self.app
 
             async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
                 scope.setdefault("extensions", {})[PEER_KEY] = creds
@@ -172,6 +181,28 @@ def _peer_aware(base: type[Any]) -> type[Any]:
             self.app = app
 
     return PeerAwareProtocol
+
+
+def _refuse(reason: str) -> Any:
+    """An ASGI app that answers every request 403 with Open WebUI's error shape."""
+    body = json.dumps({"detail": reason}).encode()
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            return
+        headers = [(b"content-type", b"application/json"), (b"connection", b"close")]
+        await send({"type": "http.response.start", "status": 403, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def socket_policy(sock: socket.socket, *, shared: bool) -> PeerPolicy:
+    """Who the bound socket is for: its owner, and on a shared socket the file's group."""
+    owner = os.getuid()
+    if not shared:
+        return PeerPolicy(owner)
+    return PeerPolicy(owner, os.stat(sock.getsockname()).st_gid)
 
 
 def _server_class(base: type[Any], app: Any) -> type[Any]:
@@ -271,12 +302,13 @@ def _serve(settings: Settings, options: ServeOptions) -> int:
         sockets: list[socket.socket] = []
         socket_path = None if options.no_socket else settings.resolved_socket_path()
         try:
+            policy = PeerPolicy(os.getuid())
             if socket_path is not None:
-                sockets.append(
-                    bind_unix_socket(
-                        socket_path, shared=settings.shared, group=settings.shared_group
-                    )
+                unix_sock = bind_unix_socket(
+                    socket_path, shared=settings.shared, group=settings.shared_group
                 )
+                sockets.append(unix_sock)
+                policy = socket_policy(unix_sock, shared=settings.shared)
                 listen.socket = str(socket_path)
             if settings.port is not None:
                 tcp = bind_tcp_socket(settings.host, settings.port)
@@ -297,7 +329,7 @@ def _serve(settings: Settings, options: ServeOptions) -> int:
                 timeout_graceful_shutdown=10,
             )
             config.load()
-            config.http_protocol_class = _peer_aware(config.http_protocol_class)
+            config.http_protocol_class = _peer_aware(config.http_protocol_class, policy)
             server = _server_class(uvicorn.Server, app)(config)
             # uvicorn re-raises the signal that stopped it once it is done; a no-op handler
             # here turns that into a clean exit 0 after the graceful shutdown.
