@@ -4,12 +4,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.corpus.make import model_env
 from tests.daemon_proc import DaemonProc, start_daemon
 from tests.standins import StandIn, provider_env, start_ollama
-from tests.tui_support import MODEL, OTHER_MODEL, make_app, until
+from tests.tui_support import MODEL, OTHER_MODEL, Recording, make_app, until
 from webui_tui.app.screens.dialogs import ChooseManyScreen, PickScreen, PromptScreen
 from webui_tui.app.screens.knowledge import KnowledgeScreen
 
@@ -174,3 +175,38 @@ async def test_daemon_gone_then_back(standin: StandIn, tmp_path: Path) -> None:
             )
     finally:
         daemon.stop()
+
+
+class BrokenOnce(Recording):
+    """The daemon's socket, except that the first knowledge listing fails with an error the
+    client does not know (as a bug would): not a WebUIClientError."""
+
+    def __init__(self, daemon: DaemonProc) -> None:
+        super().__init__(daemon)
+        self.broke = False
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/v1/knowledge/" and not self.broke:
+            self.broke = True
+            raise RuntimeError("boom in the knowledge list")
+        return await super().handle_async_request(request)
+
+
+async def test_unexpected_worker_error_is_one_notice_and_the_app_lives(
+    daemon: DaemonProc, tmp_path: Path
+) -> None:
+    transport = BrokenOnce(daemon)
+    app = make_app(daemon, tmp_path, mode="knowledge", transport=transport)
+    async with app.run_test(size=(100, 30)) as pilot:
+        notice = await until(
+            pilot,
+            lambda: [n for n in app._notifications if "boom" in n.message],
+            what="the problem notice",
+        )
+        assert notice[0].title == "Problem"
+        assert "\n" not in notice[0].message and "Traceback" not in notice[0].message
+        assert app.is_running and app._exit_renderables == []
+        # The app keeps working: another screen loads from the daemon.
+        await pilot.press("f2")
+        await until(pilot, lambda: getattr(app.screen, "model", None), what="the chat model")
+    assert app.return_code in (0, None)

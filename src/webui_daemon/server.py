@@ -213,6 +213,7 @@ def _server_class(base: type[Any], app: Any) -> type[Any]:
         _loop: asyncio.AbstractEventLoop | None = None
 
         async def main_loop(self) -> None:
+            # Private uvicorn API (its version range is capped in pyproject.toml for this).
             # uvicorn wakes every 0.1 s to look for a stop request and refresh its Date
             # header; an idle daemon should sleep (laptops, and a shared box's CPU). Here a
             # stop request wakes the loop, and the date is refreshed once a second.

@@ -7,7 +7,6 @@ with discovery, the stored token and auto-start.
 import asyncio
 from typing import ClassVar
 
-from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
@@ -17,6 +16,7 @@ from webui_tui.app.screens.chat import ChatScreen
 from webui_tui.app.screens.knowledge import KnowledgeScreen
 from webui_tui.app.screens.settings import SettingsScreen
 from webui_tui.app.widgets.notice import Problem, Reconnected
+from webui_tui.app.workers import ReportsWorkerFailures, work
 from webui_tui.client.connect import client_turns_forced
 from webui_tui.client.errors import DaemonUnreachable, WebUIClientError
 from webui_tui.client.tui_extra import TuiClient
@@ -24,7 +24,7 @@ from webui_tui.client.tui_extra import TuiClient
 RECONNECT_EVERY_S = 1.0
 
 
-class WebUIApp(App[None]):
+class WebUIApp(ReportsWorkerFailures, App[None]):
     TITLE = "webui"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("f2", "mode('chat')", "Chat", id="app.chat"),

@@ -6,7 +6,6 @@ t test a connection, k make a new API key (yours: keys are per user).
 
 from typing import Any, ClassVar, cast, get_args
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -21,6 +20,7 @@ from webui_tui.app.screens.dialogs import (
     PromptScreen,
 )
 from webui_tui.app.widgets.notice import Problem, Reconnected
+from webui_tui.app.workers import ReportsWorkerFailures, work
 from webui_tui.client.connections import guess_kind
 from webui_tui.client.errors import NotFound, WebUIClientError
 from webui_tui.client.tui_extra import TuiClient
@@ -45,7 +45,7 @@ def key_text(email: str, key: str | None) -> str:
     )
 
 
-class AdminScreen(Screen[None]):
+class AdminScreen(ReportsWorkerFailures, Screen[None]):
     CSS_PATH = "admin.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "Add", id="admin.add"),

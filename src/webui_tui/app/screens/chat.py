@@ -15,7 +15,6 @@ from collections.abc import Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any, ClassVar
 
-from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -33,6 +32,7 @@ from webui_tui.app.widgets.conversation import Conversation
 from webui_tui.app.widgets.message_view import MessageInfo, MessageView
 from webui_tui.app.widgets.notice import Reconnected
 from webui_tui.app.widgets.sources import SourcesPanel
+from webui_tui.app.workers import work
 from webui_tui.client.client_turns import (
     ClientTurn,
     answer_again,

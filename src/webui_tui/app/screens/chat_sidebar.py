@@ -6,7 +6,7 @@ chat actions (rename, delete, pin, archive, tag, export, move to a folder) and t
 
 from pathlib import Path
 
-from textual import on, work
+from textual import on
 from textual.css.query import NoMatches
 from textual.screen import Screen
 from textual.timer import Timer
@@ -18,6 +18,7 @@ from webui_tui.app.screens.dialogs import ConfirmScreen, PickScreen, PromptScree
 from webui_tui.app.widgets.chat_list import ChatList
 from webui_tui.app.widgets.folder_tree import open_folders, tree_rows
 from webui_tui.app.widgets.notice import Problem
+from webui_tui.app.workers import ReportsWorkerFailures, work
 from webui_tui.client.errors import WebUIClientError
 from webui_tui.client.transcript import to_markdown
 from webui_tui.client.tui_extra import TuiClient
@@ -28,7 +29,7 @@ NO_FOLDER = "-"  # the folder picker's "no folder" option
 NEW_FOLDER = "+"  # the folder picker's "new folder" option
 
 
-class SidebarScreen(Screen[None]):
+class SidebarScreen(ReportsWorkerFailures, Screen[None]):
     """Needs `_render_chat` and `action_new_chat` from the screen built on it."""
 
     def __init__(self, client: TuiClient) -> None:

@@ -9,7 +9,7 @@ import glob
 from pathlib import Path
 from typing import Any, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
@@ -20,6 +20,7 @@ from textual.widgets.option_list import Option
 from webui_daemon.schemas.knowledge import KnowledgeFilesResponse, KnowledgeResponse
 from webui_tui.app.screens.dialogs import ConfirmScreen, PromptScreen
 from webui_tui.app.widgets.notice import Problem, Reconnected
+from webui_tui.app.workers import ReportsWorkerFailures, work
 from webui_tui.client.errors import WebUIClientError
 from webui_tui.client.tui_extra import TuiClient
 
@@ -27,7 +28,7 @@ POLL_S = 0.2
 PROCESS_TIMEOUT_S = 300.0
 
 
-class KnowledgeScreen(Screen[None]):
+class KnowledgeScreen(ReportsWorkerFailures, Screen[None]):
     CSS_PATH = "knowledge.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_kb", "New base", id="knowledge.new"),

@@ -4,7 +4,7 @@ The theme is saved in the TUI's config file; keybinding overrides are edited the
 (`[keys]`, binding id = keys) and read when the app starts.
 """
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
@@ -12,6 +12,7 @@ from textual.widgets import Footer, Label, Select, Static
 
 from webui_tui.app.config import TuiConfig, config_path
 from webui_tui.app.widgets.notice import Problem, Reconnected
+from webui_tui.app.workers import ReportsWorkerFailures, work
 from webui_tui.client.errors import WebUIClientError
 from webui_tui.client.tui_extra import TuiClient
 
@@ -24,7 +25,7 @@ message.copy message.copy_code chats.rename chats.delete chats.pin chats.archive
 chats.tag chats.export app.chat app.knowledge app.admin app.settings app.quit"""
 
 
-class SettingsScreen(Screen[None]):
+class SettingsScreen(ReportsWorkerFailures, Screen[None]):
     CSS_PATH = "settings.tcss"
 
     def __init__(self, client: TuiClient, config: TuiConfig) -> None:
