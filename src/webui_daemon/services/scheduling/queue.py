@@ -1,0 +1,279 @@
+"""Fair scheduling of generations on provider nodes (one GPU box, many users).
+
+Each node has a capacity: the generations it runs at once. A request beyond it waits in its
+user's queue for that node, and when a slot frees the next request is chosen:
+
+1. interactive turns before API-key (batch) traffic, when `interactive_first` is on;
+2. among the users with a request of that class waiting, the one served least recently on this
+   node (a user who has never been served goes first): one user's 20 requests do not delay
+   another user's single request by more than one slot;
+3. within one user, first come, first served.
+
+A user already holding `user_max_running` slots (all nodes together; 0: no limit) waits even
+when a slot is free; a user with `user_max_queued` requests waiting is refused at once
+(`QueueFull`, 429 with Retry-After). A waiting request learns its place in line and an estimated
+wait whenever the line moves (`Place`), and cancelling it (client gone, stop) removes it at once
+without taking a slot. `fail_node` wakes a node's waiting requests with `NodeGone` so that their
+callers fail over to another node. State is in memory only: a restart ends waiting requests with
+their connections.
+"""
+
+import asyncio
+import itertools
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from webui_daemon.services import errors
+
+# Weight of the newest generation in a node's average duration (for the estimated wait).
+EWMA_WEIGHT = 0.3
+
+
+class QueueFull(errors.RateLimited):
+    """The user already has as many requests waiting as they may."""
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
+class NodeGone(Exception):
+    """The node a request was waiting for stopped answering: try another one."""
+
+
+@dataclass(eq=False)
+class Ticket:
+    """One generation, waiting for or holding a slot on a node."""
+
+    user_id: str
+    user_name: str
+    model: str
+    node: str
+    interactive: bool
+    enqueued_at: float
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started_at: float | None = None
+    tokens: int = 0  # counted by the caller as the answer streams
+    task: asyncio.Task[object] | None = None  # what `stop` cancels
+    _changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    _gone: bool = False
+
+    @property
+    def state(self) -> str:
+        return "queued" if self.started_at is None else "running"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """Where a waiting request stands: `position` 1 is served next."""
+
+    position: int
+    eta_s: float | None  # None until the node has finished a generation to judge by
+    model: str
+    node: str
+
+
+@dataclass
+class _Node:
+    running: set[Ticket] = field(default_factory=set)
+    waiting: list[Ticket] = field(default_factory=list)  # arrival order
+    last_served: dict[str, int] = field(default_factory=dict)  # user -> serial of last grant
+    avg_duration: float | None = None
+
+
+class Scheduler:
+    def __init__(
+        self,
+        capacity: Callable[[str], int],
+        *,
+        user_max_running: int = 0,
+        user_max_queued: int = 64,
+        interactive_first: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._capacity = capacity
+        self._user_max_running = user_max_running
+        self._user_max_queued = user_max_queued
+        self._interactive_first = interactive_first
+        self._clock = clock
+        self._nodes: dict[str, _Node] = {}
+        self._serial = itertools.count(1)
+
+    # ---- what is going on -------------------------------------------------------------------
+
+    def tickets(self) -> list[Ticket]:
+        """Running then waiting generations, each group oldest first."""
+        running = [t for n in self._nodes.values() for t in n.running]
+        waiting = [t for n in self._nodes.values() for t in n.waiting]
+        running.sort(key=lambda t: t.started_at or 0.0)
+        waiting.sort(key=lambda t: t.enqueued_at)
+        return running + waiting
+
+    def get(self, ticket_id: str) -> Ticket | None:
+        return next((t for t in self.tickets() if t.id == ticket_id), None)
+
+    def _running_for(self, user_id: str) -> int:
+        return sum(1 for n in self._nodes.values() for t in n.running if t.user_id == user_id)
+
+    def _waiting_for(self, user_id: str) -> int:
+        return sum(1 for n in self._nodes.values() for t in n.waiting if t.user_id == user_id)
+
+    # ---- taking a slot ----------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def slot(
+        self,
+        node: str,
+        *,
+        user_id: str,
+        user_name: str,
+        model: str,
+        interactive: bool,
+        on_wait: Callable[[Place], Awaitable[None]] | None = None,
+    ) -> AsyncIterator[Ticket]:
+        """Hold a slot on `node` for the block, waiting in line first if it is full."""
+        ticket = self._enqueue(node, user_id, user_name, model, interactive)
+        try:
+            await self._wait(ticket, on_wait)
+            yield ticket
+        finally:
+            self._leave(ticket)
+
+    def _enqueue(
+        self, node: str, user_id: str, user_name: str, model: str, interactive: bool
+    ) -> Ticket:
+        state = self._nodes.setdefault(node, _Node())
+        full = len(state.running) >= max(1, self._capacity(node))
+        if full and self._user_max_queued and self._waiting_for(user_id) >= self._user_max_queued:
+            wait = state.avg_duration or 5.0
+            raise QueueFull(
+                f"you already have {self._user_max_queued} requests waiting for a model; "
+                "wait for some to finish",
+                retry_after=max(1, round(wait)),
+            )
+        ticket = Ticket(user_id, user_name, model, node, interactive, self._clock())
+        ticket.task = asyncio.current_task()
+        state.waiting.append(ticket)
+        self._dispatch(node)
+        return ticket
+
+    async def _wait(
+        self, ticket: Ticket, on_wait: Callable[[Place], Awaitable[None]] | None
+    ) -> None:
+        told: Place | None = None
+        while ticket.started_at is None:
+            if ticket._gone:
+                raise NodeGone(ticket.node)
+            ticket._changed.clear()
+            place = self.place(ticket)
+            if on_wait is not None and place is not None and place != told:
+                told = place
+                await on_wait(place)
+                continue  # the line may have moved while the caller was told
+            await ticket._changed.wait()
+
+    def _leave(self, ticket: Ticket) -> None:
+        state = self._nodes.get(ticket.node)
+        if state is None:
+            return
+        if ticket in state.running:
+            state.running.discard(ticket)
+            if ticket.started_at is not None:
+                took = self._clock() - ticket.started_at
+                old = state.avg_duration
+                state.avg_duration = took if old is None else old + EWMA_WEIGHT * (took - old)
+            # The user's limit may have held back their requests on other nodes too.
+            for name in list(self._nodes):
+                self._dispatch(name)
+        elif ticket in state.waiting:
+            state.waiting.remove(ticket)
+            self._dispatch(ticket.node)
+
+    def fail_node(self, node: str) -> None:
+        """The node stopped answering: its waiting requests leave to try another node."""
+        state = self._nodes.get(node)
+        if state is None:
+            return
+        for ticket in list(state.waiting):
+            ticket._gone = True
+            state.waiting.remove(ticket)
+            ticket._changed.set()
+        self._dispatch(node)
+
+    # ---- choosing who is next ---------------------------------------------------------------
+
+    def _eligible(self, ticket: Ticket, running: dict[str, int]) -> bool:
+        limit = self._user_max_running
+        return not limit or running.get(ticket.user_id, 0) < limit
+
+    def _pick(
+        self, waiting: list[Ticket], last_served: dict[str, int], running: dict[str, int]
+    ) -> Ticket | None:
+        candidates = [t for t in waiting if self._eligible(t, running)]
+        if not candidates:
+            return None
+        if self._interactive_first and any(t.interactive for t in candidates):
+            candidates = [t for t in candidates if t.interactive]
+        # `waiting` is in arrival order, so the first ticket seen per user is their oldest.
+        heads: dict[str, Ticket] = {}
+        for ticket in candidates:
+            heads.setdefault(ticket.user_id, ticket)
+        return min(
+            heads.values(),
+            key=lambda t: (last_served.get(t.user_id, 0), t.enqueued_at),
+        )
+
+    def _running_by_user(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for state in self._nodes.values():
+            for ticket in state.running:
+                counts[ticket.user_id] = counts.get(ticket.user_id, 0) + 1
+        return counts
+
+    def _dispatch(self, node: str) -> None:
+        state = self._nodes.get(node)
+        if state is None:
+            return
+        capacity = max(1, self._capacity(node))
+        running = self._running_by_user()
+        while len(state.running) < capacity:
+            ticket = self._pick(state.waiting, state.last_served, running)
+            if ticket is None:
+                break
+            state.waiting.remove(ticket)
+            state.running.add(ticket)
+            ticket.started_at = self._clock()
+            state.last_served[ticket.user_id] = next(self._serial)
+            running[ticket.user_id] = running.get(ticket.user_id, 0) + 1
+            ticket._changed.set()
+        for waiting in state.waiting:
+            waiting._changed.set()  # the line moved (or may have): each one looks again
+
+    def place(self, ticket: Ticket) -> Place | None:
+        """Where `ticket` stands if slots free one at a time and nobody else arrives."""
+        state = self._nodes.get(ticket.node)
+        if state is None or ticket not in state.waiting:
+            return None
+        waiting = list(state.waiting)
+        last_served = dict(state.last_served)
+        serial = max(last_served.values(), default=0)
+        position = 0
+        while waiting:
+            # Positions ignore the per-user running limit: a slot is assumed to free for each.
+            nxt = self._pick(waiting, last_served, {})
+            if nxt is None:  # pragma: no cover - every ticket is eligible without limits
+                break
+            position += 1
+            if nxt is ticket:
+                break
+            waiting.remove(nxt)
+            serial += 1
+            last_served[nxt.user_id] = serial
+        capacity = max(1, self._capacity(ticket.node))
+        eta = None
+        if state.avg_duration is not None:
+            eta = round(position * state.avg_duration / capacity, 1)
+        return Place(position, eta, ticket.model, ticket.node)
