@@ -1,8 +1,9 @@
 """Client pieces that need no daemon: error bodies, discovery, the credential file fallback."""
 
 import asyncio
+import json
 import stat
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import keyring
@@ -139,3 +140,38 @@ def test_both_waits_for_the_other_call_before_raising() -> None:
         assert await both(asyncio.sleep(0, "a"), asyncio.sleep(0, 1)) == ("a", 1)
 
     asyncio.run(main())
+
+
+async def test_queue_comments_become_queued_events() -> None:
+    from webui_tui.client.sse import ContentDelta, Queued, chunk_events, sse_data
+
+    async def lines() -> AsyncIterator[str]:
+        for line in [
+            ': webui.queue {"position": 3, "eta_s": 19.6, "model": "llama3.1:70b", "node": "gpu"}',
+            "",
+            ": ping",
+            "",
+            ': webui.queue {"position": 1, "eta_s": null, "model": "llama3.1:70b", "node": ""}',
+            'data: {"choices": [{"delta": {"content": "Hi"}}]}',
+            "",
+            "data: [DONE]",
+            "",
+        ]:
+            yield line
+
+    events = [
+        e
+        for data in [d async for d in sse_data(lines())]
+        if data != "[DONE]"
+        for e in chunk_events(json.loads(data))
+    ]
+    assert events == [
+        Queued(3, 19.6, "llama3.1:70b", "gpu"),
+        Queued(1, None, "llama3.1:70b", ""),
+        ContentDelta("Hi"),
+    ]
+    assert events[0].line() == "waiting: 3rd in line for llama3.1:70b on gpu (≈ 20 s)"
+    assert events[1].line() == "waiting: 1st in line for llama3.1:70b"
+    assert [Queued(n, None, "", "").line() for n in (2, 11, 12, 13, 21, 22, 101)] == [
+        f"waiting: {x} in line" for x in ("2nd", "11th", "12th", "13th", "21st", "22nd", "101st")
+    ]

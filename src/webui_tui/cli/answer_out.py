@@ -63,6 +63,27 @@ class SilentWriter:
         pass
 
 
+class WaitingLine:
+    """ "waiting: 3rd in line for … (≈ 20 s)" on stderr while a request waits for a busy node,
+    rewritten in place as it moves and erased when the answer starts; only on a terminal."""
+
+    def __init__(self) -> None:
+        self._shown = False
+        self._terminal = sys.stderr.isatty() and os.environ.get("TERM") != "dumb"
+
+    def show(self, text: str) -> None:
+        if self._terminal:
+            sys.stderr.write(f"\r\x1b[K{text}")
+            sys.stderr.flush()
+            self._shown = True
+
+    def clear(self) -> None:
+        if self._shown:
+            sys.stderr.write("\r\x1b[K")
+            sys.stderr.flush()
+            self._shown = False
+
+
 def writer_for(*, json_out: bool, raw: bool) -> AnswerWriter:
     if json_out:
         return SilentWriter()

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from webui_daemon.schemas.chats import ChatResponse
-from webui_tui.cli.answer_out import AnswerWriter, OutputClosed
+from webui_tui.cli.answer_out import AnswerWriter, OutputClosed, WaitingLine
 from webui_tui.cli.interrupts import Interrupts
 from webui_tui.cli.output import note
 from webui_tui.cli.runtime import UsageProblem
@@ -27,7 +27,7 @@ from webui_tui.client.client_turns import begin_turn
 from webui_tui.client.completions import ChatStream
 from webui_tui.client.errors import AnswerFailed, NotFound, RequestFailed, WebUIClientError
 from webui_tui.client.knowledge import number_sources
-from webui_tui.client.sse import ContentDelta, ReasoningDelta
+from webui_tui.client.sse import ContentDelta, Queued, ReasoningDelta
 from webui_tui.client.tasks import uncancel_current
 from webui_tui.client.transcript import history_of, last_answer
 
@@ -70,10 +70,15 @@ async def _streamed(
 ) -> Outcome:
     """Write the answer's events to `out` until the stream ends or we hang up."""
     stream: ChatStream | None = None
+    waiting = WaitingLine()
     try:
         async with opened as stream:
             try:
                 async for event in stream:
+                    if isinstance(event, Queued):
+                        waiting.show(event.line())
+                        continue
+                    waiting.clear()
                     if isinstance(event, ContentDelta):
                         out.content(event.text)
                     elif isinstance(event, ReasoningDelta):
@@ -84,6 +89,7 @@ async def _streamed(
         uncancel_current()
         return Outcome(stream, interrupted=True)
     finally:
+        waiting.clear()
         out.finish()
     return Outcome(stream, interrupted=interrupts.count > 0)
 

@@ -9,8 +9,13 @@
 One chunk may carry several events (the last chunk of an Ollama answer has both a finish
 reason and usage). Objects without `choices` are read only for `sources`,
 `selected_model_id` and `error`, as Open WebUI's clients do.
+
+webui's queue extension: while a request waits for a slot on a busy provider node, the daemon
+sends SSE comment lines `: webui.queue {"position": 3, "eta_s": 20.0, "model": ..., "node":
+...}` (comments, so every other SSE reader ignores them). They become `Queued` events here.
 """
 
+import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
@@ -74,6 +79,28 @@ class SelectedModel:
 
 
 @dataclass(frozen=True, slots=True)
+class Queued:
+    """The request waits for a busy node: `position` 1 is served next (webui extension)."""
+
+    position: int
+    eta_s: float | None
+    model: str
+    node: str
+
+    def line(self) -> str:
+        """ "waiting: 3rd in line for llama3.1:70b on gpu-box (≈ 20 s)"."""
+        where = f" for {self.model}" if self.model else ""
+        where += f" on {self.node}" if self.node else ""
+        eta = f" (≈ {max(1, round(self.eta_s))} s)" if self.eta_s is not None else ""
+        return f"waiting: {ordinal(self.position)} in line{where}{eta}"
+
+
+def ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+@dataclass(frozen=True, slots=True)
 class StreamError:
     """The answer failed after it started; what arrived before stays valid."""
 
@@ -89,8 +116,11 @@ StreamEvent = (
     | Usage
     | Sources
     | SelectedModel
+    | Queued
     | StreamError
 )
+
+QUEUE_COMMENT = ": webui.queue "
 
 
 async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
@@ -111,6 +141,8 @@ async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
         if line.startswith("data:"):
             value = line[5:]
             parts.append(value[1:] if value.startswith(" ") else value)
+        elif line.startswith(QUEUE_COMMENT):
+            yield json.dumps({"webui_queue": _json(line[len(QUEUE_COMMENT) :])})
         # Other fields (event:, id:, retry:) and comments (": ping") say nothing we use.
     if parts:
         yield "\n".join(parts)
@@ -125,6 +157,9 @@ def chunk_events(chunk: Any) -> list[StreamEvent]:
     if error is not None and "choices" not in chunk:
         return [StreamError(_error_message(error))]
     if "choices" not in chunk:
+        queued = _queued(chunk.get("webui_queue"))
+        if queued is not None:
+            return [queued]
         sources = chunk.get("sources")
         if isinstance(sources, list):
             events.append(Sources(tuple(s for s in sources if isinstance(s, dict))))
@@ -154,6 +189,25 @@ def chunk_events(chunk: Any) -> list[StreamEvent]:
     if chunk.get("interrupted") is True:
         events.append(Interrupted())
     return events
+
+
+def _json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def _queued(data: Any) -> Queued | None:
+    if not isinstance(data, dict) or not isinstance(data.get("position"), int):
+        return None
+    eta = data.get("eta_s")
+    return Queued(
+        position=data["position"],
+        eta_s=float(eta) if isinstance(eta, int | float) else None,
+        model=str(data.get("model") or ""),
+        node=str(data.get("node") or ""),
+    )
 
 
 def _error_message(error: Any) -> str:

@@ -42,7 +42,7 @@ from webui_tui.client.client_turns import (
 )
 from webui_tui.client.completions import ChatStream
 from webui_tui.client.errors import WebUIClientError
-from webui_tui.client.sse import ContentDelta, Sources
+from webui_tui.client.sse import ContentDelta, Queued, Sources
 from webui_tui.client.tasks import uncancel_current
 from webui_tui.client.transcript import history_of
 from webui_tui.client.tui_extra import TuiClient
@@ -282,7 +282,10 @@ class ChatScreen(SidebarScreen):
                 async for event in stream:
                     if isinstance(event, ContentDelta):
                         started = started or time.monotonic()
+                        view.set_waiting("")
                         conversation.feed(event.text)
+                    elif isinstance(event, Queued):
+                        view.set_waiting(event.line())
                     elif isinstance(event, Sources):
                         view.info.sources = list(stream.sources)
         except asyncio.CancelledError:
@@ -291,6 +294,7 @@ class ChatScreen(SidebarScreen):
             uncancel_current()  # we hung up: the worker goes on to save what arrived
         finally:
             self._hang_up = None
+            view.set_waiting("")
             conversation.end_stream()
             self.streaming = False
             self._show_top()

@@ -74,6 +74,7 @@ class MessageView(Static, can_focus=True):
         # No links to highlight (Markdown is drawn with hyperlinks off): skip restyling lines.
         self.set_reactive(MessageView.auto_links, False)
         self.info = info
+        self.waiting = ""  # "waiting: 2nd in line …" while a busy node holds the answer back
         self._streaming = False
         self._streamed: StreamedMarkdown | None = None
         self.update(self._renderable())
@@ -92,6 +93,12 @@ class MessageView(Static, can_focus=True):
     def set_content(self, text: str) -> None:
         self.info.content = text
         self.update(self._renderable())
+
+    def set_waiting(self, text: str) -> None:
+        """Shown in the answer's place until its first text arrives."""
+        if text != self.waiting:
+            self.waiting = text
+            self.update(self._renderable())
 
     def set_stats(self, stats: str, notes: list[str] | None = None) -> None:
         self.info.stats = stats
@@ -113,7 +120,7 @@ class MessageView(Static, can_focus=True):
             else:
                 parts.append(Rendered(markdown(info.content)))
         elif info.role == "assistant" and not info.notes:
-            parts.append(Text("…", style="dim"))
+            parts.append(Text(self.waiting or "…", style="dim"))
         foot = []
         if info.sources:
             foot.append(f"{len(info.sources)} source(s): press s")
