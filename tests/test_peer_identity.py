@@ -4,23 +4,19 @@ The second-account tests create a throwaway OS user and group (root only) and ru
 stdlib-only HTTP client as that user, against a `--shared` socket and a per-user one.
 """
 
-import grp
-import json
 import os
 import pwd
 import shutil
 import stat
-import subprocess
 import tempfile
-import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.daemon_proc import DaemonProc, start_daemon
+from tests.os_users import OsUser, os_user_account, run_as
 from tests.support import assert_error, bearer, tcp, unix, whoami
 
 # ---- the daemon's own account ------------------------------------------------------------------
@@ -79,131 +75,11 @@ def test_tcp_never_uses_the_peer_identity(daemon: DaemonProc) -> None:
 
 # ---- a second OS account (root only) -----------------------------------------------------------
 
-CLIENT = r"""
-import http.client, json, os, socket, sys
-
-class UnixConnection(http.client.HTTPConnection):
-    def __init__(self, path):
-        super().__init__("webui", timeout=10)
-        self.unix_path = path
-    def connect(self):
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        sock.settimeout(10)
-        sock.connect(self.unix_path)
-        self.sock = sock
-
-out = []
-for step in json.loads(sys.argv[1]):
-    try:
-        if step["op"] == "listdir":
-            out.append({"entries": os.listdir(step["path"])})
-            continue
-        conn = UnixConnection(step["socket"])
-        body = json.dumps(step["json"]).encode() if "json" in step else None
-        headers = dict(step.get("headers", {}))
-        if body is not None:
-            headers["Content-Type"] = "application/json"
-        conn.request(step["method"], step["path"], body=body, headers=headers)
-        resp = conn.getresponse()
-        out.append({"status": resp.status, "body": json.loads(resp.read() or b"null")})
-        conn.close()
-    except OSError as exc:
-        out.append({"error": type(exc).__name__, "errno": exc.errno})
-print(json.dumps(out))
-"""
-
-
-@dataclass(frozen=True)
-class OsUser:
-    name: str
-    uid: int
-    gid: int
-    group: str  # a group the user belongs to, for the shared socket
-    group_gid: int
-    python: str  # an interpreter this account may execute
-
-
-def _require_root_tools() -> None:
-    if os.geteuid() != 0:
-        pytest.skip("creating a second OS account needs root")
-    for tool in ("useradd", "userdel", "groupadd", "groupdel"):
-        if shutil.which(tool) is None:
-            pytest.skip(f"{tool} is not installed")
-
-
-def _python_for(uid: int, gid: int) -> str | None:
-    """The test venv may live where other accounts cannot read (e.g. under /root)."""
-    for candidate in (os.path.realpath(shutil.which("python3") or ""), "/usr/bin/python3"):
-        if not candidate or not os.path.exists(candidate):
-            continue
-        try:
-            probe = subprocess.run(
-                [candidate, "-I", "-S", "-c", "import http.client, json, socket"],
-                user=uid,
-                group=gid,
-                extra_groups=[],
-                cwd="/",
-                env={"PATH": "/usr/bin:/bin"},
-                capture_output=True,
-                timeout=20,
-                check=False,
-            )
-        except OSError:  # not executable by that account
-            continue
-        if probe.returncode == 0:
-            return candidate
-    return None
-
 
 @pytest.fixture(scope="module")
 def os_user() -> Iterator[OsUser]:
-    _require_root_tools()
-    suffix = uuid.uuid4().hex[:8]
-    name, group = f"webui-test-{suffix}", f"webui-tg-{suffix}"
-    subprocess.run(["groupadd", group], check=True, capture_output=True, timeout=30)
-    try:
-        subprocess.run(
-            ["useradd", "-M", "-N", "-s", "/usr/sbin/nologin", "-G", group, name],
-            check=True,
-            capture_output=True,
-            timeout=30,
-        )
-        try:
-            entry = pwd.getpwnam(name)
-            python = _python_for(entry.pw_uid, entry.pw_gid)
-            if python is None:
-                pytest.skip("no Python interpreter that the test account may run")
-            yield OsUser(
-                name,
-                entry.pw_uid,
-                entry.pw_gid,
-                group,
-                grp.getgrnam(group).gr_gid,
-                python,
-            )
-        finally:
-            subprocess.run(["userdel", name], capture_output=True, timeout=30, check=False)
-    finally:
-        subprocess.run(["groupdel", group], capture_output=True, timeout=30, check=False)
-
-
-def run_as(user: OsUser, steps: list[dict[str, Any]], *, in_group: bool = True) -> list[Any]:
-    """Run the client as `user` (with or without its extra group) and return its results."""
-    proc = subprocess.run(
-        [user.python, "-I", "-S", "-c", CLIENT, json.dumps(steps)],
-        user=user.uid,
-        group=user.gid,
-        extra_groups=[user.group_gid] if in_group else [],
-        cwd="/",
-        env={"PATH": "/usr/bin:/bin", "HOME": "/"},
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    results: list[Any] = json.loads(proc.stdout)
-    return results
+    with os_user_account() as user:
+        yield user
 
 
 @pytest.fixture(scope="module")

@@ -14,6 +14,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, help="data folder (env DATA_DIR)")
     parser.add_argument("--shared", action="store_true", help="serve several local users")
     parser.add_argument("--group", help="group that may use the shared socket")
+    parser.add_argument(
+        "--local-users",
+        choices=["trusted", "restricted"],
+        help="what local accounts may do without an admin (env WEBUI_LOCAL_USERS)",
+    )
     parser.add_argument("--log-level", help="debug, info, warning, error")
     args = parser.parse_args(argv)
 

@@ -285,6 +285,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         rate_limiter=SlidingWindowLimiter(
             settings.signin_rate_limit, settings.signin_rate_window_s
         ),
+        trust_local_users=settings.local_users == "trusted",
     )
     await auth.ensure_admin_from_env(settings.webui_admin_email, settings.webui_admin_password)
     chat_repo, folder_repo, tag_repo = ChatRepo(db), FolderRepo(db), TagRepo(db)
@@ -311,6 +312,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         providers.catalog,
         permissions=auth.permissions,
         bypass_access=settings.bypass_model_access_control,
+        trusted_local=auth.is_trusted_local,
     )
     await models.load()
     presets = PresetService(models, users_repo)

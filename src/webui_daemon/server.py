@@ -43,6 +43,7 @@ class ServeOptions:
     data_dir: Path | None = None
     shared: bool = False
     group: str | None = None
+    local_users: str | None = None
     log_level: str | None = None
     no_socket: bool = False
 
@@ -61,6 +62,8 @@ def build_settings(options: ServeOptions) -> Settings:
         overrides["WEBUI_SHARED"] = True
     if options.group is not None:
         overrides["WEBUI_SHARED_GROUP"] = options.group
+    if options.local_users is not None:
+        overrides["WEBUI_LOCAL_USERS"] = options.local_users
     if options.log_level is not None:
         overrides["WEBUI_LOG_LEVEL"] = options.log_level
     return Settings(**overrides)

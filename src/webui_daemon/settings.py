@@ -90,6 +90,12 @@ class Settings(BaseSettings):
     local_user_role: Literal["pending", "user", "admin"] = Field(
         default="user", alias="WEBUI_LOCAL_USER_ROLE"
     )
+    # trusted: local accounts (known by uid on the socket) may use every model that no record
+    # restricts, and create their own knowledge bases, prompts and notes; restricted: Open
+    # WebUI's rules (model records with access grants, the default permissions).
+    local_users: Literal["trusted", "restricted"] = Field(
+        default="trusted", alias="WEBUI_LOCAL_USERS"
+    )
     # TCP listener, off unless a port is given.
     host: str = Field(default="127.0.0.1", alias="WEBUI_HOST")
     port: int | None = Field(default=None, alias="WEBUI_PORT")

@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 
 from webui_daemon import OPEN_WEBUI_COMPAT_VERSION, __version__
 from webui_daemon.api.deps import ServicesDep, VerifiedUser, peer_uid, request_token
+from webui_daemon.api.openapi import error_answers
 from webui_daemon.schemas.system import ConfigResponse, DaemonInfo, StatusResponse, VersionResponse
 from webui_daemon.services.errors import WebUIError
 
@@ -19,7 +20,7 @@ async def health() -> StatusResponse:
     return StatusResponse(status=True)
 
 
-@router.get("/health/db")
+@router.get("/health/db", responses=error_answers(503))
 async def health_db(services: ServicesDep) -> JSONResponse:
     ok = await services.db.ping()
     return JSONResponse({"status": ok}, status_code=200 if ok else 503)
@@ -98,6 +99,7 @@ async def daemon_info(request: Request, _: VerifiedUser, services: ServicesDep) 
         socket=listen.socket,
         tcp=listen.tcp,
         shared=services.settings.shared,
+        local_users=services.settings.local_users,
         pid=os.getpid(),
         transport="unix" if peer_uid(request) is not None else "tcp",
         peer_uid=peer_uid(request),

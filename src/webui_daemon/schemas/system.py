@@ -37,6 +37,7 @@ class DaemonInfo(BaseModel):
     socket: str | None
     tcp: str | None
     shared: bool
+    local_users: str = "trusted"  # WEBUI_LOCAL_USERS
     pid: int
     transport: str
     peer_uid: int | None = None

@@ -74,6 +74,15 @@ DEFAULT_PERMISSIONS: Permissions = {
 }
 
 
+# What local accounts (known by their uid on the socket) may do on top of the defaults when
+# local users are trusted (WEBUI_LOCAL_USERS=trusted): make their own knowledge bases, prompts
+# and notes.
+LOCAL_TRUSTED: Permissions = {
+    "workspace": {"knowledge": True, "prompts": True},
+    "features": {"notes": True},
+}
+
+
 def merge_defaults(stored: Permissions | None) -> Permissions:
     """Stored defaults over the built-in tree, so new keys appear for old databases."""
     tree = copy.deepcopy(DEFAULT_PERMISSIONS)

@@ -8,6 +8,7 @@ Grants are stored in 0.12's form: `{"principal_type": "user"|"group", "principal
 from collections.abc import Iterable
 from typing import Any
 
+from webui_daemon.services import errors
 from webui_daemon.storage.rows import UserRow
 
 PUBLIC_READ: dict[str, str] = {"principal_type": "user", "principal_id": "*", "permission": "read"}
@@ -69,3 +70,14 @@ def has_grant(
         if kind == "group" and principal in group_ids:
             return True
     return False
+
+
+def permission_refused(user: UserRow, key: str, what: str) -> errors.Unauthorized:
+    """A missing workspace permission: Open WebUI's words for remote users; local accounts (on
+    the socket, who cannot read a web admin page) get the reason and the command that helps."""
+    if user.os_uid is None:
+        return errors.Unauthorized(errors.ACCESS_PROHIBITED)
+    return errors.Unauthorized(
+        f"{user.name} may not {what}: an admin can run `webui permissions set {key} true` "
+        f"(everyone) or `webui permissions set {key} true --group GROUP`"
+    )

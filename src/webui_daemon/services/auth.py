@@ -9,7 +9,13 @@ from dataclasses import replace
 from webui_daemon.schemas.auths import AdminConfig, Role
 from webui_daemon.security import passwords, tokens
 from webui_daemon.security.peer import os_user_name
-from webui_daemon.security.permissions import Permissions, effective, everything, merge_defaults
+from webui_daemon.security.permissions import (
+    LOCAL_TRUSTED,
+    Permissions,
+    effective,
+    everything,
+    merge_defaults,
+)
 from webui_daemon.security.ratelimit import SlidingWindowLimiter
 from webui_daemon.services import errors
 from webui_daemon.services.runtime_config import ConfigService
@@ -47,6 +53,7 @@ class AuthService:
         daemon_uid: int,
         local_user_role: Role,
         rate_limiter: SlidingWindowLimiter,
+        trust_local_users: bool = False,
     ) -> None:
         self._db = db
         self._users = users
@@ -58,6 +65,7 @@ class AuthService:
         self._webui_auth = webui_auth
         self._daemon_uid = daemon_uid
         self._local_role = local_user_role
+        self.trust_local_users = trust_local_users
         self._limiter = rate_limiter
         self._cache: dict[tuple[str, str | int], tuple[float, UserRow]] = {}
 
@@ -264,12 +272,18 @@ class AuthService:
             raise errors.Unauthorized(errors.INVALID_TOKEN)
         return user
 
+    def is_trusted_local(self, user: UserRow) -> bool:
+        """A plain user known by their uid on the socket, while local users are trusted."""
+        return self.trust_local_users and user.os_uid is not None and user.role == "user"
+
     async def permissions(self, user: UserRow) -> Permissions:
         defaults = self.config.current.default_permissions
         if user.role == "admin":
             return everything(defaults)
-        groups = await self._groups.for_user(user.id)
-        return effective(defaults, (g.permissions for g in groups))
+        groups = [g.permissions for g in await self._groups.for_user(user.id)]
+        if self.is_trusted_local(user):
+            groups.append(LOCAL_TRUSTED)
+        return effective(defaults, groups)
 
     # ---- profile, password, API keys ----------------------------------------------------------
 

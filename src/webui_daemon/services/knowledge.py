@@ -18,6 +18,7 @@ from webui_daemon.schemas.knowledge import (
 )
 from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import errors
+from webui_daemon.services.access import permission_refused
 from webui_daemon.services.files import FileService, file_response
 from webui_daemon.services.ingest import IngestService
 from webui_daemon.services.knowledge_access import (
@@ -137,7 +138,7 @@ class KnowledgeService:
         if user.role != "admin" and not (await self._permissions(user))["workspace"].get(
             "knowledge", False
         ):
-            raise errors.Unauthorized(errors.ACCESS_PROHIBITED)
+            raise permission_refused(user, "workspace.knowledge", "create knowledge bases")
         now = int(time.time())
         row = KnowledgeRow(
             id=str(uuid.uuid4()),

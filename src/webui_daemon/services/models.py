@@ -4,6 +4,11 @@ A `user` sees a model only when a workspace record with its id exists and grants
 access (or they own it); admins see everything; BYPASS_MODEL_ACCESS_CONTROL shows every model to
 everyone. That is Open WebUI's rule, kept as is: on a fresh install a plain user sees no model
 until an admin creates a record (or a public preset) for it.
+
+Local accounts on a shared socket are trusted by default (WEBUI_LOCAL_USERS=trusted): they see
+every provider model that has no record, and a record narrows a model to its grants as for
+anyone. A trusted local user who asks for a model they may not use is told why and which admin
+command would change it, instead of Open WebUI's "Model not found".
 """
 
 from collections.abc import Awaitable, Callable
@@ -75,8 +80,10 @@ class ModelService:
         *,
         permissions: Callable[[UserRow], Awaitable[Permissions]],
         bypass_access: bool,
+        trusted_local: Callable[[UserRow], bool] = lambda user: False,
     ) -> None:
         self.repo = repo
+        self._trusted_local = trusted_local
         self._groups = groups
         self.catalog = catalog
         self.permissions = permissions
@@ -164,14 +171,29 @@ class ModelService:
         out.sort(key=lambda m: (str(m.get("name") or "").lower(), str(m.get("id"))))
         return out
 
+    def _record_for(self, model_id: str) -> ModelRow | None:
+        """The record that governs `model_id` (Ollama's "llama3" record covers "llama3:latest")."""
+        row = self.records.get(model_id)
+        if row is None and model_id.endswith(":latest"):
+            row = self.records.get(model_id.removesuffix(":latest"))
+        return row
+
+    async def _may_see(self, user: UserRow) -> Callable[[str], bool]:
+        """Whether `user` may see (and use) a model id; every id when nothing restricts them."""
+        readable = await self.readable(user)
+        if readable is None:
+            return lambda model_id: True
+        if self._trusted_local(user):
+            # Trusted local users: a model without a record is open; a record decides otherwise.
+            return lambda model_id: model_id in readable or self._record_for(model_id) is None
+        return lambda model_id: model_id in readable
+
     async def available(self, user: UserRow, *, refresh: bool = False) -> list[dict[str, Any]]:
         """`GET /api/models`: provider models and presets this user may see."""
         snapshot = await self.catalog.snapshot(refresh=refresh)
         models = self._overlay(snapshot, user)
-        readable = await self.readable(user)
-        if readable is None:
-            return models
-        return [m for m in models if m["id"] in readable]
+        may_see = await self._may_see(user)
+        return [m for m in models if may_see(str(m["id"]))]
 
     async def base_models(self, *, refresh: bool = False) -> list[dict[str, Any]]:
         """`GET /api/models/base` (admin): provider models without records applied."""
@@ -188,8 +210,8 @@ class ModelService:
         snapshot = await self.catalog.snapshot(refresh=refresh)
         listed = snapshot.ollama if kind == "ollama" else snapshot.openai
         key = "model" if kind == "ollama" else "id"
-        readable = await self.readable(user)
-        return [dict(m) for m in listed if readable is None or m.get(key) in readable]
+        may_see = await self._may_see(user)
+        return [dict(m) for m in listed if may_see(str(m.get(key)))]
 
     # ---- resolution for completions ----------------------------------------------------------
 
@@ -238,5 +260,11 @@ class ModelService:
             raise errors.WebUIError(MODEL_NOT_FOUND)
         restricted = user.role != "admin" and not self._bypass
         if restricted and not await self._chain_readable(user, model_id):
-            raise errors.WebUIError(MODEL_NOT_FOUND)
+            if not self._trusted_local(user):
+                raise errors.WebUIError(MODEL_NOT_FOUND)
+            if self._record_for(model_id) is not None:
+                raise errors.Forbidden(
+                    f"model {model_id} is restricted: an admin can run "
+                    f"`webui models access {model_id} --user {user.name}`"
+                )
         return resolved

@@ -21,6 +21,15 @@ def serve(
     group: Annotated[
         str | None, typer.Option(help="Group that may use the --shared socket.")
     ] = None,
+    local_users: Annotated[
+        str | None,
+        typer.Option(
+            "--local-users",
+            help="trusted: local accounts use every unrestricted model and make their own "
+            "knowledge bases, prompts and notes; restricted: Open WebUI's rules "
+            "(env WEBUI_LOCAL_USERS, default trusted).",
+        ),
+    ] = None,
     log_level: Annotated[
         str | None, typer.Option("--log-level", help="debug, info, warning or error.")
     ] = None,
@@ -39,6 +48,7 @@ def serve(
         data_dir=data_dir,
         shared=shared,
         group=group,
+        local_users=local_users,
         log_level=log_level,
         no_socket=no_socket,
     )

@@ -69,7 +69,12 @@ async def collect(client: WebUIClient) -> dict[str, Any]:
         report |= {
             "data_dir": info.data_dir,
             "pid": info.pid,
-            "listening": {"socket": info.socket, "tcp": info.tcp, "shared": info.shared},
+            "listening": {
+                "socket": info.socket,
+                "tcp": info.tcp,
+                "shared": info.shared,
+                "local_users": info.local_users,
+            },
             "peer_uid": info.peer_uid,
         }
     if isinstance(me, RequestFailed):
@@ -79,6 +84,12 @@ async def collect(client: WebUIClient) -> dict[str, Any]:
         # On the socket without a token the daemon knows us by our OS account (SO_PEERCRED).
         report["identified_by"] = "token" if client.token else "os-account"
     return report
+
+
+_LOCAL_USERS = {
+    "trusted": "trusted: every model no record restricts; own knowledge, prompts, notes",
+    "restricted": "restricted: Open WebUI's rules (model access records, default permissions)",
+}
 
 
 def _human(report: dict[str, Any]) -> None:
@@ -96,6 +107,7 @@ def _human(report: dict[str, Any]) -> None:
             rows.append(("tcp", listening["tcp"]))
         if listening["shared"]:
             rows.append(("shared", "yes: serves several local users"))
+            rows.append(("local users", _LOCAL_USERS[listening["local_users"]]))
     user = report["user"]
     if user:
         by = "by token"

@@ -7,9 +7,10 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from webui_daemon.schemas.auths import SessionUserResponse
 from webui_daemon.schemas.models import ModelAccessResponse, ModelForm, ModelIdForm, ModelModel
 from webui_tui.client.base import BaseClient
-from webui_tui.client.errors import NotFound
+from webui_tui.client.errors import NotFound, WebUIClientError
 
 
 class ModelEntry(BaseModel):
@@ -109,13 +110,22 @@ class ModelsMixin(BaseClient):
             return chosen
         models = await self.list_models()
         if not models:
-            raise NotFound(
-                404,
-                "no models are available (add a connection: `webui connections add URL`)",
-                "GET",
-                "/api/models",
-            )
+            raise NotFound(404, await self._no_models_reason(), "GET", "/api/models")
         return models[0].id
+
+    async def _no_models_reason(self) -> str:
+        """Adding a connection is an admin's remedy; a plain user is told whom to ask, and what."""
+        try:
+            me = await self._get("/api/v1/auths/", SessionUserResponse)
+        except WebUIClientError:
+            me = None
+        if me is None or me.role == "admin":
+            return "no models are available (add a connection: `webui connections add URL`)"
+        return (
+            f"no models are available to {me.name}: an admin can add a connection "
+            f"(`webui connections add URL`) or give you a model "
+            f"(`webui models access MODEL --user {me.name}`)"
+        )
 
 
 def default_model_of(settings: dict[str, Any]) -> str | None:
