@@ -230,7 +230,13 @@ async def build_rag(
     )
     file_repo, knowledge_repo = FileRepo(db), KnowledgeRepo(db)
     access = AccessResolver(GroupRepo(db), knowledge_repo, file_repo)
-    ingest = IngestService(file_repo, engine, rag_config, workers=settings.ingest_workers)
+    ingest = IngestService(
+        file_repo,
+        engine,
+        rag_config,
+        workers=settings.ingest_workers,
+        max_text_bytes=settings.file_max_text_bytes,
+    )
     files = FileService(
         file_repo,
         access,

@@ -140,6 +140,12 @@ class Settings(BaseSettings):
     rag_embedding_batch_size: int = Field(default=16, gt=0, alias="RAG_EMBEDDING_BATCH_SIZE")
     rag_embedding_query_prefix: str = Field(default="", alias="RAG_EMBEDDING_QUERY_PREFIX")
     rag_embedding_content_prefix: str = Field(default="", alias="RAG_EMBEDDING_CONTENT_PREFIX")
+    # Most text one file may yield, in UTF-8 bytes: extraction stops as soon as a file's text
+    # passes it (a 150 KB DOCX can unpack to 50 MB of text) and the file fails, naming this.
+    # Also bounds the markup read (a DOCX's XML, HTML) to 20 times this.
+    file_max_text_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, alias="WEBUI_FILE_MAX_TEXT_BYTES"
+    )
     # Embedding endpoints; they default to the chat providers' variables, as in Open WebUI.
     rag_ollama_base_url: str = Field(
         default="http://localhost:11434",

@@ -2,6 +2,9 @@
 
 A job reads the file (or its stored text), chunks it, embeds the chunks through the shared
 batcher and writes all of the file's rows in one index add, then marks the file completed.
+Waiting files queue per uploading user and users take turns (FairQueue), so one user's many
+files never hold another's for more than a file's processing; and a file's text is bounded
+(`max_text_bytes`): the loaders stop as soon as it passes the limit, and the file fails saying so.
 Status is honest: pending (queued) -> processing -> completed | failed (+ error). Cancelling a
 job before its final write leaves no rows behind (failed, "cancelled"); a job already writing
 finishes. Unchanged bytes are never embedded twice: a file with the same hash, indexed the same
@@ -21,7 +24,15 @@ from typing import TYPE_CHECKING, Any
 from webui_daemon.rag.chunking import Chunk, chunk_document
 from webui_daemon.rag.embedders import EmbeddingError
 from webui_daemon.rag.engine import RagEngine
-from webui_daemon.rag.loaders import Document, LoaderError, Section, load_file
+from webui_daemon.rag.loaders import (
+    DEFAULT_MAX_TEXT_BYTES,
+    Document,
+    LoaderError,
+    Section,
+    TextBudget,
+    load_file,
+)
+from webui_daemon.services.ingest_queue import FairQueue
 from webui_daemon.services.rag_config import RagConfigService, embedding_part, index_key
 from webui_daemon.storage.files import FileRepo, FileRow
 
@@ -45,13 +56,14 @@ class IngestService:
         config: RagConfigService,
         *,
         workers: int = 4,
+        max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES,
     ) -> None:
         self._files = files
         self._engine = engine
         self._config = config
         self._worker_count = max(1, workers)
-        self._queue: asyncio.Queue[str] = asyncio.Queue()
-        self._queued: set[str] = set()
+        self._max_text_bytes = max_text_bytes
+        self._queue = FairQueue()
         self._jobs: dict[str, asyncio.Task[None]] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._changed: dict[str, asyncio.Event] = {}
@@ -78,7 +90,7 @@ class IngestService:
             await index.delete_files([row.id for row in unfinished])
             for row in unfinished:
                 await self._files.update(row.id, chunk_count=0)
-                await self.submit(row.id)
+                await self.submit(row.id, owner=row.user_id)
         if self._config.current.bypass_embedding:
             return
         stale = [
@@ -92,7 +104,7 @@ class IngestService:
             await index.drop_other_tables()
             for row in stale:
                 await self._files.update(row.id, chunk_count=0)
-                await self.submit(row.id)
+                await self.submit(row.id, owner=row.user_id)
 
     async def aclose(self) -> None:
         self._closing = True
@@ -106,30 +118,34 @@ class IngestService:
 
     # ---- queueing, status, cancelling ----------------------------------------------------
 
-    async def submit(self, file_id: str) -> None:
-        if file_id in self._queued:
+    async def submit(self, file_id: str, *, owner: str | None = None) -> None:
+        """Queue the file in its owner's line (the file's user, looked up when not given)."""
+        if file_id in self._queue:
             return
+        if owner is None:
+            row = await self._files.get(file_id)
+            if row is None:
+                return
+            owner = row.user_id
         if file_id in self._jobs:
             await self.cancel(file_id, quiet=True)
         await self._files.update(file_id, status="pending", error=None, auto_process=True)
-        self._queued.add(file_id)
-        self._queue.put_nowait(file_id)
+        self._queue.put(owner, file_id)
         self._notify(file_id)
 
     async def stop_all(self) -> list[str]:
         """Stop every queued and running job (before the embedder is swapped); their ids."""
-        ids = [*self._queued, *self._jobs]
+        ids = [*self._queue.items(), *self._jobs]
         for file_id in ids:
             await self.cancel(file_id, quiet=True)
         return ids
 
     def is_active(self, file_id: str) -> bool:
-        return file_id in self._queued or file_id in self._jobs
+        return file_id in self._queue or file_id in self._jobs
 
     async def cancel(self, file_id: str, *, quiet: bool = False) -> bool:
         """Stop a queued or running job; False when there was none."""
-        if file_id in self._queued:
-            self._queued.discard(file_id)
+        if self._queue.remove(file_id):
             if not quiet:
                 await self._fail(file_id, CANCELLED, had_rows=False)
             return True
@@ -181,10 +197,7 @@ class IngestService:
 
     async def _worker(self) -> None:
         while True:
-            file_id = await self._queue.get()
-            if file_id not in self._queued:
-                continue  # cancelled while queued
-            self._queued.discard(file_id)
+            owner, file_id = await self._queue.get()
             job = asyncio.create_task(self._process(file_id), name=f"webui-ingest-{file_id}")
             self._jobs[file_id] = job
             try:
@@ -192,6 +205,7 @@ class IngestService:
                 await asyncio.wait({job})
             finally:
                 self._jobs.pop(file_id, None)
+                self._queue.done(owner)
                 if not self._closing:
                     self._after_job()
 
@@ -226,6 +240,7 @@ class IngestService:
             document = Document("text", [Section(row.content or "")])
             if not (row.content or "").strip():
                 raise LoaderError("The content provided is empty.")
+            TextBudget(self._max_text_bytes).take(row.content or "")
         else:
             document = await loop.run_in_executor(
                 self._engine.parse_pool,
@@ -235,6 +250,7 @@ class IngestService:
                     row.filename,
                     row.meta.get("content_type"),
                     split_headers=config.markdown_header_split,
+                    max_text_bytes=self._max_text_bytes,
                 ),
             )
         chunks = await loop.run_in_executor(
@@ -316,7 +332,7 @@ class IngestService:
     # ---- index upkeep --------------------------------------------------------------------
 
     def _after_job(self) -> None:
-        idle = not self._queued and not self._jobs
+        idle = not self._queue and not self._jobs
         index = self._engine.current_index
         if index is None or (self._maintenance is not None and not self._maintenance.done()):
             return
