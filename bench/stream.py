@@ -1,6 +1,7 @@
 """Streaming relay benchmark: a 200-token answer through the daemon vs straight from the provider.
 
 Run: python -m bench.stream [--runs 30] [--tokens 200] [--token-delay 0.002] [--concurrent 50]
+                            [--batch-ms N] [--transport lean|httpx|both]
 
 A stand-in Ollama (tests/standins.py) runs in its own process on loopback and the daemon in
 another; this process is the client. In one run it measures, each figure beside the direct one:
@@ -11,6 +12,10 @@ time per stream (utime+stime from /proc/<pid>/stat), beside two baselines from t
 (the stand-in's own CPU, and that of bench.floor_relay relaying them in the daemon's windows
 with nothing else); and the TTFT p50 of --concurrent streams at once, with the daemon's CPU
 per stream when that many share it.
+
+`--transport both` runs two daemons side by side, one per WEBUI_PROVIDER_TRANSPORT (the lean
+transport and httpx's own), their streams taken in turn with the others, and prints each
+one's figures and httpx's over lean's as ratios.
 """
 
 import argparse
@@ -111,20 +116,18 @@ class Target:
         return ttft
 
 
-def targets(ollama_url: str, daemon: DaemonProc, key: str) -> tuple[Target, Target]:
-    direct = Target(
-        "direct",
-        f"{ollama_url}/api/chat",
-        {"model": MODEL, "messages": MESSAGES, "stream": True},
-        {},
-    )
-    relayed = Target(
+def direct_target(ollama_url: str) -> Target:
+    body = {"model": MODEL, "messages": MESSAGES, "stream": True}
+    return Target("direct", f"{ollama_url}/api/chat", body, {})
+
+
+def daemon_target(daemon: DaemonProc, key: str) -> Target:
+    return Target(
         "daemon",
         f"{daemon.base_url}/api/chat/completions",
         {"model": MODEL, "messages": MESSAGES, "stream": True},
         {"Authorization": f"Bearer {key}"},
     )
-    return direct, relayed
 
 
 def interleaved(
@@ -196,14 +199,22 @@ async def concurrent(target: Target, n: int) -> float:
 
 # Extra daemon settings for this run (--batch-ms).
 DAEMON_ENV: dict[str, str] = {}
+# One daemon per WEBUI_PROVIDER_TRANSPORT in this list (--transport); the first one's
+# figures are the ones held against the goals.
+TRANSPORTS: list[str] = ["lean"]
 
 
-def start(tmp: Path, ollama_url: str) -> tuple[DaemonProc, str]:
+def start(ollama_url: str, transport: str) -> tuple[DaemonProc, str]:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-stream-"))
     env = {
         **DAEMON_ENV,
+        "WEBUI_PROVIDER_TRANSPORT": transport,
         "OLLAMA_BASE_URLS": ollama_url,
         "ENABLE_OPENAI_API": "false",
         "WEBUI_LOG_LEVEL": "warning",
+        # The stand-in serves any number of streams at once: no scheduler line (the concurrent
+        # burst measures the relay, not Ollama's default of 4 generations per node).
+        "WEBUI_OLLAMA_CAPACITY": "0",
         # Model lists are refreshed every second by default; keep that out of the relay's
         # CPU figure (one listing costs about 1 ms).
         "MODELS_CACHE_TTL": "3600",
@@ -225,54 +236,105 @@ TOKENS = 200
 def run_mode(
     label: str, tokens: int, delay: float, runs: int, report: Callable[[str], None]
 ) -> dict[str, Any]:
+    """One stream shape: direct, through each daemon (one per transport) and through the
+    floor relay, in turn; each daemon's figures, keyed by transport."""
     standin = StandInProcess(tokens, delay)
     floor = FloorRelay(standin.url, batch_ms())
-    tmp = Path(tempfile.mkdtemp(prefix="bench-stream-"))
-    daemon, key = start(tmp, standin.url)
+    daemons: list[DaemonProc] = []
     try:
-        direct, relayed = targets(standin.url, daemon, key)
+        keys = []
+        for transport in TRANSPORTS:
+            daemon, key = start(standin.url, transport)
+            daemons.append(daemon)
+            keys.append(key)
+        direct = direct_target(standin.url)
+        relayed = [daemon_target(daemon, key) for daemon, key in zip(daemons, keys, strict=True)]
         minimal = Target("floor", f"{floor.url}/api/chat", direct.body, {})
-        pids = (daemon.proc.pid, standin.proc.pid, floor.proc.pid)
-        before = [0.0, 0.0, 0.0]
+        pids = (standin.proc.pid, floor.proc.pid, *(d.proc.pid for d in daemons))
+        before = [0.0] * len(pids)
 
         def warm() -> None:
             before[:] = [cpu_seconds(pid) for pid in pids]
 
-        d, r, _ = interleaved((direct, relayed, minimal), runs, warm)
-        cpu_ms = (cpu_seconds(daemon.proc.pid) - before[0]) / runs * 1000
+        d, *rs, _ = interleaved((direct, *relayed, minimal), runs, warm)
+        spent = [cpu_seconds(pid) - start for pid, start in zip(pids, before, strict=True)]
         # Baselines from the same streams. The stand-in's own CPU per stream it wrote (it
         # wrote every direct, relayed and floor one), a Python asyncio server doing less
         # than the daemon does per token. And the floor relay's: the same stream relayed in
         # the same windows by a Python process doing nothing else. Both move with the
         # machine's state, as the daemon's figure does.
-        standin_ms = (cpu_seconds(standin.proc.pid) - before[1]) / (3 * runs) * 1000
-        floor_ms = (cpu_seconds(floor.proc.pid) - before[2]) / runs * 1000
-        # Unpaced, the answer comes in one burst: a rate over the fraction of a millisecond
-        # after its first token says nothing.
-        rate = (
-            f" rate {r['rate'] / d['rate'] * 100:.1f} % of direct ({d['rate']:.0f} vs"
-            f" {r['rate']:.0f} tok/s);"
-            if delay
-            else ""
-        )
+        standin_ms = spent[0] / ((2 + len(daemons)) * runs) * 1000
+        floor_ms = spent[1] / runs * 1000
+        out: dict[str, Any] = {"direct": d, "standin_ms": standin_ms, "floor_ms": floor_ms}
+        for transport, r, used in zip(TRANSPORTS, rs, spent[2:], strict=True):
+            cpu_ms = used / runs * 1000
+            # Unpaced, the answer comes in one burst: a rate over the fraction of a
+            # millisecond after its first token says nothing.
+            rate = (
+                f" rate {r['rate'] / d['rate'] * 100:.1f} % of direct ({d['rate']:.0f} vs"
+                f" {r['rate']:.0f} tok/s);"
+                if delay
+                else ""
+            )
+            name = "daemon" if len(TRANSPORTS) == 1 else f"daemon ({transport})"
+            report(
+                f"{label}: TTFT p50 direct {d['ttft'] * 1000:.2f} ms, {name}"
+                f" {r['ttft'] * 1000:.2f} ms (+{(r['ttft'] - d['ttft']) * 1000:.2f} ms);"
+                f" total p50 direct {d['total'] * 1000:.1f} ms, {name} {r['total'] * 1000:.1f}"
+                f" ms;{rate} {name} CPU {cpu_ms:.2f} ms/stream"
+                f" (stand-in writing it: {standin_ms:.2f} ms,"
+                f" ratio {cpu_ms / max(standin_ms, 1e-9):.2f};"
+                f" floor relay: {floor_ms:.2f} ms, ratio {cpu_ms / max(floor_ms, 1e-9):.2f})"
+            )
+            out[transport] = {"daemon": r, "cpu_ms": cpu_ms}
+        compare_transports(label, out, report)
+        return out
+    finally:
+        for daemon in daemons:
+            daemon.stop()
+        floor.stop()
+        standin.stop()
+
+
+def compare_transports(label: str, out: dict[str, Any], report: Callable[[str], None]) -> None:
+    """httpx's transport over the lean one, from the same run (with --transport both)."""
+    if "lean" not in out or "httpx" not in out:
+        return
+    lean, other, direct = out["lean"], out["httpx"], out["direct"]
+    overhead = [(t["daemon"]["ttft"] - direct["ttft"]) * 1000 for t in (lean, other)]
+    report(
+        f"{label}: httpx ÷ lean: CPU {other['cpu_ms']:.2f} / {lean['cpu_ms']:.2f} ms ="
+        f" {other['cpu_ms'] / max(lean['cpu_ms'], 1e-9):.2f};"
+        f" TTFT overhead +{overhead[1]:.2f} / +{overhead[0]:.2f} ms;"
+        f" total {other['daemon']['total'] * 1000:.1f} / {lean['daemon']['total'] * 1000:.1f} ms"
+    )
+
+
+def run_concurrent(
+    transport: str, n: int, tokens: int, delay: float, report: Callable[[str], None]
+) -> tuple[float, float]:
+    """(daemon TTFT p50, daemon CPU per stream) of n streams at once, on a fresh pair of
+    processes at a model-like pace: the stand-in and this client are single Python
+    processes too, and must not be what saturates."""
+    standin = StandInProcess(tokens, delay)
+    daemon, key = start(standin.url, transport)
+    try:
+        direct, relayed = direct_target(standin.url), daemon_target(daemon, key)
+        c_direct = asyncio.run(concurrent(direct, n))
+        c_daemon = asyncio.run(concurrent(relayed, n))
+        # A second burst for the CPU per stream when many share the daemon's wake-ups.
+        before = cpu_seconds(daemon.proc.pid)
+        asyncio.run(concurrent(relayed, n))
+        c_cpu_ms = (cpu_seconds(daemon.proc.pid) - before) / n * 1000
+        name = "daemon" if len(TRANSPORTS) == 1 else f"daemon ({transport})"
         report(
-            f"{label}: TTFT p50 direct {d['ttft'] * 1000:.2f} ms, daemon {r['ttft'] * 1000:.2f} ms "
-            f"(+{(r['ttft'] - d['ttft']) * 1000:.2f} ms); total p50 direct {d['total'] * 1000:.1f}"
-            f" ms, daemon {r['total'] * 1000:.1f} ms;{rate} daemon CPU {cpu_ms:.2f} ms/stream"
-            f" (stand-in writing it: {standin_ms:.2f} ms,"
-            f" ratio {cpu_ms / max(standin_ms, 1e-9):.2f};"
-            f" floor relay: {floor_ms:.2f} ms, ratio {cpu_ms / max(floor_ms, 1e-9):.2f})"
+            f"{n} concurrent streams ({tokens} tokens, {delay * 1000:g} ms/token): TTFT p50"
+            f" direct {c_direct * 1000:.1f} ms, {name} {c_daemon * 1000:.1f} ms;"
+            f" {name} CPU {c_cpu_ms:.2f} ms/stream"
         )
-        return {
-            "direct": d,
-            "daemon": r,
-            "cpu_ms": cpu_ms,
-            "standin_ms": standin_ms,
-            "floor_ms": floor_ms,
-        }
+        return c_daemon, c_cpu_ms
     finally:
         daemon.stop()
-        floor.stop()
         standin.stop()
 
 
@@ -290,8 +352,15 @@ def main() -> None:
     parser.add_argument(
         "--batch-ms", type=float, help="the daemon's WEBUI_STREAM_BATCH_MS (default: its own)"
     )
+    parser.add_argument(
+        "--transport",
+        choices=("lean", "httpx", "both"),
+        default="lean",
+        help="the daemon's WEBUI_PROVIDER_TRANSPORT; both: one daemon each, compared",
+    )
     args = parser.parse_args()
     TOKENS = args.tokens
+    TRANSPORTS[:] = ["lean", "httpx"] if args.transport == "both" else [args.transport]
     if args.batch_ms is not None:
         DAEMON_ENV["WEBUI_STREAM_BATCH_MS"] = f"{args.batch_ms:g}"
     lines: list[str] = []
@@ -302,7 +371,8 @@ def main() -> None:
 
     report(
         f"python {sys.version.split()[0]}, {os.cpu_count()} CPUs, {args.runs} runs per figure,"
-        f" WEBUI_STREAM_BATCH_MS={DAEMON_ENV.get('WEBUI_STREAM_BATCH_MS', 'default')}"
+        f" WEBUI_STREAM_BATCH_MS={DAEMON_ENV.get('WEBUI_STREAM_BATCH_MS', 'default')},"
+        f" WEBUI_PROVIDER_TRANSPORT={' and '.join(TRANSPORTS)}"
     )
     paced = run_mode(
         f"{args.tokens} tokens, {args.token_delay * 1000:g} ms/token",
@@ -314,46 +384,44 @@ def main() -> None:
     unpaced = run_mode(f"{args.tokens} tokens, unpaced", args.tokens, 0.0, args.runs, report)
     if not args.concurrent:
         return
-    # Concurrency on a fresh pair of processes, at a model-like pace: the stand-in and this
-    # client are single Python processes too, and must not be what saturates.
-    standin = StandInProcess(args.concurrent_tokens, args.concurrent_delay)
-    tmp = Path(tempfile.mkdtemp(prefix="bench-stream-"))
-    daemon, key = start(tmp, standin.url)
-    try:
-        direct, relayed = targets(standin.url, daemon, key)
-        c_direct = asyncio.run(concurrent(direct, args.concurrent))
-        c_daemon = asyncio.run(concurrent(relayed, args.concurrent))
-        # A second burst for the CPU per stream when many share the daemon's wake-ups.
-        before = cpu_seconds(daemon.proc.pid)
-        asyncio.run(concurrent(relayed, args.concurrent))
-        c_cpu_ms = (cpu_seconds(daemon.proc.pid) - before) / args.concurrent * 1000
-        report(
-            f"{args.concurrent} concurrent streams ({args.concurrent_tokens} tokens, "
-            f"{args.concurrent_delay * 1000:g} ms/token): TTFT p50 direct {c_direct * 1000:.1f} ms,"
-            f" daemon {c_daemon * 1000:.1f} ms; daemon CPU {c_cpu_ms:.2f} ms/stream"
+    concurrent_figures = {
+        transport: run_concurrent(
+            transport, args.concurrent, args.concurrent_tokens, args.concurrent_delay, report
         )
-    finally:
-        daemon.stop()
-        standin.stop()
+        for transport in TRANSPORTS
+    }
+    if len(TRANSPORTS) > 1:
+        (lean_ttft, lean_cpu), (httpx_ttft, httpx_cpu) = (
+            concurrent_figures["lean"],
+            concurrent_figures["httpx"],
+        )
+        report(
+            f"{args.concurrent} concurrent streams: httpx ÷ lean: CPU {httpx_cpu:.2f} /"
+            f" {lean_cpu:.2f} ms = {httpx_cpu / max(lean_cpu, 1e-9):.2f};"
+            f" TTFT {httpx_ttft * 1000:.1f} / {lean_ttft * 1000:.1f} ms"
+        )
+    first = TRANSPORTS[0]
+    c_daemon, c_cpu_ms = concurrent_figures[first]
     summary = {
-        "ttft_overhead_ms": (paced["daemon"]["ttft"] - paced["direct"]["ttft"]) * 1000,
-        "rate_ratio_paced": paced["daemon"]["rate"] / paced["direct"]["rate"],
+        "ttft_overhead_ms": (paced[first]["daemon"]["ttft"] - paced["direct"]["ttft"]) * 1000,
+        "rate_ratio_paced": paced[first]["daemon"]["rate"] / paced["direct"]["rate"],
         # Unpaced, the answer comes in one burst: its total says more than a "rate" over
         # the fraction of a millisecond after the first token.
-        "unpaced_total_ms": unpaced["daemon"]["total"] * 1000,
+        "unpaced_total_ms": unpaced[first]["daemon"]["total"] * 1000,
         "unpaced_direct_ms": unpaced["direct"]["total"] * 1000,
-        "cpu_ms": paced["cpu_ms"],
+        "cpu_ms": paced[first]["cpu_ms"],
         "floor_ms": paced["floor_ms"],
         "concurrent_ttft_ms": c_daemon * 1000,
         "concurrent_cpu_ms": c_cpu_ms,
     }
     report(
-        "goals: TTFT +{ttft_overhead_ms:.2f} ms (<= 2), rate {rate_ratio_paced:.0%} (>= 90 %; "
+        "goals ({first}): TTFT +{ttft_overhead_ms:.2f} ms (<= 2), "
+        "rate {rate_ratio_paced:.0%} (>= 90 %; "
         "unpaced total {unpaced_total_ms:.1f} ms, direct {unpaced_direct_ms:.1f}), "
         "CPU {cpu_ms:.2f} ms/stream (<= 3; floor relay {floor_ms:.2f}; "
         "{concurrent_cpu_ms:.2f} with {n} at once), "
         "{n} concurrent TTFT {concurrent_ttft_ms:.1f} ms (<= 50)".format(
-            n=args.concurrent, **summary
+            n=args.concurrent, first=first, **summary
         )
     )
 

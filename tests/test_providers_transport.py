@@ -1,6 +1,9 @@
-"""LeanTransport (plain-HTTP/1.1 for httpx): framing, keep-alive, stale connections, errors."""
+"""LeanTransport (plain-HTTP/1.1 for httpx): framing, keep-alive, stale connections, errors,
+which URLs it serves and its off switch. Malformed answers: test_transport_conformance.py."""
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
@@ -171,3 +174,66 @@ async def test_which_urls_the_lean_transport_serves(
         assert (remote is None) == bool(proxy)
     finally:
         await http.aclose()
+
+
+async def test_the_off_switch_leaves_every_url_to_httpx(monkeypatch: pytest.MonkeyPatch) -> None:
+    from webui_daemon.providers.http import HttpClient
+
+    for name in ("http_proxy", "HTTP_PROXY", "all_proxy", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+    http = HttpClient(connect_timeout=1, transport="httpx")
+    client = http.get()
+    try:
+        for url in (
+            "http://127.0.0.1:11434/api/chat",
+            "http://gpu-box.lan:11434/",
+            "http://[::1]:2/",
+        ):
+            assert http.lean_for(httpx.URL(url)) is None, url
+            transport = client._transport_for_url(httpx.URL(url))
+            assert isinstance(transport, httpx.AsyncHTTPTransport), url
+    finally:
+        await http.aclose()
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [(None, "lean"), ("httpx", "httpx"), ("lean", "lean")]
+)
+def test_webui_provider_transport_setting(
+    monkeypatch: pytest.MonkeyPatch, value: str | None, expected: str
+) -> None:
+    from webui_daemon.settings import Settings
+
+    if value is None:
+        monkeypatch.delenv("WEBUI_PROVIDER_TRANSPORT", raising=False)
+    else:
+        monkeypatch.setenv("WEBUI_PROVIDER_TRANSPORT", value)
+    assert Settings().provider_transport == expected
+
+
+def test_an_unknown_transport_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from pydantic import ValidationError
+
+    from webui_daemon.settings import Settings
+
+    monkeypatch.setenv("WEBUI_PROVIDER_TRANSPORT", "fast")
+    with pytest.raises(ValidationError):
+        Settings()
+
+
+def test_http_and_transport_do_not_import_each_other() -> None:
+    """http.py imports the transport only when it builds the client; the transport never
+    imports http.py (what both need is in control.py)."""
+    for module, other in (("transport", "http"), ("http", "transport")):
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                f"import sys, webui_daemon.providers.{module};"
+                f"print('webui_daemon.providers.{other}' in sys.modules)",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        assert out.stdout.strip() == "False", f"{module} imports {other}"

@@ -304,6 +304,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         batch_s=settings.stream_batch_ms / 1000,
     )
     connections = ConnectionService(
+        transport=settings.provider_transport,
         ConnectionRepo(db),
         providers.catalog,
         providers.ollama,

@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     file_max_count: int | None = Field(default=None, alias="FILE_MAX_COUNT")
     max_upload_mb: int = Field(default=1024, alias="WEBUI_MAX_UPLOAD_MB")
     chunk_size: int = Field(default=1000, gt=0, alias="CHUNK_SIZE")
+    # Transport for plain-HTTP providers: "lean" (providers/transport.py; the batch windows
+    # above need it) or "httpx" (httpx's own, as https:// providers always get: the off switch).
+    provider_transport: Literal["lean", "httpx"] = Field(
+        default="lean", alias="WEBUI_PROVIDER_TRANSPORT"
+    )
     chunk_overlap: int = Field(default=100, ge=0, alias="CHUNK_OVERLAP")
     enable_markdown_header_text_splitter: bool = Field(
         default=True, alias="ENABLE_MARKDOWN_HEADER_TEXT_SPLITTER"

@@ -10,10 +10,11 @@ import json
 import logging
 import urllib.request
 from collections.abc import AsyncGenerator, AsyncIterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from webui_daemon.providers.base import Connection, RawStream, UpstreamStatus, UpstreamUnreachable
-from webui_daemon.providers.merge import carries_output
+from webui_daemon.providers.control import CONTROL_EXTENSION as CONTROL_EXTENSION
+from webui_daemon.providers.control import StreamControl as StreamControl  # for the providers
 
 if TYPE_CHECKING:
     import ssl
@@ -25,38 +26,10 @@ if TYPE_CHECKING:
 # Loopback hosts never go through an HTTP proxy taken from the environment: a local Ollama
 # must keep working for someone whose HTTP(S)_PROXY points at a corporate proxy.
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
-# Request extension carrying a StreamControl to the lean transport.
-CONTROL_EXTENSION = "webui.control"
 
-
-class StreamControl:
-    """What the reader of a streamed answer tells the lean transport while it reads. An
-    object, shared by both ends (httpx copies extension dicts).
-
-    `batch_s`: after each block, leave the socket unread this long (0: read as data comes).
-    It is 0 until the reader reports the answer's first output (`shown`), so that token
-    never waits; then it is the `batch_s` the control was made with.
-    `ended`: the reader has seen the answer's own end (Ollama's `done`, SSE's `[DONE]`);
-    closing the body then reads the rest in the background and keeps the connection.
-    Other transports (https://, proxies) ignore it: no pauses, a new read as data comes.
-    """
-
-    __slots__ = ("_target", "batch_s", "ended")
-
-    def __init__(self, batch_s: float = 0.0) -> None:
-        self._target = batch_s
-        self.batch_s = 0.0
-        self.ended = False
-
-    @property
-    def batching(self) -> bool:
-        """Whether this answer is read in batches (once its first output is out)."""
-        return self._target > 0
-
-    def shown(self, chunks: list[dict[str, Any]]) -> None:
-        """The reader is passing these chunks on: batching starts after the first output."""
-        if not self.batch_s and any(carries_output(c) for c in chunks):
-            self.batch_s = self._target
+# Which transport carries plain-HTTP provider requests (WEBUI_PROVIDER_TRANSPORT): "lean"
+# (transport.py: batch windows, a few µs per chunk) or "httpx" (httpx's own, for everything).
+TransportName = Literal["lean", "httpx"]
 
 
 def dumps(value: Any) -> bytes:
@@ -70,10 +43,13 @@ def _ssl_context() -> "ssl.SSLContext":
 
 
 class HttpClient:
-    """Holds the shared httpx.AsyncClient (one connection pool per daemon)."""
+    """Holds the shared httpx.AsyncClient (one connection pool per daemon). `transport`:
+    "lean" sends plain-HTTP provider requests through transport.LeanTransport, "httpx"
+    leaves every request to httpx's own transport (no batch windows then)."""
 
-    def __init__(self, *, connect_timeout: float) -> None:
+    def __init__(self, *, connect_timeout: float, transport: TransportName = "lean") -> None:
         self._connect_timeout = connect_timeout
+        self._use_lean = transport == "lean"
         self._client: httpx.AsyncClient | None = None
         self._ssl: ssl.SSLContext | None = None
         self._lean: LeanTransport | None = None
@@ -93,20 +69,22 @@ class HttpClient:
 
             # One INFO line per upstream request is noise in the daemon's log (and costs time).
             logging.getLogger("httpx").setLevel(logging.WARNING)
-            from webui_daemon.providers.transport import LeanTransport
-
             # Plain-HTTP providers (Ollama, local OpenAI-compatible servers) go through the
             # lean transport; https:// keeps httpx's. Loopback never goes through a proxy.
-            self._lean = LeanTransport(connect_timeout=self._connect_timeout)
+            lean: httpx.AsyncBaseTransport | None = None
+            if self._use_lean:
+                from webui_daemon.providers.transport import LeanTransport
+
+                lean = self._lean = LeanTransport(connect_timeout=self._connect_timeout)
             mounts: dict[str, httpx.AsyncBaseTransport | None] = {}
             for host in _LOOPBACK:
                 pattern_host = f"[{host}]" if ":" in host else host
-                mounts[f"http://{pattern_host}"] = self._lean
-                mounts[f"https://{pattern_host}"] = None  # httpx's own transport, no proxy
+                mounts[f"http://{pattern_host}"] = lean  # None: httpx's own, no proxy
+                mounts[f"https://{pattern_host}"] = None
             proxies = urllib.request.getproxies()
             self._lean_all_http = "http" not in proxies and "all" not in proxies
-            if self._lean_all_http:
-                mounts["http://"] = self._lean
+            if self._lean_all_http and lean is not None:
+                mounts["http://"] = lean
             self._client = httpx.AsyncClient(
                 verify=self._ssl if self._ssl is not None else True,
                 # No read timeout: a model may think for minutes before its first token.
@@ -123,6 +101,17 @@ class HttpClient:
         if self._lean_all_http or url.host in _LOOPBACK:
             return self._lean
         return None
+
+    async def send(self, request: "httpx.Request") -> "httpx.Response":
+        """Send a request built with `client()`'s client; the response's body is unread."""
+        lean = self.lean_for(request.url)
+        if lean is None:
+            return await self.get().send(request, stream=True)
+        # Straight to the transport: AsyncClient.send's auth, redirect, cookie and hook
+        # steps do nothing for a provider request but cost time before the first token.
+        response = await lean.handle_async_request(request)
+        response.request = request
+        return response
 
     async def aclose(self) -> None:
         if self._client is not None:
@@ -157,15 +146,8 @@ async def open_stream(
     request = client.build_request(
         method, url, headers=headers, content=body, extensions=extensions
     )
-    lean = http.lean_for(request.url)
     try:
-        if lean is not None:
-            # Straight to the transport: AsyncClient.send's auth, redirect, cookie and hook
-            # steps do nothing for a provider request but cost time before the first token.
-            response = await lean.handle_async_request(request)
-            response.request = request
-        else:
-            response = await client.send(request, stream=True)
+        response = await http.send(request)
     except httpx.TransportError as exc:
         raise UpstreamUnreachable(f"{url}: {type(exc).__name__} {exc}".strip()) from exc
     if response.status_code >= 400:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 from webui_daemon.providers.base import Kind, Provider
 from webui_daemon.providers.catalog import Catalog
-from webui_daemon.providers.http import HttpClient
+from webui_daemon.providers.http import HttpClient, TransportName
 from webui_daemon.providers.ollama import OllamaProvider
 from webui_daemon.providers.openai import OpenAIProvider
 from webui_daemon.providers.router import NodePool
@@ -27,8 +27,9 @@ class ProviderRuntime:
         cache_ttl: float,
         retry_after: float,
         batch_s: float = 0.0,
+        transport: TransportName = "lean",
     ) -> "ProviderRuntime":
-        http = HttpClient(connect_timeout=connect_timeout)
+        http = HttpClient(connect_timeout=connect_timeout, transport=transport)
         pool = NodePool(retry_after=retry_after, probe_timeout=list_timeout)
         ollama = OllamaProvider(http, list_timeout=list_timeout, batch_s=batch_s)
         openai = OpenAIProvider(http, list_timeout=list_timeout, batch_s=batch_s)

@@ -6,11 +6,20 @@ answer. This transport handles what providers on http:// need (keep-alive, Conte
 chunked bodies, a connect timeout) in a few µs per chunk. https:// URLs keep httpx's own
 transport (TLS, HTTP/2, proxies).
 
-Errors are httpx's (ConnectError, ConnectTimeout, ReadError, RemoteProtocolError), so callers
-cannot tell the transports apart. A request on a reused keep-alive connection that the server
-had closed meanwhile is sent again once on a fresh connection, as httpcore does. A batched
+It raises httpx's errors only, the ones httpx's own transport raises for the same fault, so
+callers (`except httpx.TransportError`, failover) cannot tell the transports apart:
+ConnectError / ConnectTimeout, WriteError, ReadError / ReadTimeout (the request's read
+timeout, per read; the daemon sets none), RemoteProtocolError for anything that is not
+HTTP/1.1 as h11 reads it (http11.py: status line, headers, lengths, chunk lines, a body cut
+short or a response that never came) and UnsupportedProtocol for a URL that is not http://.
+Interim 1xx responses (100 Continue, 103 Early Hints) are skipped; 101 is an error (no request
+asks to switch). tests/test_transport_conformance.py holds it to that, beside httpx's own.
+
+A request whose reused keep-alive connection turns out closed before any byte of an answer
+is sent again on another connection (the server closed it while it was idle). A batched
 answer asks for `Connection: close` (see _Body); when it ends, a connection for the next one
 is opened in the background, so that answers still start on an open connection.
+WEBUI_PROVIDER_TRANSPORT=httpx turns this transport off (see http.HttpClient).
 """
 
 import asyncio
@@ -22,10 +31,22 @@ from typing import Any
 
 import httpx
 
-from webui_daemon.providers.http import CONTROL_EXTENSION, StreamControl
+from webui_daemon.providers.control import CONTROL_EXTENSION, StreamControl
+from webui_daemon.providers.http11 import (
+    CHUNKED,
+    HEAD_END,
+    LINE_LIMIT,
+    UNTIL_CLOSE,
+    ResponseHead,
+    body_length,
+    keep_alive,
+    parse_head,
+    request_head,
+    split_chunks,
+    trailers_end,
+)
 
 _MAX_IDLE_PER_HOST = 32
-_LINE_LIMIT = 64 * 1024
 _READ_SIZE = 256 * 1024
 # Unread bytes at which the connection stops reading until the reader catches up.
 _BUFFER_LIMIT = 4 * _READ_SIZE
@@ -117,10 +138,21 @@ class _Wire(asyncio.Protocol):
             if timer is not None:
                 timer.cancel()
 
-    async def read(self) -> bytes:
-        """Everything that has arrived, after waiting for some; b"" once the peer closed."""
-        while not self.buffer and not self.eof:
+    async def _wait_data(self, wait_s: float | None) -> None:
+        """Until something arrives or the connection ends; httpx.ReadTimeout after `wait_s`."""
+        if wait_s is None:
             await self._wait()
+            return
+        size = len(self.buffer)
+        await self._wait(wait_s)
+        if len(self.buffer) == size and not self.eof:
+            raise httpx.ReadTimeout(f"nothing received for {wait_s:g} s")
+
+    async def read(self, wait_s: float | None = None) -> bytes:
+        """Everything that has arrived, after waiting for some (httpx.ReadTimeout after
+        `wait_s` without any); b"" once the peer closed."""
+        while not self.buffer and not self.eof:
+            await self._wait_data(wait_s)
         if not self.buffer and self.error is not None:
             raise self.error
         data = bytes(self.buffer)
@@ -129,21 +161,20 @@ class _Wire(asyncio.Protocol):
             self.transport.resume_reading()
         return data
 
-    async def read_until(self, separator: bytes, limit: int) -> bytes:
-        """Up to and with `separator` (the response head); the rest stays for `read`."""
+    async def read_head(self, limit: int, wait_s: float | None) -> bytes:
+        """A response head, up to and with its empty line; the rest stays for `read`."""
         start = 0
-        while (end := self.buffer.find(separator, start)) < 0:
+        while (match := HEAD_END.search(self.buffer, start)) is None:
             if len(self.buffer) > limit:
                 raise httpx.RemoteProtocolError("response head too large")
             if self.eof:
-                if self.error is not None:
+                if self.error is not None and not self.buffer:
                     raise self.error
                 raise asyncio.IncompleteReadError(bytes(self.buffer), None)
-            start = max(0, len(self.buffer) - len(separator) + 1)
-            await self._wait()
-        end += len(separator)
-        head = bytes(self.buffer[:end])
-        del self.buffer[:end]
+            start = max(0, len(self.buffer) - 3)
+            await self._wait_data(wait_s)
+        head = bytes(self.buffer[: match.end()])
+        del self.buffer[: match.end()]
         return head
 
     async def window(self, seconds: float) -> None:
@@ -216,13 +247,15 @@ class _Body(httpx.AsyncByteStream):
         length: int | None,
         reusable: bool,
         control: StreamControl | None,
+        read_timeout: float | None,
     ) -> None:
         self._transport, self._key, self._conn = transport, key, conn
-        self._length = length  # None: chunked; -1: until the connection closes
+        self._length = length  # CHUNKED (None), UNTIL_CLOSE (-1) or the Content-Length
         self._left = length or 0  # bytes still due of a Content-Length body
         self._buffer = b""  # received, not yet decoded (chunked)
-        self._reusable = reusable and length != -1
+        self._reusable = reusable and length != UNTIL_CLOSE
         self._control = control
+        self._timeout = read_timeout
         self._waited = False
         self._done = False
         self._closed = False
@@ -247,11 +280,11 @@ class _Body(httpx.AsyncByteStream):
             await blocks.aclose()
 
     async def _blocks(self) -> AsyncGenerator[bytes, None]:
-        source = self._chunked() if self._length is None else self._plain()
+        source = self._chunked() if self._length is CHUNKED else self._plain()
         try:
             async for data in source:
                 yield data
-        except (asyncio.IncompleteReadError, ValueError) as exc:
+        except asyncio.IncompleteReadError as exc:
             raise httpx.RemoteProtocolError(
                 "peer closed connection without sending complete message body"
             ) from exc
@@ -260,17 +293,20 @@ class _Body(httpx.AsyncByteStream):
 
     async def _plain(self) -> AsyncGenerator[bytes, None]:
         conn = self._conn
-        if self._length == -1:
-            while data := await conn.read():
+        if self._length == UNTIL_CLOSE:
+            while data := await conn.read(self._timeout):
                 yield data
             self._done = True
             return
         while self._left:
-            data = await conn.read()
+            data = await conn.read(self._timeout)
             if not data:
                 raise asyncio.IncompleteReadError(b"", self._left)
-            if len(data) > self._left:  # more than this body: not HTTP/1.1 as we know it
-                raise ValueError("more bytes than the Content-Length")
+            if len(data) > self._left:
+                # More than the Content-Length: the body is what it said; the connection,
+                # holding bytes that belong to no answer, is not reused.
+                data = data[: self._left]
+                self._reusable = False
             self._left -= len(data)
             self._done = not self._left
             yield data
@@ -280,36 +316,30 @@ class _Body(httpx.AsyncByteStream):
         """Chunked transfer decoding over whatever each read returns."""
         conn = self._conn
         while not self._done:
-            data = await conn.read()
+            data = await conn.read(self._timeout)
             if not data:
                 raise asyncio.IncompleteReadError(self._buffer, None)
             buffer = self._buffer + data if self._buffer else data
-            out: list[bytes] = []
-            start = 0
-            while True:
-                eol = buffer.find(b"\r\n", start)
-                if eol < 0:
-                    if len(buffer) - start > _LINE_LIMIT:
-                        raise ValueError("chunk size line too long")
-                    break
-                size = int(buffer[start:eol].split(b";", 1)[0], 16)
-                if size == 0:
-                    rest = buffer[eol:]  # optional trailers, then an empty line
-                    while b"\r\n\r\n" not in rest:
-                        more = await conn.read()
-                        if not more:
-                            raise asyncio.IncompleteReadError(rest, None)
-                        rest += more
-                    self._done = True
-                    break
-                end = eol + 2 + size
-                if len(buffer) < end + 2:
-                    break
-                out.append(buffer[eol + 2 : end])
-                start = end + 2
+            out, start, last = split_chunks(buffer)
+            if last:
+                await self._trailers(buffer[start:])
+                self._done = True
             self._buffer = b"" if self._done else buffer[start:]
             if out:
                 yield b"".join(out) if len(out) > 1 else out[0]
+
+    async def _trailers(self, rest: bytes) -> None:
+        """Read past the trailer section that ends a chunked body (`rest`: from the last
+        chunk's CRLF on); bytes after it belong to no answer: the connection is not reused."""
+        while (end := trailers_end(rest)) < 0:
+            if len(rest) > LINE_LIMIT:
+                raise httpx.RemoteProtocolError("trailer section too large")
+            more = await self._conn.read(self._timeout)
+            if not more:
+                raise asyncio.IncompleteReadError(rest, None)
+            rest += more
+        if len(rest) > end:
+            self._reusable = False
 
     async def _finish(self) -> None:
         """The rest of an answer whose reader stopped at its own end; then the connection is
@@ -319,8 +349,8 @@ class _Body(httpx.AsyncByteStream):
             async with asyncio.timeout(_FINISH_S), contextlib.aclosing(self._blocks()) as rest:
                 async for _ in rest:
                     pass
-            finished = True
-        except (TimeoutError, OSError, httpx.RemoteProtocolError):
+            finished = self._reusable
+        except (TimeoutError, OSError, httpx.TransportError):
             pass
         finally:
             if finished:
@@ -357,10 +387,10 @@ class LeanTransport(httpx.AsyncBaseTransport):
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
-    async def _connect(self, key: tuple[str, int]) -> _Wire:
+    async def _connect(self, key: tuple[str, int], wait_s: float | None = None) -> _Wire:
         loop = asyncio.get_running_loop()
         try:
-            async with asyncio.timeout(self._connect_timeout):
+            async with asyncio.timeout(self._connect_timeout if wait_s is None else wait_s):
                 _, conn = await loop.create_connection(_Wire, *key)
         except TimeoutError as exc:
             raise httpx.ConnectTimeout(f"no connection to {key[0]}:{key[1]}") from exc
@@ -381,15 +411,28 @@ class LeanTransport(httpx.AsyncBaseTransport):
 
     def _release(self, key: tuple[str, int], conn: _Wire) -> None:
         idle = self._idle.setdefault(key, [])
-        if len(idle) < _MAX_IDLE_PER_HOST and not conn.closing():
+        if len(idle) < _MAX_IDLE_PER_HOST and not conn.closing() and not conn.buffer:
             idle.append(conn)
         else:
             conn.close()
 
+    def _idle_conn(self, key: tuple[str, int]) -> _Wire | None:
+        """A kept-alive connection to reuse: not one the server closed or sent to unasked."""
+        idle = self._idle.get(key)
+        while idle:
+            conn = idle.pop()
+            if not (conn.eof or conn.buffer or conn.closing()):
+                return conn
+            conn.close()
+        return None
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
+        if url.scheme != "http":
+            raise httpx.UnsupportedProtocol(f"the lean transport speaks http:// only: {url}")
         key = (url.host, url.port or 80)
-        target = url.raw_path.decode("ascii")
+        timeouts = request.extensions.get("timeout") or {}
+        read_timeout = timeouts.get("read")
         body = await request.aread()
         control = request.extensions.get(CONTROL_EXTENSION)
         if not isinstance(control, StreamControl):
@@ -397,62 +440,62 @@ class LeanTransport(httpx.AsyncBaseTransport):
         # A batched answer ends with the provider closing the connection: seen at once, even
         # while a batch window leaves the socket unread (see _Body).
         closing = control is not None and control.batching
-        lines = [f"{request.method} {target} HTTP/1.1"]
-        lines += [
-            f"{name}: {value}"
-            for name, value in request.headers.items()
-            if not (closing and name.lower() == "connection")
-        ]
-        if closing:
-            lines.append("Connection: close")
-        if body and "content-length" not in request.headers:
-            lines.append(f"Content-Length: {len(body)}")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
+        data = request_head(request, body, closing) + body
         while True:
-            idle = self._idle.get(key)
-            reused = bool(idle)
-            conn = idle.pop() if idle else await self._connect(key)
+            conn = self._idle_conn(key)
+            reused = conn is not None
+            if conn is None:
+                conn = await self._connect(key, timeouts.get("connect"))
             try:
-                await conn.send(head + body if body else head)
-                status, headers = await self._read_head(conn)
-            except (OSError, asyncio.IncompleteReadError, httpx.RemoteProtocolError) as exc:
+                try:
+                    await conn.send(data)
+                except OSError as exc:
+                    if reused:
+                        conn.close()
+                        continue  # the server closed this idle connection: try another
+                    raise httpx.WriteError(str(exc) or type(exc).__name__) from exc
+                head = await self._read_final_head(conn, read_timeout)
+            except (OSError, asyncio.IncompleteReadError) as exc:
                 conn.close()
-                if reused:
-                    continue  # the server closed this idle connection: try a fresh one
-                if isinstance(exc, httpx.RemoteProtocolError):
-                    raise
-                raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+                partial = exc.partial if isinstance(exc, asyncio.IncompleteReadError) else b""
+                if reused and not partial:
+                    continue  # closed while idle, before any answer: try another connection
+                if isinstance(exc, OSError):
+                    raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+                if partial:
+                    raise httpx.RemoteProtocolError(
+                        "peer closed connection in the middle of the response head"
+                    ) from exc
+                raise httpx.RemoteProtocolError(
+                    "Server disconnected without sending a response."
+                ) from exc
             except BaseException:
                 conn.close()
                 raise
             break
-        length: int | None = -1
-        if any(k == b"transfer-encoding" and b"chunked" in v.lower() for k, v in headers):
-            length = None
-        else:
-            for name, value in headers:
-                if name == b"content-length":
-                    length = int(value)
-        if request.method == "HEAD" or status in (204, 304):
-            length = 0
-        reusable = not closing and not any(
-            k == b"connection" and b"close" in v.lower() for k, v in headers
+        try:
+            length = body_length(head, request.method)
+        except BaseException:
+            conn.close()
+            raise
+        reusable = not closing and keep_alive(head)
+        stream = _Body(self, key, conn, length, reusable, control, read_timeout)
+        extensions = {"http_version": b"HTTP/1.1" if head.http_11 else b"HTTP/1.0"}
+        return httpx.Response(
+            head.status, headers=head.headers, stream=stream, extensions=extensions
         )
-        stream = _Body(self, key, conn, length, reusable, control)
-        extensions = {"http_version": b"HTTP/1.1"}
-        return httpx.Response(status, headers=headers, stream=stream, extensions=extensions)
 
-    async def _read_head(self, conn: _Wire) -> tuple[int, list[tuple[bytes, bytes]]]:
-        raw = await conn.read_until(b"\r\n\r\n", _LINE_LIMIT)
-        status_line, *header_lines = raw[:-4].split(b"\r\n")
-        parts = status_line.split(b" ", 2)
-        if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
-            raise httpx.RemoteProtocolError(f"not an HTTP/1.1 answer: {status_line[:60]!r}")
-        headers = []
-        for line in header_lines:
-            name, _, value = line.partition(b":")
-            headers.append((name.strip().lower(), value.strip()))
-        return int(parts[1]), headers
+    async def _read_final_head(self, conn: _Wire, read_timeout: float | None) -> ResponseHead:
+        """The final response's head, after any interim (1xx) ones."""
+        while True:
+            head = parse_head(await conn.read_head(LINE_LIMIT, read_timeout))
+            if head.status >= 200:
+                return head
+            if head.status == 101:
+                raise httpx.RemoteProtocolError("101 Switching Protocols, which was not asked for")
+            if head.status < 100:
+                raise httpx.RemoteProtocolError(f"status {head.status} is not an HTTP status")
+            # 100 Continue, 102 Processing, 103 Early Hints, ...: the final answer follows.
 
     async def aclose(self) -> None:
         for task in list(self._background):
