@@ -32,6 +32,9 @@ class Behaviour:
     list_status: int | None = None
     version: str = "0.6.5"
     api_key: str | None = None  # require "Authorization: Bearer <api_key>"
+    # Generations at once (Ollama's OLLAMA_NUM_PARALLEL); more wait first come, first served
+    # before their answer starts, as in Ollama. None: no limit.
+    parallel: int | None = None
 
 
 @dataclass

@@ -27,7 +27,8 @@ Behaviour (keywords of start_*/set/reset, see `Behaviour`): reply text or `token
 `token_delay`, a slow start (`first_token_delay`, `header_delay`), an error status before
 streaming (`fail_status`, `fail_body`, `fail_times`), a cut after N tokens (`cut_after`),
 `thinking`, `tool_calls`, a slow or failing model list (`list_delay`, `list_status`), a
-required `api_key`, and `reply_fn(body) -> str` to answer from the request.
+required `api_key`, `parallel` generations at once (Ollama's queue), and `reply_fn(body) -> str`
+to answer from the request.
 
 Pytest fixtures (import them into a test module): `ollama_standin`, `openai_standin` (one per
 module; call `.reset()` at the start of a test, or in an autouse fixture of your module) and
@@ -103,6 +104,7 @@ class StandIn:
         self._server: asyncio.base_events.Server | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._failed = 0
+        self._gate: tuple[int, asyncio.Semaphore] | None = None  # `parallel`: size, slots
         # Models pulled, created or copied in, and deleted; and those a request loaded.
         self.added: list[str] = []
         self.removed: set[str] = set()
@@ -351,6 +353,24 @@ class StandIn:
             await send_json(writer, 200, unload)
             return
         self.loaded.add(model)
+        if b.parallel:
+            if self._gate is None or self._gate[0] != b.parallel:
+                self._gate = (b.parallel, asyncio.Semaphore(b.parallel))
+            async with self._gate[1]:
+                await self._generate(rec, path, body, writer, pause, model)
+        else:
+            await self._generate(rec, path, body, writer, pause, model)
+
+    async def _generate(
+        self,
+        rec: Recorded,
+        path: str,
+        body: dict[str, Any],
+        writer: asyncio.StreamWriter,
+        pause: Callable[[float], Any],
+        model: str,
+    ) -> None:
+        b = self.behaviour
         # Ollama's /v1 answers in OpenAI's format.
         kind = "openai" if path.startswith("/v1/") else self.kind
         text = b.reply_fn(body) if b.reply_fn else b.reply
@@ -410,7 +430,13 @@ def provider_env(
 ) -> dict[str, str]:
     """Environment for a daemon using exactly these providers (URLs or stand-ins), with the
     short timeouts tests want. A kind with no entry is switched off."""
-    env = {"WEBUI_MODELS_TIMEOUT": "1", "WEBUI_NODE_RETRY_AFTER": "0.3"}
+    # Stand-ins answer any number of requests at once (real Ollama: OLLAMA_NUM_PARALLEL), so
+    # the fair scheduler holds nothing back unless a test gives a node a `capacity`.
+    env = {
+        "WEBUI_MODELS_TIMEOUT": "1",
+        "WEBUI_NODE_RETRY_AFTER": "0.3",
+        "WEBUI_OLLAMA_CAPACITY": "0",
+    }
     urls = [s.url if isinstance(s, StandIn) else s for s in ollama or []]
     env["ENABLE_OLLAMA_API"] = "true" if urls else "false"
     env["OLLAMA_BASE_URLS"] = ";".join(urls) if urls else closed_port_url()

@@ -15,9 +15,10 @@ import pytest_asyncio
 
 from tests.corpus.make import SHARED_MODEL
 from webui_daemon.app import Services, create_app
+from webui_daemon.schemas.completions import RetrievalItem
 from webui_daemon.schemas.knowledge import KnowledgeForm
 from webui_daemon.schemas.retrieval import RetrievalConfig
-from webui_daemon.services.rag_context import expand_preset_knowledge
+from webui_daemon.services.rag_context import expand_preset_knowledge, retrieval_items
 from webui_daemon.settings import Settings
 from webui_daemon.storage.rows import UserRow
 
@@ -89,15 +90,21 @@ def chat(question: str) -> list[dict[str, Any]]:
     ]
 
 
+def items(*raw: dict[str, Any]) -> list[RetrievalItem]:
+    """`files` entries as the completion route parses them."""
+    return [RetrievalItem.model_validate(item) for item in raw]
+
+
 async def build(world: dict[str, Any], user: UserRow, files: list[Any], question: str) -> Any:
-    return await world["services"].rag.context.build_context(user, files, chat(question))
+    typed = [f if isinstance(f, RetrievalItem) else RetrievalItem.model_validate(f) for f in files]
+    return await world["services"].rag.context.build_context(user, typed, chat(question))
 
 
 async def test_collection_sources_numbering_and_placement(world: dict[str, Any]) -> None:
     messages = chat("How big is a blue whale's heart?")
     before = copy.deepcopy(messages)
     new, sources = await world["services"].rag.context.build_context(
-        world["owner"], [{"type": "collection", "id": world["kb"]}], messages
+        world["owner"], items({"type": "collection", "id": world["kb"]}), messages
     )
     assert messages == before  # the caller's messages are not modified
     assert len(sources) == 1
@@ -160,14 +167,14 @@ async def test_system_context_variant(world: dict[str, Any]) -> None:
 
 
 async def test_items_the_user_may_not_read_are_skipped(world: dict[str, Any]) -> None:
-    files = [
+    files = items(
         {"type": "collection", "id": world["kb"]},
         {"type": "file", "id": world["whales"]},
         {"type": "file", "id": world["desert"], "context": "full"},
         {"id": world["kb"], "legacy": True},
         {"type": "collection", "collection_names": [world["kb"]]},
         {"type": "file", "id": "no-such-file"},
-    ]
+    )
     messages = chat("blue whale")
     new, sources = await world["services"].rag.context.build_context(
         world["other"], files, messages
@@ -188,3 +195,26 @@ async def test_preset_knowledge_and_legacy_items(world: dict[str, Any]) -> None:
     assert [s["source"]["name"] for s in sources] == ["Nature (legacy)", "desert.txt"]
     assert any("krill" in d for d in sources[0]["document"])
     assert "krill" in new[-1]["content"]
+
+
+async def test_preset_knowledge_merges_with_the_request_items() -> None:
+    meta = {
+        "knowledge": [
+            {"id": "kb-1", "name": "Shared"},  # no type: a knowledge base
+            {"id": "kb-1", "type": "collection"},  # already there: not repeated
+            {"collection_names": ["a", "b"], "name": "Old"},
+            {"id": ["not", "an", "id"]},  # not an item: skipped
+            {"id": "kb-2", "type": "collection", "context": 5},  # not a valid one: skipped
+            "nonsense",
+        ]
+    }
+    files = retrieval_items(meta, items({"type": "file", "id": "f-1"}))
+    assert [f.model_dump(exclude_unset=True) for f in files] == [
+        {"type": "file", "id": "f-1"},
+        {"id": "kb-1", "name": "Shared", "type": "collection"},
+        {"type": "collection", "name": "Old", "collection_names": ["a", "b"], "legacy": True},
+    ]
+    assert retrieval_items({"knowledge": "x"}, None) == []
+    assert retrieval_items(None, items({"type": "text", "content": "x"})) == items(
+        {"type": "text", "content": "x"}
+    )

@@ -1,9 +1,13 @@
 """Routing across Ollama nodes: least busy first, failover before the first token, probes,
-and dead or hung nodes that never hold up /api/models."""
+dead or hung nodes that never hold up /api/models, and a node that went down keeping its models
+listed so that the error names it."""
 
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -11,11 +15,12 @@ import pytest
 
 from tests.daemon_proc import DaemonProc, start_daemon
 from tests.standins import StandIn, StandIns, closed_port_url, provider_env, standins
-from tests.support import bearer, signup, tcp
+from tests.support import assert_no_traceback, bearer, signup, tcp
 
 __all__ = ["standins"]  # fixture used below
 
 MODEL = "standin:latest"
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +151,52 @@ def test_every_node_failing_passes_the_error_through(
     r = client.post("/api/chat/completions", headers=admin, json=body)
     assert (r.status_code, r.json()) == (503, {"detail": "Ollama: overloaded"})
     assert len(a.chats()) == 1 and len(b.chats()) == 1  # each node tried once
+
+
+def serve_ollama(port: int = 0) -> tuple[subprocess.Popen[str], str]:
+    """A stand-in in its own process, so that killing it takes its connections down too."""
+    cmd = [sys.executable, "-m", "tests.standins", "ollama", "--model", "gone:latest"]
+    proc = subprocess.Popen(
+        [*cmd, "--port", str(port)], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    )
+    assert proc.stdout is not None
+    return proc, proc.stdout.readline().strip()
+
+
+def test_a_node_that_went_down_keeps_its_models_and_is_named(tmp_path: Path) -> None:
+    node, url = serve_ollama()
+    proc = start_daemon(tmp_path, env=provider_env(ollama=[url]))
+    try:
+        with tcp(proc) as client:
+            admin = bearer(signup(client, "Admin", "admin@example.com")["token"])
+
+            def listed() -> dict[str, Any]:
+                r = client.get("/api/models", headers=admin, params={"refresh": "true"})
+                return {m["id"]: m for m in r.json()["data"]}
+
+            assert "unavailable" not in listed()["gone:latest"]
+            node.kill()
+            node.wait(5)
+            # Still listed (from the node's last list), marked: not "Model not found".
+            assert listed()["gone:latest"]["unavailable"] is True
+            down = f"Server Connection Error: the provider at {url} is not answering."
+            for stream in (False, True):
+                body = {"model": "gone:latest", "messages": [{"role": "user", "content": "hi"}]}
+                r = client.post(
+                    "/api/chat/completions", headers=admin, json=body | {"stream": stream}
+                )
+                assert (r.status_code, r.json()) == (500, {"detail": down})
+            # Back on the same address: its probe notices, and it answers again.
+            node, _ = serve_ollama(int(url.rsplit(":", 1)[1]))
+            deadline = time.monotonic() + 10
+            while "unavailable" in listed()["gone:latest"]:
+                assert time.monotonic() < deadline, "the node was not noticed back"
+                time.sleep(0.1)
+            body = {"model": "gone:latest", "messages": [{"role": "user", "content": "hi"}]}
+            r = client.post("/api/chat/completions", headers=admin, json=body)
+            assert r.status_code == 200, r.text
+        assert_no_traceback(proc)
+    finally:
+        node.kill()
+        node.wait(5)
+        proc.stop()

@@ -15,8 +15,9 @@ NODE = "http://gpu-box:11434"
 class Box:
     """Generations as tasks that hold their slot until the test lets them finish."""
 
-    def __init__(self, scheduler: Scheduler) -> None:
+    def __init__(self, scheduler: Scheduler, capacity: int) -> None:
         self.scheduler = scheduler
+        self.capacity = capacity
         self.served: list[str] = []  # labels, in the order their slot was granted
         self.release: dict[str, asyncio.Event] = {}
         self.places: dict[str, list[Place]] = {}
@@ -32,6 +33,7 @@ class Box:
         async def run() -> None:
             async with self.scheduler.slot(
                 NODE,
+                capacity=self.capacity,
                 user_id=user,
                 user_name=user,
                 model="m",
@@ -55,12 +57,12 @@ class Box:
         await self.settle()
 
 
-def scheduler(capacity: int = 2, **kwargs: Any) -> Scheduler:
-    return Scheduler(lambda node: capacity, **kwargs)
+def make_box(capacity: int = 2, **kwargs: Any) -> Box:
+    return Box(Scheduler(**kwargs), capacity)
 
 
 async def test_one_users_batch_does_not_hold_back_another_users_request() -> None:
-    box = Box(scheduler(capacity=2))
+    box = make_box(capacity=2)
     for i in range(20):
         box.submit(f"a{i}", "alice")
     await box.settle()
@@ -79,7 +81,7 @@ async def test_one_users_batch_does_not_hold_back_another_users_request() -> Non
 
 
 async def test_users_are_served_in_turn_and_each_in_arrival_order() -> None:
-    box = Box(scheduler(capacity=1))
+    box = make_box(capacity=1)
     box.submit("first", "carol")
     await box.settle()
     for label, user in [("a1", "alice"), ("a2", "alice"), ("a3", "alice")]:
@@ -103,7 +105,7 @@ async def test_users_are_served_in_turn_and_each_in_arrival_order() -> None:
 
 
 async def test_interactive_turns_go_before_batch_traffic() -> None:
-    box = Box(scheduler(capacity=1))
+    box = make_box(capacity=1)
     box.submit("running", "alice", interactive=False)
     await box.settle()
     box.submit("batch1", "alice", interactive=False)
@@ -120,7 +122,7 @@ async def test_interactive_turns_go_before_batch_traffic() -> None:
 
 
 async def test_interactive_priority_can_be_turned_off() -> None:
-    box = Box(scheduler(capacity=1, interactive_first=False))
+    box = make_box(capacity=1, interactive_first=False)
     box.submit("running", "alice", interactive=False)
     box.submit("batch", "bob", interactive=False)
     await box.settle()
@@ -133,8 +135,8 @@ async def test_interactive_priority_can_be_turned_off() -> None:
 
 
 async def test_cancelling_a_waiting_request_removes_it_at_once() -> None:
-    sched = scheduler(capacity=1)
-    box = Box(sched)
+    box = make_box(capacity=1)
+    sched = box.scheduler
     box.submit("running", "alice")
     box.submit("gone", "bob")
     box.submit("next", "carol")
@@ -152,7 +154,7 @@ async def test_cancelling_a_waiting_request_removes_it_at_once() -> None:
 
 
 async def test_a_users_running_limit_lets_others_through() -> None:
-    box = Box(scheduler(capacity=4, user_max_running=1))
+    box = make_box(capacity=4, user_max_running=1)
     box.submit("a1", "alice")
     box.submit("a2", "alice")
     box.submit("b1", "bob")
@@ -165,7 +167,7 @@ async def test_a_users_running_limit_lets_others_through() -> None:
 
 
 async def test_too_many_waiting_requests_are_refused_with_a_retry_after() -> None:
-    box = Box(scheduler(capacity=1, user_max_queued=2))
+    box = make_box(capacity=1, user_max_queued=2)
     box.submit("running", "alice")
     box.submit("w1", "alice")
     box.submit("w2", "alice")
@@ -185,8 +187,8 @@ async def test_too_many_waiting_requests_are_refused_with_a_retry_after() -> Non
 
 
 async def test_waiting_requests_leave_a_node_that_goes_away() -> None:
-    sched = scheduler(capacity=1)
-    box = Box(sched)
+    box = make_box(capacity=1)
+    sched = box.scheduler
     box.submit("running", "alice")
     waiting = box.submit("waiting", "bob")
     await box.settle()
@@ -201,7 +203,7 @@ async def test_waiting_requests_leave_a_node_that_goes_away() -> None:
 async def test_estimated_wait_follows_the_nodes_pace() -> None:
     now = [0.0]
     clock: Callable[[], float] = lambda: now[0]  # noqa: E731
-    box = Box(scheduler(capacity=2, clock=clock))
+    box = make_box(capacity=2, clock=clock)
     box.submit("a", "alice")
     box.submit("b", "bob")
     await box.settle()
@@ -215,3 +217,35 @@ async def test_estimated_wait_follows_the_nodes_pace() -> None:
     assert (place.position, place.eta_s) == (1, 5.0)  # 1 ahead-slot of 10 s over 2 slots
     for label in ["b", "c", "d"]:
         await box.finish(label)
+
+
+@pytest.mark.parametrize("seed", range(8))
+async def test_announced_places_are_the_order_of_service(seed: int) -> None:
+    """However requests, users and priorities mix, the place each waiting request is told is
+    the order the node then serves them in (one slot, freed one at a time)."""
+    import random
+
+    rng = random.Random(seed)  # noqa: S311 - a reproducible mix, not a secret
+    for interactive_first in (True, False):
+        box = make_box(capacity=1, interactive_first=interactive_first)
+        box.submit("holder", "zed")
+        for i in range(rng.randint(3, 6)):  # some history: users served before
+            await box.settle()
+            box.submit(f"h{i}", rng.choice(["ann", "bo", "cy"]))
+            await box.finish(box.served[-1])
+        waiting = []
+        for i in range(rng.randint(5, 14)):
+            label = f"w{i}"
+            box.submit(
+                label, rng.choice(["ann", "bo", "cy", "dee"]), interactive=rng.random() < 0.6
+            )
+            waiting.append(label)
+        await box.settle()
+        told = {label: box.places[label][-1].position for label in waiting}
+        announced = sorted(waiting, key=told.__getitem__)
+        assert sorted(told.values()) == list(range(1, len(waiting) + 1))
+        start = len(box.served)  # the last of the history holds the slot
+        while len(box.served) < start + len(waiting):
+            await box.finish(box.served[-1])
+        assert box.served[start:] == announced, (told, box.served)
+        await box.finish(box.served[-1])

@@ -279,13 +279,46 @@ def test_upstream_error_before_first_token_keeps_its_status(
         assert saved["content"] == ""
 
 
-def test_unknown_model_creates_nothing(daemon: DaemonProc) -> None:
+@pytest.mark.parametrize("stream", [True, False])
+def test_unknown_model_is_saved_as_the_answer_error(daemon: DaemonProc, stream: bool) -> None:
+    """A turn that fails before it starts keeps the question and records the failure in the
+    answer, as one that fails mid-stream does (not a question left without an answer)."""
     with unix(daemon) as c:
         chat_id = new_chat(c)
-        body = turn_body(chat_id) | {"model": "no-such-model"}
-        assert_error(c.post("/api/chat/completions", json=body), 400)
-        messages = c.get(f"/api/v1/chats/{chat_id}").json()["chat"]["history"]["messages"]
-        assert body["id"] not in messages
+        body = turn_body(chat_id, stream=stream) | {"model": "no-such-model"}
+        assert assert_error(c.post("/api/chat/completions", json=body), 400) == "Model not found"
+        chat = c.get(f"/api/v1/chats/{chat_id}").json()["chat"]
+        messages = chat["history"]["messages"]
+        question = messages[body["parent_id"]]
+        assert question["content"] == "Hello?"
+        answer = messages[body["id"]]
+        assert answer["role"] == "assistant" and answer["parentId"] == body["parent_id"]
+        assert answer["error"] == {"content": "Model not found"}
+        assert answer["done"] is True and answer["content"] == ""
+        assert answer["model"] == "no-such-model"
+        assert question["childrenIds"] == [body["id"]]
+        assert chat["history"]["currentId"] == body["id"]
+        # Nothing is running for it, and re-attaching replays the error.
+        assert c.get(f"/api/tasks/chat/{chat_id}").json() == {"task_ids": []}
+        url = f"/api/v1/chats/{chat_id}/messages/{body['id']}/stream"
+        with c.stream("GET", url) as r:
+            replay = list(sse_payloads(r.iter_lines()))
+        assert replay[-2:] == [{"error": {"message": "Model not found"}}, "[DONE]"]
+
+
+def test_a_running_answer_is_not_overwritten_by_a_second_request(
+    daemon: DaemonProc, standin: StandIn
+) -> None:
+    standin.set(token_delay=0.05)
+    with unix(daemon) as c:
+        chat_id = new_chat(c)
+        body = turn_body(chat_id)
+        with c.stream("POST", "/api/chat/completions", json=body) as r:
+            read_tokens(r, 1)
+            again = c.post("/api/chat/completions", json=body | {"model": "no-such-model"})
+            assert assert_error(again, 400) == "That message is already being generated."
+        saved = wait_message(c, chat_id, body["id"])
+        assert saved["content"] == FULL and "error" not in saved
 
 
 def test_other_users_cannot_touch_a_turn(daemon: DaemonProc, standin: StandIn) -> None:

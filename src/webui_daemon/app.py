@@ -56,6 +56,7 @@ from webui_daemon.services.rag_config import (
 from webui_daemon.services.rag_context import RagContextService
 from webui_daemon.services.retrieval import RetrievalService
 from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
+from webui_daemon.services.scheduling.queue import Scheduler
 from webui_daemon.services.turns import TurnManager
 from webui_daemon.services.users import UserService
 from webui_daemon.settings import Settings
@@ -302,15 +303,16 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         cache_ttl=settings.models_cache_ttl,
         retry_after=settings.node_retry_after_s,
         batch_s=settings.stream_batch_ms / 1000,
+        transport=settings.provider_transport,
     )
     connections = ConnectionService(
-        transport=settings.provider_transport,
         ConnectionRepo(db),
         providers.catalog,
         providers.ollama,
         providers.openai,
         provider_defaults(settings),
         probe_timeout=settings.models_timeout_s,
+        capacity={"ollama": settings.ollama_capacity, "openai": settings.openai_capacity},
     )
     await connections.load()
     models = ModelService(
@@ -323,12 +325,19 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
     )
     await models.load()
     presets = PresetService(models, users_repo)
-    completions = CompletionService(models, providers.providers, providers.pool)
+    scheduler = Scheduler(
+        user_max_running=settings.user_max_running,
+        user_max_queued=settings.user_max_queued,
+        interactive_first=settings.interactive_first,
+    )
+    completions = CompletionService(models, providers.providers, providers.pool, scheduler)
     rag = await build_rag(settings, db, config_repo, auth)
     answers = AnswerService(completions, rag.context)
     turns = TurnManager(
         chat_service,
         answers,
+        chat_repo,
+        db,
         title_generation=settings.enable_title_generation,
         task_model=settings.task_model,
     )
@@ -390,6 +399,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
             log.debug("start-up failure", exc_info=True)
             raise StartupFailed(str(exc)) from exc
         app.state.services = services
+        await services.turns.recover()  # answers a killed daemon left unfinished, before serving
         services.rag.ingest.start()
         services.rag.engine.start_idle_watch()
         # After the socket is up: resume unfinished ingest, re-index for a new model, warm up.

@@ -96,6 +96,17 @@ class Settings(BaseSettings):
     local_users: Literal["trusted", "restricted"] = Field(
         default="trusted", alias="WEBUI_LOCAL_USERS"
     )
+    # Fair scheduling of generations on provider nodes. A node runs its connection's
+    # `capacity` option of generations at once, or these defaults (0: no limit); more wait in
+    # per-user lines served in turn.
+    ollama_capacity: int = Field(default=4, ge=0, alias="WEBUI_OLLAMA_CAPACITY")
+    openai_capacity: int = Field(default=0, ge=0, alias="WEBUI_OPENAI_CAPACITY")
+    # Slots one user may hold at once (0: no limit), requests one user may have waiting
+    # (beyond: 429 with Retry-After), and whether interactive requests go before API-key
+    # traffic.
+    user_max_running: int = Field(default=0, ge=0, alias="WEBUI_USER_MAX_RUNNING")
+    user_max_queued: int = Field(default=64, ge=0, alias="WEBUI_USER_MAX_QUEUED")
+    interactive_first: bool = Field(default=True, alias="WEBUI_INTERACTIVE_FIRST")
     # TCP listener, off unless a port is given.
     host: str = Field(default="127.0.0.1", alias="WEBUI_HOST")
     port: int | None = Field(default=None, alias="WEBUI_PORT")

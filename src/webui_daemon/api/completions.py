@@ -1,7 +1,9 @@
 """POST /api/chat/completions (and /api/v1/...): OpenAI bodies in, SSE or JSON out (spec 5).
 
-A body naming a saved chat and an assistant message id (`chat_id`, `id`) is a server-side turn:
-the answer is written into that chat as it streams and keeps going if the client leaves.
+The body is parsed once, here, into a ChatCompletionForm (a wrong type for a key the daemon
+reads is a 422; keys it does not read go to the provider as sent). A body naming a saved chat
+and an assistant message id (`chat_id`, `id`) is a server-side turn: the answer is written into
+that chat as it streams and keeps going if the client leaves.
 """
 
 from typing import Any
@@ -9,7 +11,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse, Response
 
-from webui_daemon.api.deps import ServicesDep, VerifiedUser
+from webui_daemon.api.deps import ServicesDep, VerifiedUser, interactive
 from webui_daemon.api.streaming import (
     CLIENT_GONE,
     SSE_HEADERS,
@@ -18,9 +20,10 @@ from webui_daemon.api.streaming import (
     turn_sse,
     until_disconnect,
 )
+from webui_daemon.schemas.completions import ChatCompletionForm
 from webui_daemon.services.errors import WebUIError
-from webui_daemon.services.turns import is_turn_request, turn_reply
-from webui_daemon.storage.rows import UserRow
+from webui_daemon.services.turns import turn_reply
+from webui_daemon.storage.rows import ChatRow, UserRow
 
 router = APIRouter(tags=["completions"])
 
@@ -31,12 +34,13 @@ async def chat_completions(
     request: Request,
     user: VerifiedUser,
     services: ServicesDep,
-    body: dict[str, Any] = Body(...),
+    form: ChatCompletionForm,
 ) -> Response:
-    if is_turn_request(body) and await services.turns.owns_chat(user, body["chat_id"]):
-        return await _turn(request, user, services, body)
+    chat = await services.turns.chat_for(user, form)
+    if chat is not None:
+        return await _turn(request, user, services, form, chat)
     answers = services.answers
-    answer = await answers.prepare(user, body)
+    answer = await answers.prepare(user, form, interactive=interactive(request))
     if not answer.stream_requested:
         ok, reply = await until_disconnect(request, answers.complete(answer))
         return JSONResponse(reply) if ok else Response(status_code=CLIENT_GONE)
@@ -52,11 +56,12 @@ async def chat_completions(
 
 
 async def _turn(
-    request: Request, user: UserRow, services: ServicesDep, body: dict[str, Any]
+    request: Request, user: UserRow, services: ServicesDep, form: ChatCompletionForm, chat: ChatRow
 ) -> Response:
-    stream = bool(body.get("stream", False))
-    turn, subscription = await services.turns.start(user, dict(body))
-    if not stream:
+    turn, subscription = await services.turns.start(
+        user, form, chat, interactive=interactive(request)
+    )
+    if not form.stream:
         # Leaving early does not stop the turn: it finishes and is saved either way.
         await until_disconnect(request, turn.finished.wait())
         if turn.failure is not None and not turn.content:

@@ -38,6 +38,12 @@ def request_token(request: Request) -> str | None:
     return key.strip() if key else None
 
 
+def interactive(request: Request) -> bool:
+    """A person's request, not API-key (batch) traffic: the scheduler serves it first."""
+    token = request_token(request)
+    return not (token is not None and token.startswith("sk-"))
+
+
 def peer_uid(request: Request) -> int | None:
     """The OS uid of a Unix-socket caller (set by our uvicorn protocol); None over TCP."""
     peer = request.scope.get("extensions", {}).get(PEER_KEY)

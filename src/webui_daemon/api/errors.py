@@ -8,14 +8,17 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from webui_daemon.services.errors import UpstreamError, WebUIError
+from webui_daemon.services.errors import RateLimited, UpstreamError, WebUIError
 
 log = logging.getLogger(__name__)
 
 
 async def _domain_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, WebUIError)
-    return JSONResponse({"detail": exc.detail}, status_code=exc.status)
+    headers = None
+    if isinstance(exc, RateLimited) and exc.retry_after is not None:
+        headers = {"Retry-After": str(exc.retry_after)}
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status, headers=headers)
 
 
 def _finite(value: float) -> float | str:

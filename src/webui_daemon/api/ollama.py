@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
-from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
+from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser, interactive
 from webui_daemon.api.streaming import raw_response
 from webui_daemon.schemas.connections import ConnectionVerifyForm, OllamaConfigForm
 from webui_daemon.schemas.system import StatusResponse
@@ -107,7 +107,10 @@ async def relay(
     /api/embed, and the older one-prompt /api/embeddings."""
     _enabled(services)
     path = _upstream_path(request, url_idx)
-    return await raw_response(request, services.proxies.ollama(user, path, body, url_idx))
+    return await raw_response(
+        request,
+        services.proxies.ollama(user, path, body, url_idx, interactive=interactive(request)),
+    )
 
 
 # ---- Ollama's OpenAI-compatible API --------------------------------------------------------
@@ -134,7 +137,9 @@ async def openai_relay(request: Request, user: VerifiedUser, services: ServicesD
     _enabled(services)
     body = await _body(request)
     path = _upstream_path(request)
-    return await raw_response(request, services.proxies.ollama_openai(user, path, body))
+    return await raw_response(
+        request, services.proxies.ollama_openai(user, path, body, interactive=interactive(request))
+    )
 
 
 # ---- model administration (admin) ----------------------------------------------------------

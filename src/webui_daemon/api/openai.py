@@ -5,7 +5,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import Response
 
-from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
+from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser, interactive
 from webui_daemon.api.streaming import raw_response
 from webui_daemon.schemas.connections import ConnectionVerifyForm, OpenAIConfigForm
 from webui_daemon.services import errors
@@ -55,7 +55,9 @@ async def chat_completions(
 ) -> Response:
     """Pass-through: SSE or JSON as the upstream answers; errors keep their status."""
     _enabled(services)
-    return await raw_response(request, services.proxies.openai_chat(user, body))
+    return await raw_response(
+        request, services.proxies.openai_chat(user, body, interactive=interactive(request))
+    )
 
 
 # Last: every other /openai path (see ProxyService.openai_passthrough).

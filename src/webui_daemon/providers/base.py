@@ -57,6 +57,9 @@ class Connection:
     model_ids: tuple[str, ...] = ()
     tags: tuple[dict[str, Any], ...] = ()
     connection_type: str = "local"
+    # Generations this node runs at once (webui's `capacity` connection option); more wait in
+    # the fair scheduler's line. 0: no limit.
+    capacity: int = 0
 
     @property
     def node(self) -> str:

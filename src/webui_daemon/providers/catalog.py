@@ -5,6 +5,10 @@ most that timeout once, then it is down and skipped until its probe succeeds), m
 lists by model name (`urls` = the node indices serving it) and OpenAI lists by id, and builds
 Open WebUI's model objects (spec 4.1). Completions may use a stale snapshot while a refresh
 runs in the background, so a token never waits for a model listing.
+
+A node that does not answer keeps the models it listed last: they stay in the list, marked
+`"unavailable": true` when no node that answered serves them, so a request for one reaches
+the node and its error names it (instead of a "Model not found" for a model that exists).
 """
 
 import asyncio
@@ -60,7 +64,10 @@ EMPTY = Snapshot(models={}, ollama=[], openai=[])
 def merge(
     ollama: list[tuple[Connection, list[dict[str, Any]]]],
     openai: list[tuple[Connection, list[dict[str, Any]]]],
+    stale: frozenset[str] = frozenset(),
 ) -> Snapshot:
+    """One snapshot of every node's list; `stale`: the nodes whose lists are their last known
+    ones (they did not answer this time)."""
     models: dict[str, ProviderModel] = {}
     openai_out: list[dict[str, Any]] = []
     for conn, listed in openai:
@@ -108,6 +115,10 @@ def merge(
         }
         # Duplicate ids collapse and the last one wins: Ollama over OpenAI (spec 4.1).
         models[name] = ProviderModel(name, "ollama", wire["name"], wire, routes[name])
+    if stale:
+        for model in models.values():
+            if all(route.conn.node in stale for route in model.routes):
+                model.wire["unavailable"] = True
     return Snapshot(models, list(merged.values()), openai_out, time.monotonic())
 
 
@@ -121,6 +132,8 @@ class Catalog:
         self._refresh: asyncio.Task[Snapshot] | None = None
         self._generation = 0
         self._list_failed: set[str] = set()
+        # Each node's last list, and the connection settings it was listed with.
+        self._last: dict[str, tuple[Connection, list[dict[str, Any]]]] = {}
 
     @property
     def connections(self) -> list[Connection]:
@@ -140,6 +153,7 @@ class Catalog:
 
             self._pool.register(conn.node, probe)
         self._pool.forget_others({c.node for c in connections})
+        self._last = {n: last for n, last in self._last.items() if last[0] in connections}
 
     def invalidate(self) -> None:
         self._snapshot = None
@@ -168,19 +182,17 @@ class Catalog:
     async def _fetch(self, generation: int) -> Snapshot:
         # Skip nodes whose listing failed and whose probe has not succeeded since; a node that
         # is down for failing a chat still lists its models (it is then tried last).
+        configured = list(self._connections)
         connections = [
             c
-            for c in self._connections
+            for c in configured
             if not (c.node in self._list_failed and self._pool.is_down(c.node))
         ]
         results = await asyncio.gather(
             *(self._providers[c.kind].list_models(c) for c in connections),
             return_exceptions=True,
         )
-        listed: dict[Kind, list[tuple[Connection, list[dict[str, Any]]]]] = {
-            "ollama": [],
-            "openai": [],
-        }
+        answered: dict[str, list[dict[str, Any]]] = {}
         for conn, result in zip(connections, results, strict=True):
             if isinstance(result, ProviderError):
                 self._list_failed.add(conn.node)
@@ -190,8 +202,25 @@ class Catalog:
             else:
                 # A fine listing says little about chats: only the probe brings a node back.
                 self._list_failed.discard(conn.node)
-                listed[conn.kind].append((conn, result))
-        snapshot = merge(listed["ollama"], listed["openai"])
+                answered[conn.node] = result
+        listed: dict[Kind, list[tuple[Connection, list[dict[str, Any]]]]] = {
+            "ollama": [],
+            "openai": [],
+        }
+        stale: set[str] = set()
+        for conn in configured:  # in the configured order: the first connection owns an id
+            models = answered.get(conn.node)
+            if models is not None:
+                if generation == self._generation:
+                    self._last[conn.node] = (conn, models)
+            else:
+                last = self._last.get(conn.node)
+                if last is None or last[0] != conn:
+                    continue
+                models = last[1]
+                stale.add(conn.node)
+            listed[conn.kind].append((conn, models))
+        snapshot = merge(listed["ollama"], listed["openai"], frozenset(stale))
         if generation == self._generation:
             self._snapshot = snapshot
         return snapshot

@@ -1,5 +1,6 @@
 """Connection settings in Open WebUI's shapes (URLs, keys, per-URL configs) -> Connections."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,7 +85,24 @@ def _tags(value: Any) -> tuple[dict[str, Any], ...]:
     return tuple(tags)
 
 
-def connections(config: ProviderConfig) -> list[Connection]:
+# Ollama serves OLLAMA_NUM_PARALLEL generations at once (4 on most machines) and queues the
+# rest unfairly; an OpenAI-compatible server (vLLM, llama.cpp, a cloud API) batches on its own.
+DEFAULT_CAPACITY: Mapping[Kind, int] = {"ollama": 4, "openai": 0}
+
+
+def _capacity(value: Any, default: int) -> int:
+    """A connection's `capacity` option: generations at once, 0 for no limit."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        return default
+    try:
+        return max(0, int(value))
+    except ValueError:
+        return default
+
+
+def connections(
+    config: ProviderConfig, capacity: Mapping[Kind, int] = DEFAULT_CAPACITY
+) -> list[Connection]:
     """The enabled connections of one provider kind (indices are kept: they are wire ids)."""
     if not config.enabled:
         return []
@@ -113,6 +131,7 @@ def connections(config: ProviderConfig) -> list[Connection]:
                     options.get("connection_type")
                     or ("local" if config.kind == "ollama" else "external")
                 ),
+                capacity=_capacity(options.get("capacity"), capacity[config.kind]),
             )
         )
     return out

@@ -56,7 +56,8 @@ def _text_and_images(content: Any) -> tuple[str, list[str]]:
             texts.append(str(part.get("text", "")))
         elif part.get("type") == "image_url":
             url = part.get("image_url")
-            url = url.get("url", "") if isinstance(url, dict) else str(url or "")
+            url = url.get("url") if isinstance(url, dict) else url
+            url = url if isinstance(url, str) else ""
             # Ollama takes bare base64; a data URL carries it after the comma.
             images.append(url.split(",", 1)[1] if url.startswith("data:") else url)
     return "\n".join(texts), images
@@ -65,7 +66,8 @@ def _text_and_images(content: Any) -> tuple[str, list[str]]:
 def _ollama_tool_calls(calls: list[Any]) -> list[dict[str, Any]]:
     out = []
     for call in calls:
-        function = (call or {}).get("function") or {}
+        function = call.get("function") if isinstance(call, dict) else None
+        function = function if isinstance(function, dict) else {}
         arguments = function.get("arguments", {})
         if isinstance(arguments, str):
             try:
@@ -100,7 +102,8 @@ def body_to_ollama(body: dict[str, Any], model: str, *, stream: bool) -> dict[st
         "messages": messages_to_ollama(body.get("messages") or []),
         "stream": stream,
     }
-    options: dict[str, Any] = dict(body.get("options") or {})
+    given = body.get("options")
+    options: dict[str, Any] = dict(given) if isinstance(given, dict) else {}
     for key, value in body.items():
         if value is None:
             continue
@@ -118,7 +121,8 @@ def body_to_ollama(body: dict[str, Any], model: str, *, stream: bool) -> dict[st
     response_format = body.get("response_format")
     if isinstance(response_format, dict) and "format" not in payload:
         if response_format.get("type") == "json_schema":
-            schema = (response_format.get("json_schema") or {}).get("schema")
+            spec = response_format.get("json_schema")
+            schema = spec.get("schema") if isinstance(spec, dict) else None
             payload["format"] = schema if schema else "json"
         elif response_format.get("type") == "json_object":
             payload["format"] = "json"

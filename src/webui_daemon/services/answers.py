@@ -1,6 +1,6 @@
 """Chat answers: a completion plus retrieval (the request's `files`, a preset's knowledge).
 
-answer = await answers.prepare(user, body)   # model, preset, params, RAG context
+answer = await answers.prepare(user, form)   # model, preset, params, RAG context
 async for chunk in answers.stream(answer):   # {"sources": [...]} first when retrieval found any
 reply = await answers.complete(answer)       # chat.completion (+ "sources")
 """
@@ -9,8 +9,9 @@ from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
 from typing import Any
 
+from webui_daemon.schemas.completions import ChatCompletionForm
 from webui_daemon.services.completions import CompletionService, PreparedCompletion
-from webui_daemon.services.rag_context import RagContextService, expand_preset_knowledge
+from webui_daemon.services.rag_context import RagContextService, retrieval_items
 from webui_daemon.storage.rows import UserRow
 
 
@@ -29,12 +30,12 @@ class AnswerService:
         self._completions = completions
         self._rag = rag
 
-    async def prepare(self, user: UserRow, body: dict[str, Any]) -> Answer:
-        prepared = await self._completions.prepare(user, body)
-        requested = prepared.extras.get("files")
-        files = expand_preset_knowledge(
-            prepared.preset.meta if prepared.preset is not None else None,
-            requested if isinstance(requested, list) else None,
+    async def prepare(
+        self, user: UserRow, form: ChatCompletionForm, *, interactive: bool = True
+    ) -> Answer:
+        prepared = await self._completions.prepare(user, form, interactive=interactive)
+        files = retrieval_items(
+            prepared.preset.meta if prepared.preset is not None else None, form.files
         )
         if not files:
             return Answer(prepared)

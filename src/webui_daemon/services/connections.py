@@ -5,11 +5,13 @@ environment decides, and once saved, the database wins over the environment.
 """
 
 import asyncio
+from collections.abc import Mapping
 from typing import Any
 
 from webui_daemon.providers.base import Connection, Kind, ProviderError, UpstreamStatus
 from webui_daemon.providers.catalog import Catalog
 from webui_daemon.providers.config import (
+    DEFAULT_CAPACITY,
     ProviderConfig,
     clean_configs,
     clean_url,
@@ -41,12 +43,14 @@ class ConnectionService:
         defaults: dict[Kind, ProviderConfig],
         *,
         probe_timeout: float,
+        capacity: Mapping[Kind, int] = DEFAULT_CAPACITY,
     ) -> None:
         self._repo = repo
         self._catalog = catalog
         self._ollama = ollama
         self._openai = openai
         self._probe_timeout = probe_timeout
+        self._capacity = capacity
         self.current: dict[Kind, ProviderConfig] = dict(defaults)
 
     async def load(self) -> None:
@@ -129,10 +133,10 @@ class ConnectionService:
         return self.openai_form()
 
     def enabled_connections(self, kind: Kind) -> list[Connection]:
-        return connections(self.current[kind])
+        return connections(self.current[kind], self._capacity)
 
     def connection(self, kind: Kind, idx: int) -> Connection:
-        for conn in connections(self.current[kind]):
+        for conn in connections(self.current[kind], self._capacity):
             if conn.idx == idx:
                 return conn
         raise errors.NotFound(f"No enabled {kind} connection has index {idx}.")

@@ -81,6 +81,6 @@ class EmbeddingService:
             )
             return openai_from_ollama(data, model_id, encoding)
 
-        answer, state = await self._completions.attempt(resolved.base, ask)
-        self._completions.pool.release(state)
+        answer, lease = await self._completions.attempt(resolved.base, ask)
+        lease.release()
         return answer

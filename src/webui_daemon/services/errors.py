@@ -6,7 +6,7 @@ WebUIError                      400  generic bad request
 ├── Forbidden                   403  refused on purpose (primary admin, disabled feature)
 ├── NotFound                    404  unknown resource, where Open WebUI answers 404
 ├── Conflict                    400  already exists (Open WebUI answers 400)
-├── RateLimited                 429  too many attempts
+├── RateLimited                 429  too many attempts or waiting requests (+ Retry-After)
 ├── Unavailable                 503  a disabled provider (Open WebUI answers 503)
 └── UpstreamError               any  a provider's error before the first token: its status and
                                      body are passed through as they came (spec 1)
@@ -45,6 +45,10 @@ class Conflict(WebUIError):
 
 class RateLimited(WebUIError):
     status = 429
+
+    def __init__(self, detail: str, retry_after: int | None = None) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after  # seconds, sent as Retry-After
 
 
 class Unavailable(WebUIError):

@@ -9,6 +9,8 @@ import contextlib
 import json
 from typing import Any
 
+from webui_daemon.services import errors
+
 # Read by the daemon, never sent upstream.
 CONSUMED = frozenset(
     {
@@ -86,7 +88,10 @@ def fill_body(body: dict[str, Any], params: dict[str, Any], *, openai_only: bool
 
 def fill_ollama(body: dict[str, Any], params: dict[str, Any]) -> None:
     """Copy params into a native Ollama body: `options`, or the top level for format & co."""
-    options = dict(body.get("options") or {})
+    given = body.get("options")
+    if given is not None and not isinstance(given, dict):
+        raise errors.WebUIError("`options` must be an object.")
+    options = dict(given or {})
     for key, value in {**params, **_custom(params)}.items():
         if key in CONSUMED or value is None:
             continue

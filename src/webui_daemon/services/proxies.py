@@ -23,7 +23,7 @@ from webui_daemon.providers.catalog import Route
 from webui_daemon.providers.http import HttpClient, dumps, open_raw
 from webui_daemon.providers.openai import upstream_body
 from webui_daemon.services import errors, model_params, system_prompt
-from webui_daemon.services.completions import CompletionService, upstream_error
+from webui_daemon.services.completions import CompletionService, Requester, upstream_error
 from webui_daemon.services.connections import ConnectionService
 from webui_daemon.services.models import MODEL_NOT_FOUND, ModelService, Resolved
 from webui_daemon.storage.rows import UserRow
@@ -36,6 +36,10 @@ PASSTHROUGH_ADMIN = "Only an admin may call this OpenAI route through the passth
 # named in its body and reaches nothing stored under the key.
 _USER_ROUTES = frozenset(
     {"chat", "completions", "embeddings", "moderations", "audio", "images", "rerank"}
+)
+# The proxy routes that generate text, scheduled like /api/chat/completions.
+_GENERATIONS = frozenset(
+    {"/api/chat", "/api/generate", "/v1/chat/completions", "/v1/completions", "/chat/completions"}
 )
 
 
@@ -73,7 +77,12 @@ class ProxyService:
             )
 
     async def _relay(
-        self, resolved: Resolved, path: str, body: dict[str, Any], name_key: str = "model"
+        self,
+        resolved: Resolved,
+        path: str,
+        body: dict[str, Any],
+        name_key: str = "model",
+        who: Requester | None = None,
     ) -> RawStream:
         provider = self._providers[resolved.base.kind]
 
@@ -83,27 +92,25 @@ class ProxyService:
                 payload = upstream_body(payload, route.upstream, stream=bool(body.get("stream")))
             return await provider.open_raw(route.conn, path, payload)
 
-        return await self._hold(resolved, open_)
+        return await self._hold(resolved, open_, who)
 
     async def _hold(
-        self, resolved: Resolved, open_: Callable[[Route], Awaitable[RawStream]]
+        self,
+        resolved: Resolved,
+        open_: Callable[[Route], Awaitable[RawStream]],
+        who: Requester | None = None,
     ) -> RawStream:
-        """Open on the best node; the node's in-flight slot is given back when the relay is
-        closed."""
-        pool = self._completions.pool
-        raw, state = await self._completions.attempt(resolved.base, open_)
-        released = False
+        """Open on the best node (a generation, `who`, waits for a slot there first); the
+        node's lease is given back when the relay is closed."""
+        raw, lease = await self._completions.attempt(resolved.base, open_, who)
         upstream_close = raw.close
 
         async def close() -> None:
-            nonlocal released
             try:
                 if upstream_close is not None:
                     await upstream_close()
             finally:
-                if not released:
-                    released = True
-                    pool.release(state)
+                lease.release()
 
         raw.close = close
         return raw
@@ -118,7 +125,13 @@ class ProxyService:
         return replace(resolved, base=replace(resolved.base, routes=[route]))
 
     async def ollama(
-        self, user: UserRow, path: str, body: dict[str, Any], url_idx: int | None = None
+        self,
+        user: UserRow,
+        path: str,
+        body: dict[str, Any],
+        url_idx: int | None = None,
+        *,
+        interactive: bool = True,
     ) -> RawStream:
         """`/ollama/api/chat` (presets applied); `/api/generate`, `/api/show`, `/api/embed`
         and `/api/embeddings` as sent; on node `url_idx` when given."""
@@ -130,9 +143,12 @@ class ProxyService:
             model_params.fill_ollama(body, resolved.params)
             self._apply_system(user, body, resolved.params)
         name_key = "model" if "model" in body or path != "/api/show" else "name"
-        return await self._relay(resolved, path, body, name_key)
+        who = self._generation(user, body, path, interactive)
+        return await self._relay(resolved, path, body, name_key, who)
 
-    async def ollama_openai(self, user: UserRow, path: str, body: dict[str, Any]) -> RawStream:
+    async def ollama_openai(
+        self, user: UserRow, path: str, body: dict[str, Any], *, interactive: bool = True
+    ) -> RawStream:
         """`/ollama/v1/...`: Ollama's own OpenAI-compatible API; a chat gets the preset's
         params and system prompt as on `/openai/chat/completions`."""
         resolved = await self._resolve(user, body, "ollama")
@@ -140,15 +156,30 @@ class ProxyService:
         if path == "/v1/chat/completions":
             model_params.fill_body(body, resolved.params, openai_only=True)
             self._apply_system(user, body, resolved.params)
-        return await self._relay(resolved, path, body)
+        return await self._relay(
+            resolved, path, body, who=self._generation(user, body, path, interactive)
+        )
 
-    async def openai_chat(self, user: UserRow, body: dict[str, Any]) -> RawStream:
+    async def openai_chat(
+        self, user: UserRow, body: dict[str, Any], *, interactive: bool = True
+    ) -> RawStream:
         """`/openai/chat/completions`: preset params fill unset fields; no RAG, no features."""
         resolved = await self._resolve(user, body, "openai")
         body = dict(body)
         model_params.fill_body(body, resolved.params, openai_only=True)
         self._apply_system(user, body, resolved.params)
-        return await self._relay(resolved, "/chat/completions", body)
+        who = self._generation(user, body, "/chat/completions", interactive)
+        return await self._relay(resolved, "/chat/completions", body, who=who)
+
+    @staticmethod
+    def _generation(
+        user: UserRow, body: dict[str, Any], path: str, interactive: bool
+    ) -> Requester | None:
+        """Generations wait for a slot on their node (the fair scheduler); other calls (show,
+        embed, tokenize) do not."""
+        if path not in _GENERATIONS:
+            return None
+        return Requester(user, str(body.get("model") or ""), interactive)
 
     async def openai_passthrough(
         self,

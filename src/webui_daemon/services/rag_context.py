@@ -14,6 +14,8 @@ import asyncio
 import logging
 from typing import Any
 
+from pydantic import ValidationError
+
 from webui_daemon.rag.template import (
     DEFAULT_RAG_TEMPLATE,
     inject,
@@ -21,6 +23,7 @@ from webui_daemon.rag.template import (
     render_template,
     source_context,
 )
+from webui_daemon.schemas.completions import RetrievalItem
 from webui_daemon.services import errors
 from webui_daemon.services.rag_config import RagConfig, RagConfigService
 from webui_daemon.services.retrieval import RetrievalService, hit_metadata
@@ -40,12 +43,13 @@ def expand_preset_knowledge(
     them for API callers; so do we), without repeating an item the request already has."""
     out = [dict(item) for item in files or []]
     seen = {(item.get("type"), item.get("id")) for item in out}
-    for entry in (meta or {}).get("knowledge") or []:
+    knowledge = (meta or {}).get("knowledge")
+    for entry in knowledge if isinstance(knowledge, list) else []:
         if not isinstance(entry, dict):
             continue
         if entry.get("collection_name"):
             item: Item = {"id": entry["collection_name"], "name": entry.get("name"), "legacy": True}
-        elif entry.get("collection_names"):
+        elif isinstance(entry.get("collection_names"), list) and entry["collection_names"]:
             item = {
                 "type": "collection",
                 "name": entry.get("name"),
@@ -57,10 +61,28 @@ def expand_preset_knowledge(
             if "type" not in item and item.get("id"):
                 item["type"] = "collection"
         key = (item.get("type"), item.get("id"))
+        if not all(isinstance(part, str | None) for part in key):
+            continue  # not an item (and not something a set can hold)
         if item.get("id") and key in seen:
             continue
         seen.add(key)
         out.append(item)
+    return out
+
+
+def retrieval_items(
+    meta: dict[str, Any] | None, files: list[RetrievalItem] | None
+) -> list[RetrievalItem]:
+    """The request's items plus its preset's (`expand_preset_knowledge`), typed; a preset entry
+    that is not a valid item is skipped."""
+    requested = list(files or [])
+    dumped = [item.model_dump(exclude_unset=True) for item in requested]
+    out = requested
+    for entry in expand_preset_knowledge(meta, dumped)[len(dumped) :]:
+        try:
+            out.append(RetrievalItem.model_validate(entry))
+        except ValidationError:
+            log.debug("preset knowledge entry skipped: %r", entry)
     return out
 
 
@@ -78,7 +100,7 @@ class RagContextService:
         self._config = config
 
     async def build_context(
-        self, user: UserRow, files: list[Item], messages: list[Item]
+        self, user: UserRow, files: list[RetrievalItem], messages: list[Item]
     ) -> tuple[list[Item], list[Item]]:
         """(messages with the RAG template injected, `sources` for the leading SSE event and
         the saved message). With nothing found, the messages come back unchanged."""
@@ -107,35 +129,33 @@ class RagContextService:
     # ---- one item ------------------------------------------------------------------------
 
     async def _source(
-        self, user: UserRow, item: Item, query: str, config: RagConfig
+        self, user: UserRow, item: RetrievalItem, query: str, config: RagConfig
     ) -> Item | None:
-        if not isinstance(item, dict):
-            return None
         try:
             return await self._resolve(user, item, query, config)
         except errors.WebUIError as exc:
-            log.debug("retrieval item %s skipped: %s", item.get("id"), exc.detail)
+            log.debug("retrieval item %s skipped: %s", item.id, exc.detail)
             return None
 
     async def _resolve(
-        self, user: UserRow, item: Item, query: str, config: RagConfig
+        self, user: UserRow, item: RetrievalItem, query: str, config: RagConfig
     ) -> Item | None:
-        kind = item.get("type")
-        full = item.get("context") == "full" or config.full_context or config.bypass_embedding
-        source = dict(item)
+        kind = item.type
+        full = item.context == "full" or config.full_context or config.bypass_embedding
+        source = item.model_dump(exclude_unset=True)
         if kind == "text":
-            content = str(item.get("content") or "")
+            content = item.content if isinstance(item.content, str) else ""
             if not content.strip():
                 return None
-            name = str(item.get("name") or "text")
+            name = item.name or "text"
             return {
                 "source": source,
                 "document": [content],
                 "metadata": [{"name": name, "source": name}],
             }
-        if kind == "collection" and item.get("collection_names"):
-            names = [str(n) for n in item["collection_names"]]
-        elif kind in ("file", "collection") or (item.get("legacy") and item.get("id")):
+        if kind == "collection" and item.collection_names:
+            names = list(item.collection_names)
+        elif kind in ("file", "collection") or (item.legacy and item.id):
             names = [self._collection_name(item)]
         else:
             return None
@@ -157,9 +177,9 @@ class RagContextService:
         }
 
     @staticmethod
-    def _collection_name(item: Item) -> str:
-        item_id = str(item.get("id") or "")
-        if item.get("type") == "file" and not item_id.startswith("file-"):
+    def _collection_name(item: RetrievalItem) -> str:
+        item_id = item.id or ""
+        if item.type == "file" and not item_id.startswith("file-"):
             return f"file-{item_id}"
         return item_id
 

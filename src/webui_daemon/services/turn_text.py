@@ -1,4 +1,4 @@
-"""Text helpers of turns: titles, and reading chat documents and replies."""
+"""Text helpers of turns: titles, stored messages as wire messages, and reply text."""
 
 import contextlib
 import json
@@ -34,23 +34,3 @@ def wire_message(message: dict[str, Any]) -> dict[str, Any]:
 def reply_text(reply: dict[str, Any]) -> str:
     choices = reply.get("choices") or [{}]
     return str((choices[0].get("message") or {}).get("content") or "")
-
-
-def chat_document(chat: Any) -> dict[str, Any]:
-    document = getattr(chat, "chat", None)
-    if document is None and isinstance(chat, dict):
-        document = chat.get("chat")
-    return document if isinstance(document, dict) else {}
-
-
-def current_id(chat: Any) -> str | None:
-    history = chat_document(chat).get("history") or {}
-    current = history.get("currentId")
-    return str(current) if current else None
-
-
-def chat_title(chat: Any) -> str:
-    title = getattr(chat, "title", None)
-    if title is None and isinstance(chat, dict):
-        title = chat.get("title")
-    return str(title or "")

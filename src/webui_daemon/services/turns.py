@@ -4,17 +4,24 @@ A turn is one assistant message being generated. It runs in its own task, so the
 streaming into the database when the client that asked for it disconnects; any client can
 re-attach and receive what was generated so far followed by the live tokens. Stopping a turn
 (or stopping the daemon) cancels the upstream request and saves what arrived, marked
-`interrupted`.
+`interrupted`; a turn that fails before its first token is saved with its error. A daemon that
+was killed mid-answer finishes those answers the same way when it starts again (`recover`).
 """
 
 import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from typing import Any, Protocol
 
+from pydantic import ValidationError
+
+from webui_daemon.schemas.completions import ChatCompletionForm, ChatMessage
 from webui_daemon.services import errors
+from webui_daemon.services.answers import Answer
+from webui_daemon.services.chats import DEFAULT_TITLE, is_temporary
+from webui_daemon.services.scheduling.queue import QUEUE_KEY
 from webui_daemon.services.turn_state import (
     Turn,
     TurnEvent,
@@ -25,16 +32,15 @@ from webui_daemon.services.turn_state import (
 )
 from webui_daemon.services.turn_text import (
     TITLE_PROMPT,
-    chat_document,
-    chat_title,
-    current_id,
     parse_title,
     reply_text,
     wire_message,
 )
-from webui_daemon.storage.rows import UserRow
+from webui_daemon.storage.chats import ChatRepo
+from webui_daemon.storage.db import Database
+from webui_daemon.storage.rows import ChatRow, UserRow
 
-__all__ = ["Subscription", "Turn", "TurnEvent", "TurnManager", "is_turn_request", "turn_reply"]
+__all__ = ["Subscription", "Turn", "TurnEvent", "TurnManager", "turn_reply"]
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +48,11 @@ log = logging.getLogger(__name__)
 # enough that a crash loses little, rarely enough that a long answer costs few writes.
 FLUSH_INTERVAL_S = 0.25
 FLUSH_TOKENS = 64
-# Keys of a completion body that address the chat, never sent upstream.
-TURN_KEYS = ("chat_id", "id", "parent_id", "user_message", "session_id", "message_ids")
+BAD_HISTORY = "The chat holds a message that cannot be sent to a model."
 
 
 class ChatStore(Protocol):
     """What turns need of the chats service."""
-
-    async def get(self, user_id: str, chat_id: str) -> Any: ...
 
     async def add_message(
         self, user_id: str, chat_id: str, message: dict[str, Any], *, set_current: bool = True
@@ -67,30 +70,30 @@ class ChatStore(Protocol):
 
 
 class Completer(Protocol):
-    """What turns need of the completion service."""
+    """What turns need of the answer service."""
 
-    async def prepare(self, user: UserRow, body: dict[str, Any]) -> Any: ...
+    async def prepare(
+        self, user: UserRow, form: ChatCompletionForm, *, interactive: bool = True
+    ) -> Answer: ...
 
-    def stream(self, prepared: Any) -> AsyncIterator[dict[str, Any]]: ...
+    def stream(self, answer: Answer) -> AsyncGenerator[dict[str, Any], None]: ...
 
-    async def complete(self, prepared: Any) -> dict[str, Any]: ...
-
-
-def split_turn_fields(body: dict[str, Any]) -> dict[str, Any]:
-    """Remove and return the chat-addressing keys of a completion body."""
-    return {key: body.pop(key) for key in TURN_KEYS if key in body}
+    async def complete(self, answer: Answer) -> dict[str, Any]: ...
 
 
-def is_turn_request(body: dict[str, Any]) -> bool:
-    """A completion names a saved chat and an assistant message id (not a temporary chat)."""
-    chat_id, message_id = body.get("chat_id"), body.get("id")
-    return (
-        isinstance(chat_id, str)
-        and isinstance(message_id, str)
-        and bool(chat_id)
-        and bool(message_id)
-        and not chat_id.startswith(("local:", "temporary:"))
-    )
+def _assistant_message(message_id: str, parent_id: str | None, model: str) -> dict[str, Any]:
+    return {
+        "id": message_id,
+        "parentId": parent_id,
+        "childrenIds": [],
+        "role": "assistant",
+        "content": "",
+        "model": model,
+        "modelName": model,
+        "modelIdx": 0,
+        "timestamp": int(time.time()),
+        "done": False,
+    }
 
 
 class TurnManager:
@@ -98,6 +101,8 @@ class TurnManager:
         self,
         chats: ChatStore,
         completions: Completer,
+        rows: ChatRepo,
+        db: Database,
         *,
         title_generation: bool = True,
         task_model: str = "",
@@ -105,6 +110,10 @@ class TurnManager:
     ) -> None:
         self._chats = chats
         self._completions = completions
+        # Chat rows without their messages: what a turn reads of its chat (owner, current
+        # message, system prompt, title), and the unfinished answers `recover` finds.
+        self._rows = rows
+        self._db = db
         self._title_generation = title_generation
         self._task_model = task_model
         self._on_title = on_title
@@ -113,70 +122,95 @@ class TurnManager:
 
     # ---- starting ---------------------------------------------------------------------------
 
-    async def owns_chat(self, user: UserRow, chat_id: str) -> bool:
-        """Whether the caller has this saved chat. Open WebUI 0.6 ignored ids of chats it did
-        not know on API calls and just answered; so do we (see is_turn_request's caller)."""
-        try:
-            await self._chats.get(user.id, chat_id)
-        except (errors.Unauthorized, errors.NotFound):
-            return False
-        return True
+    async def chat_for(self, user: UserRow, form: ChatCompletionForm) -> ChatRow | None:
+        """The saved chat a completion is a server-side turn of, or None: the body names no
+        chat and assistant message id, a temporary chat, or a chat the caller does not have.
+        Open WebUI 0.6 ignored ids of chats it did not know on API calls and just answered;
+        so do we."""
+        if not form.chat_id or not form.id or is_temporary(form.chat_id):
+            return None
+        return await self._rows.get(form.chat_id, user.id)
 
-    async def start(self, user: UserRow, body: dict[str, Any]) -> tuple[Turn, "Subscription"]:
-        """Create the assistant message, start generating, and subscribe the caller."""
-        fields = split_turn_fields(body)
-        chat_id, message_id = str(fields["chat_id"]), str(fields["id"])
+    async def start(
+        self, user: UserRow, form: ChatCompletionForm, chat: ChatRow, *, interactive: bool = True
+    ) -> tuple[Turn, "Subscription"]:
+        """Save the question, create the assistant message, start generating, and subscribe
+        the caller. A failure before generation starts is saved in the assistant message too."""
+        message_id = form.id
+        if not message_id:
+            raise errors.WebUIError("A turn needs the assistant message's id.")
         existing = self._turns.get(message_id)
         if existing is not None and existing.status == "running":
             raise errors.Conflict("That message is already being generated.")
-        chat = await self._chats.get(user.id, chat_id)
-        parent_id = fields.get("parent_id")
-        user_message = fields.get("user_message")
-        if isinstance(user_message, dict) and user_message.get("id"):
-            await self._chats.add_message(user.id, chat_id, user_message)
-            parent_id = parent_id or user_message["id"]
-        if not parent_id:
-            parent_id = current_id(chat)
-        if not body.get("messages"):
-            if not parent_id:
-                raise errors.WebUIError("The chat has no message to answer.")
-            path = await self._chats.message_path(user.id, chat_id, str(parent_id))
-            body["messages"] = [wire_message(m) for m in path]
-            system = chat_document(chat).get("system")
-            if isinstance(system, str) and system.strip():
-                body["messages"].insert(0, {"role": "system", "content": system})
-        prepared = await self._completions.prepare(user, body)
-        model = str(body.get("model", ""))
+        parent_id = form.parent_id
+        asked = form.user_message
+        if asked is not None and asked.get("id"):
+            await self._chats.add_message(user.id, chat.id, asked)
+            parent_id = parent_id or str(asked["id"])
+        parent_id = parent_id or chat.current_id
+        if not form.messages and not parent_id:
+            raise errors.WebUIError("The chat has no message to answer.")
+        try:
+            if not form.messages and parent_id:
+                history = await self._history(user, chat, parent_id)
+                form = form.model_copy(update={"messages": history})
+            answer = await self._completions.prepare(user, form, interactive=interactive)
+        except Exception as exc:
+            await self._save_failure(user, chat.id, message_id, parent_id, form.model, exc)
+            raise
+        model = form.model
         await self._chats.add_message(
-            user.id,
-            chat_id,
-            {
-                "id": message_id,
-                "parentId": parent_id,
-                "childrenIds": [],
-                "role": "assistant",
-                "content": "",
-                "model": model,
-                "modelName": model,
-                "modelIdx": 0,
-                "timestamp": int(time.time()),
-                "done": False,
-            },
+            user.id, chat.id, _assistant_message(message_id, parent_id, model)
         )
-        turn = Turn(user_id=user.id, chat_id=chat_id, message_id=message_id, model=model)
+        turn = Turn(user_id=user.id, chat_id=chat.id, message_id=message_id, model=model)
         subscription = Subscription(self, turn, with_snapshot=False)
         self._turns[message_id] = turn
-        turn.task = asyncio.create_task(self._run(turn, user, prepared), name=f"turn-{message_id}")
+        turn.task = asyncio.create_task(self._run(turn, user, answer), name=f"turn-{message_id}")
         return turn, subscription
+
+    async def _history(self, user: UserRow, chat: ChatRow, parent_id: str) -> list[ChatMessage]:
+        """The branch ending at `parent_id` as the messages to send, after the chat's own
+        system prompt."""
+        path = await self._chats.message_path(user.id, chat.id, parent_id)
+        wire = [wire_message(m) for m in path]
+        system = chat.document.get("system")
+        if isinstance(system, str) and system.strip():
+            wire.insert(0, {"role": "system", "content": system})
+        try:
+            return [ChatMessage.model_validate(m) for m in wire]
+        except ValidationError:
+            raise errors.WebUIError(BAD_HISTORY) from None
+
+    async def _save_failure(
+        self,
+        user: UserRow,
+        chat_id: str,
+        message_id: str,
+        parent_id: str | None,
+        model: str,
+        exc: Exception,
+    ) -> None:
+        """A turn that failed before it started (unknown model, bad input, ...): the assistant
+        message is saved with the error, as a failure after the first token is."""
+        detail = exc.detail if isinstance(exc, errors.WebUIError) else f"Generation failed: {exc}"
+        message = _assistant_message(message_id, parent_id, model)
+        message.update(done=True, error={"content": detail})
+        try:
+            await self._chats.add_message(user.id, chat_id, message)
+        except Exception as saving:
+            log.warning("could not save the failure of turn %s: %s", message_id, saving)
 
     # ---- running ----------------------------------------------------------------------------
 
-    async def _run(self, turn: Turn, user: UserRow, prepared: Any) -> None:
-        stream = self._completions.stream(prepared)
+    async def _run(self, turn: Turn, user: UserRow, answer: Answer) -> None:
+        stream = self._completions.stream(answer)
         loop = asyncio.get_running_loop()
         last_flush, pending = loop.time(), 0
         try:
             async for chunk in stream:
+                if QUEUE_KEY in chunk:  # waiting for a busy node: told to clients, not saved
+                    turn.publish(TurnEvent("chunk", chunk))
+                    continue
                 if "error" in chunk and "choices" not in chunk:
                     turn.error = error_content(chunk["error"])
                     turn.status = "error"
@@ -206,7 +240,7 @@ class TurnManager:
             turn.error = {"content": f"Generation failed: {exc}"}
         finally:
             with contextlib.suppress(Exception):
-                await stream.aclose()  # type: ignore[attr-defined]
+                await stream.aclose()
         # Saving must finish even when the daemon is stopping and cancels us again.
         save = asyncio.ensure_future(self._save_final(turn))
         try:
@@ -244,8 +278,8 @@ class TurnManager:
     async def _maybe_title(self, turn: Turn, user: UserRow) -> None:
         """After the first exchange of a chat still called "New Chat", ask for a title."""
         try:
-            chat = await self._chats.get(user.id, turn.chat_id)
-            if chat_title(chat) not in ("", "New Chat"):
+            chat = await self._rows.get(turn.chat_id, user.id)
+            if chat is None or chat.title not in ("", DEFAULT_TITLE):
                 return
             path = await self._chats.message_path(user.id, turn.chat_id, turn.message_id)
             if len(path) != 2:
@@ -253,13 +287,15 @@ class TurnManager:
             prompt = TITLE_PROMPT.format(
                 transcript="\n".join(f"{m.get('role')}: {m.get('content', '')}" for m in path)
             )
-            body = {
-                "model": self._task_model or turn.model,
-                "messages": [{"role": "user", "content": prompt}],
-                "stream": False,
-                "max_tokens": 50,
-            }
-            reply = await self._completions.complete(await self._completions.prepare(user, body))
+            form = ChatCompletionForm.model_validate(
+                {
+                    "model": self._task_model or turn.model,
+                    "messages": [{"role": "user", "content": prompt}],
+                    "stream": False,
+                    "max_tokens": 50,
+                }
+            )
+            reply = await self._completions.complete(await self._completions.prepare(user, form))
             title = parse_title(reply_text(reply))
             if title:
                 await self._chats.set_title(turn.chat_id, title)
@@ -295,6 +331,25 @@ class TurnManager:
         if turn.task is not None and not turn.task.done():
             turn.task.cancel()
         await turn.finished.wait()
+
+    async def recover(self) -> int:
+        """Start-up: finish the answers a previous run left unfinished (it was killed, so it
+        could not save them as `shutdown` does), as `shutdown` would have: done, interrupted,
+        with the text saved so far. Clients, re-attach and stop then all see a finished
+        message. Runs before the daemon serves, so no live turn is among them; a failure is
+        logged and does not keep the daemon from starting."""
+        try:
+            async with self._db.transaction() as conn:
+                finished = await self._rows.finish_unfinished(conn)
+        except Exception:
+            log.exception("could not finish the answers a previous run left unfinished")
+            return 0
+        if finished:
+            log.warning(
+                "%d answers of a previous run were left unfinished; saved as interrupted",
+                len(finished),
+            )
+        return len(finished)
 
     async def shutdown(self) -> None:
         """Daemon stopping: interrupt every running turn and save what each has."""

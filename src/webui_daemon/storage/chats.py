@@ -415,6 +415,18 @@ class ChatRepo:
             (dumps(children), chat_id, message_id),
         )
 
+    async def finish_unfinished(self, conn: aiosqlite.Connection) -> list[tuple[str, str]]:
+        """Mark every assistant message still `done: false` as done and interrupted (its
+        content stays as saved); returns their (chat id, message id). A full scan of the
+        messages: it runs once, at start-up."""
+        cur = await conn.execute(
+            "UPDATE chat_message SET data = json_set(data, '$.done', json('true'), "
+            "'$.interrupted', json('true')) "
+            "WHERE role = 'assistant' AND json_extract(data, '$.done') = 0 "
+            "RETURNING chat_id, id"
+        )
+        return [(str(r[0]), str(r[1])) for r in await cur.fetchall()]
+
     async def delete_messages(
         self, conn: aiosqlite.Connection, chat_id: str, message_ids: Iterable[str]
     ) -> None:

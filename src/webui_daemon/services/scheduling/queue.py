@@ -1,7 +1,8 @@
 """Fair scheduling of generations on provider nodes (one GPU box, many users).
 
-Each node has a capacity: the generations it runs at once. A request beyond it waits in its
-user's queue for that node, and when a slot frees the next request is chosen:
+Each node has a capacity: the generations it runs at once (0: no limit, nobody waits). A request
+beyond it waits in its user's queue for that node, and when a slot frees the next request is
+chosen:
 
 1. interactive turns before API-key (batch) traffic, when `interactive_first` is on;
 2. among the users with a request of that class waiting, the one served least recently on this
@@ -22,9 +23,11 @@ import asyncio
 import itertools
 import time
 import uuid
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from webui_daemon.services import errors
 
@@ -32,12 +35,13 @@ from webui_daemon.services import errors
 EWMA_WEIGHT = 0.3
 
 
+# The key of the queue-position items a completion stream yields before its first chunk (the
+# API sends them as SSE comments, `: webui.queue {...}`, which OpenAI clients ignore).
+QUEUE_KEY = "webui_queue"
+
+
 class QueueFull(errors.RateLimited):
     """The user already has as many requests waiting as they may."""
-
-    def __init__(self, detail: str, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = retry_after
 
 
 class NodeGone(Exception):
@@ -54,6 +58,7 @@ class Ticket:
     node: str
     interactive: bool
     enqueued_at: float
+    where: str = ""  # the node for people (host:port)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: float | None = None
     tokens: int = 0  # counted by the caller as the answer streams
@@ -73,28 +78,40 @@ class Place:
     position: int
     eta_s: float | None  # None until the node has finished a generation to judge by
     model: str
-    node: str
+    node: str  # where, for people: the node's host:port
+
+
+def queue_item(place: Place) -> dict[str, Any]:
+    """A place in line as the item a completion stream yields."""
+    return {
+        QUEUE_KEY: {
+            "position": place.position,
+            "eta_s": place.eta_s,
+            "model": place.model,
+            "node": place.node,
+        }
+    }
 
 
 @dataclass
 class _Node:
+    capacity: int = 0  # 0: no limit
     running: set[Ticket] = field(default_factory=set)
     waiting: list[Ticket] = field(default_factory=list)  # arrival order
     last_served: dict[str, int] = field(default_factory=dict)  # user -> serial of last grant
     avg_duration: float | None = None
+    places: dict[Ticket, int] | None = None  # positions in line, until the line changes
 
 
 class Scheduler:
     def __init__(
         self,
-        capacity: Callable[[str], int],
         *,
         user_max_running: int = 0,
         user_max_queued: int = 64,
         interactive_first: bool = True,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._capacity = capacity
         self._user_max_running = user_max_running
         self._user_max_queued = user_max_queued
         self._interactive_first = interactive_first
@@ -123,30 +140,87 @@ class Scheduler:
 
     # ---- taking a slot ----------------------------------------------------------------------
 
+    def has_room(self, node: str, capacity: int) -> bool:
+        """Whether a request for `node` would be served at once (nobody waits there)."""
+        state = self._nodes.get(node)
+        if state is None or not capacity:
+            return True
+        return not state.waiting and len(state.running) < capacity
+
     @asynccontextmanager
     async def slot(
         self,
         node: str,
         *,
+        capacity: int,
         user_id: str,
         user_name: str,
         model: str,
         interactive: bool,
         on_wait: Callable[[Place], Awaitable[None]] | None = None,
+        where: str = "",
     ) -> AsyncIterator[Ticket]:
         """Hold a slot on `node` for the block, waiting in line first if it is full."""
-        ticket = self._enqueue(node, user_id, user_name, model, interactive)
+        ticket = await self.acquire(
+            node,
+            capacity=capacity,
+            user_id=user_id,
+            user_name=user_name,
+            model=model,
+            interactive=interactive,
+            on_wait=on_wait,
+            where=where,
+        )
         try:
-            await self._wait(ticket, on_wait)
             yield ticket
         finally:
-            self._leave(ticket)
+            self.release(ticket)
+
+    async def acquire(
+        self,
+        node: str,
+        *,
+        capacity: int,
+        user_id: str,
+        user_name: str,
+        model: str,
+        interactive: bool,
+        on_wait: Callable[[Place], Awaitable[None]] | None = None,
+        where: str = "",
+    ) -> Ticket:
+        """A slot on `node` (waiting in line first if it is full) until `release(ticket)`.
+        Cancelled while waiting, the request leaves the line and takes no slot."""
+        ticket = self._enqueue(node, capacity, user_id, user_name, model, interactive, where)
+        if ticket.started_at is not None:
+            return ticket  # the common case: room at once, no waiting machinery
+        try:
+            await self._wait(ticket, on_wait)
+        except BaseException:
+            self.release(ticket)
+            raise
+        return ticket
+
+    def release(self, ticket: Ticket) -> None:
+        """Give the slot back (or leave the line); the next request in turn is served."""
+        self._leave(ticket)
+
+    def _capacity(self, node: str) -> int:
+        state = self._nodes.get(node)
+        return state.capacity if state is not None and state.capacity > 0 else 1 << 30
 
     def _enqueue(
-        self, node: str, user_id: str, user_name: str, model: str, interactive: bool
+        self,
+        node: str,
+        capacity: int,
+        user_id: str,
+        user_name: str,
+        model: str,
+        interactive: bool,
+        where: str,
     ) -> Ticket:
         state = self._nodes.setdefault(node, _Node())
-        full = len(state.running) >= max(1, self._capacity(node))
+        state.capacity = max(0, capacity)  # the connection's setting may have changed
+        full = len(state.running) >= self._capacity(node)
         if full and self._user_max_queued and self._waiting_for(user_id) >= self._user_max_queued:
             wait = state.avg_duration or 5.0
             raise QueueFull(
@@ -154,7 +228,7 @@ class Scheduler:
                 "wait for some to finish",
                 retry_after=max(1, round(wait)),
             )
-        ticket = Ticket(user_id, user_name, model, node, interactive, self._clock())
+        ticket = Ticket(user_id, user_name, model, node, interactive, self._clock(), where)
         ticket.task = asyncio.current_task()
         state.waiting.append(ticket)
         self._dispatch(node)
@@ -237,7 +311,8 @@ class Scheduler:
         state = self._nodes.get(node)
         if state is None:
             return
-        capacity = max(1, self._capacity(node))
+        state.places = None  # whatever happened to the line, positions are computed again
+        capacity = self._capacity(node)
         running = self._running_by_user()
         while len(state.running) < capacity:
             ticket = self._pick(state.waiting, state.last_served, running)
@@ -252,28 +327,48 @@ class Scheduler:
         for waiting in state.waiting:
             waiting._changed.set()  # the line moved (or may have): each one looks again
 
+    def _order(self, state: _Node) -> dict[Ticket, int]:
+        """Every waiting ticket's position if slots free one at a time and nobody arrives (the
+        per-user running limit aside): the picks of `_pick`, found in one pass. Users take
+        turns in the order of their last service, one request each per round, interactive
+        requests all before batch ones when `interactive_first`."""
+        classes = (
+            [
+                [t for t in state.waiting if t.interactive],
+                [t for t in state.waiting if not t.interactive],
+            ]
+            if self._interactive_first
+            else [list(state.waiting)]
+        )
+        last = dict(state.last_served)
+        serial = max(last.values(), default=0)
+        order: dict[Ticket, int] = {}
+        for tickets in classes:
+            queues: dict[str, deque[Ticket]] = {}
+            for ticket in tickets:  # arrival order, so each user's queue is first come first
+                queues.setdefault(ticket.user_id, deque()).append(ticket)
+            users = sorted(queues, key=lambda u: (last.get(u, 0), queues[u][0].enqueued_at))
+            while users:
+                still = []
+                for user in users:
+                    order[queues[user].popleft()] = len(order) + 1
+                    serial += 1
+                    last[user] = serial
+                    if queues[user]:
+                        still.append(user)
+                users = still
+        return order
+
     def place(self, ticket: Ticket) -> Place | None:
-        """Where `ticket` stands if slots free one at a time and nobody else arrives."""
+        """Where `ticket` stands (1: served next), and the wait that means at the node's pace."""
         state = self._nodes.get(ticket.node)
         if state is None or ticket not in state.waiting:
             return None
-        waiting = list(state.waiting)
-        last_served = dict(state.last_served)
-        serial = max(last_served.values(), default=0)
-        position = 0
-        while waiting:
-            # Positions ignore the per-user running limit: a slot is assumed to free for each.
-            nxt = self._pick(waiting, last_served, {})
-            if nxt is None:  # pragma: no cover - every ticket is eligible without limits
-                break
-            position += 1
-            if nxt is ticket:
-                break
-            waiting.remove(nxt)
-            serial += 1
-            last_served[nxt.user_id] = serial
-        capacity = max(1, self._capacity(ticket.node))
+        if state.places is None:
+            state.places = self._order(state)  # one pass per change, shared by every waiter
+        position = state.places[ticket]
+        capacity = self._capacity(ticket.node)
         eta = None
         if state.avg_duration is not None:
             eta = round(position * state.avg_duration / capacity, 1)
-        return Place(position, eta, ticket.model, ticket.node)
+        return Place(position, eta, ticket.model, ticket.where or ticket.node)

@@ -1,0 +1,174 @@
+"""Fair scheduling through a real daemon: a stand-in Ollama node with a capacity of 1 (the
+`capacity` connection option), users on their own tokens, streaming requests over TCP.
+
+Checked: the order the node serves requests in (another user's single request goes before the
+rest of one user's batch), the queue-position comments a waiting stream gets, a request that
+hangs up while waiting never reaching the node, the per-user waiting limit (429 + Retry-After),
+and API-key traffic going after interactive requests.
+"""
+
+import asyncio
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.daemon_proc import DaemonProc, start_daemon
+from tests.standins import StandIn, provider_env, start_ollama
+from tests.support import add_user, assert_no_traceback, signup, tcp
+
+MODEL = "standin:latest"
+TOKENS, TOKEN_DELAY = 6, 0.1  # each answer holds the node ~0.6 s
+
+
+@pytest.fixture(scope="module")
+def standin() -> Iterator[StandIn]:
+    s = start_ollama(models=[MODEL], tokens=TOKENS, token_delay=TOKEN_DELAY)
+    yield s
+    s.stop()
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
+    env = provider_env(
+        ollama=[standin],
+        ENABLE_TITLE_GENERATION="false",
+        BYPASS_MODEL_ACCESS_CONTROL="true",
+        OLLAMA_API_CONFIGS=json.dumps({"0": {"capacity": 1}}),
+        WEBUI_USER_MAX_QUEUED="3",
+    )
+    proc = start_daemon(tmp_path_factory.mktemp("fair"), env=env)
+    yield proc
+    proc.stop()
+
+
+@pytest.fixture(scope="module")
+def tokens(daemon: DaemonProc) -> dict[str, str]:
+    with tcp(daemon) as c:
+        admin = signup(c, "Admin", "admin@fair.test")["token"]
+        out = {
+            name: add_user(c, admin, name, f"{name}@fair.test", "user")["token"]
+            for name in ("alice", "bob")
+        }
+        r = c.post("/api/v1/auths/api_key", headers={"Authorization": f"Bearer {out['alice']}"})
+        assert r.status_code == 200, r.text
+        out["alice-key"] = r.json()["api_key"]
+    return out
+
+
+@pytest.fixture(autouse=True)
+def fresh(standin: StandIn) -> None:
+    standin.reset(models=[MODEL], tokens=TOKENS, token_delay=TOKEN_DELAY)
+
+
+def body(label: str) -> dict[str, Any]:
+    return {"model": MODEL, "stream": True, "messages": [{"role": "user", "content": label}]}
+
+
+async def ask(
+    daemon: DaemonProc, token: str, label: str, lines: list[str] | None = None
+) -> list[str]:
+    """One streaming request; every SSE line it got (comments included)."""
+    got = [] if lines is None else lines
+    headers = {"Authorization": f"Bearer {token}"}
+    async with (
+        httpx.AsyncClient(base_url=daemon.base_url, timeout=30) as client,
+        client.stream("POST", "/api/chat/completions", json=body(label), headers=headers) as r,
+    ):
+        assert r.status_code == 200, await r.aread()
+        async for line in r.aiter_lines():
+            if line:
+                got.append(line)
+    return got
+
+
+def served(standin: StandIn) -> list[str]:
+    """The labels of the requests that reached the node, in the order it got them."""
+    return [c.messages[-1]["content"] for c in standin.chats()]
+
+
+def places(lines: list[str]) -> list[dict[str, Any]]:
+    prefix = ": webui.queue "
+    return [json.loads(line[len(prefix) :]) for line in lines if line.startswith(prefix)]
+
+
+async def settle(seconds: float = 0.15) -> None:
+    await asyncio.sleep(seconds)
+
+
+async def test_another_users_request_goes_before_a_batch_and_is_told_its_place(
+    daemon: DaemonProc, standin: StandIn, tokens: dict[str, str]
+) -> None:
+    alice = []
+    for i in range(3):  # in this order, while a0 holds the node
+        alice.append(asyncio.create_task(ask(daemon, tokens["alice"], f"a{i}")))
+        await settle(0.05)
+    await settle()
+    bob_lines: list[str] = []
+    bob = asyncio.create_task(ask(daemon, tokens["bob"], "b0", bob_lines))
+    answers = await asyncio.gather(*alice, bob)
+    # a0 held the node; bob, never served, went before alice's a1 and a2.
+    assert served(standin) == ["a0", "b0", "a1", "a2"]
+    told = places(bob_lines)
+    assert told and told[0]["position"] == 1, bob_lines
+    assert told[0]["model"] == MODEL and told[0]["node"] == f"127.0.0.1:{standin.port}"
+    # The comments come first, then the answer, which is whole.
+    first_data = next(i for i, line in enumerate(bob_lines) if line.startswith("data:"))
+    assert all(line.startswith(":") for line in bob_lines[:first_data])
+    assert bob_lines[-1] == "data: [DONE]"
+    assert places(answers[0]) == []  # a0 never waited
+    a2 = places(answers[2])
+    # a2: 2nd behind a1, 3rd when bob (never served) arrived, then moving up as answers end.
+    assert [p["position"] for p in a2] == [2, 3, 2, 1]
+    # After the first answer finished, the estimate follows the node's pace (~0.6 s each).
+    assert any(p["eta_s"] is not None and 0 < p["eta_s"] < 5 for p in a2), a2
+
+
+async def test_a_request_that_hangs_up_while_waiting_never_reaches_the_node(
+    daemon: DaemonProc, standin: StandIn, tokens: dict[str, str]
+) -> None:
+    first = asyncio.create_task(ask(daemon, tokens["alice"], "holder"))
+    await settle()
+    leaving_lines: list[str] = []
+    leaving = asyncio.create_task(ask(daemon, tokens["bob"], "leaver", leaving_lines))
+    await settle()
+    assert places(leaving_lines), "the second request should be waiting"
+    leaving.cancel()  # the client hangs up while in line
+    await settle()
+    after = asyncio.create_task(ask(daemon, tokens["bob"], "after"))
+    await asyncio.gather(first, after)
+    with pytest.raises(asyncio.CancelledError):
+        await leaving
+    assert served(standin) == ["holder", "after"]
+
+
+async def test_too_many_waiting_requests_get_429_with_retry_after(
+    daemon: DaemonProc, tokens: dict[str, str]
+) -> None:
+    held = [asyncio.create_task(ask(daemon, tokens["alice"], f"q{i}")) for i in range(4)]
+    await settle()  # one runs, three wait: alice's limit (WEBUI_USER_MAX_QUEUED=3)
+    async with httpx.AsyncClient(base_url=daemon.base_url, timeout=30) as client:
+        r = await client.post(
+            "/api/chat/completions",
+            json=body("one too many"),
+            headers={"Authorization": f"Bearer {tokens['alice']}"},
+        )
+    assert r.status_code == 429, r.text
+    assert int(r.headers["Retry-After"]) >= 1
+    assert "3 requests waiting" in r.json()["detail"]
+    await asyncio.gather(*held)
+
+
+async def test_api_key_traffic_waits_behind_interactive_requests(
+    daemon: DaemonProc, standin: StandIn, tokens: dict[str, str]
+) -> None:
+    holder = asyncio.create_task(ask(daemon, tokens["bob"], "holder"))
+    await settle()
+    batch = asyncio.create_task(ask(daemon, tokens["alice-key"], "batch"))
+    await settle()
+    chat = asyncio.create_task(ask(daemon, tokens["alice"], "chat"))
+    await asyncio.gather(holder, batch, chat)
+    assert served(standin) == ["holder", "chat", "batch"]
+    assert_no_traceback(daemon)
