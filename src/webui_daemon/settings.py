@@ -125,6 +125,11 @@ class Settings(BaseSettings):
     # goes out as one chunk: at a fast model's pace this saves most of the daemon's CPU per
     # answer for a delay a reader does not see. 0 relays every provider chunk as it comes.
     stream_batch_ms: float = Field(default=60.0, ge=0, le=1000, alias="WEBUI_STREAM_BATCH_MS")
+    # Transport for plain-HTTP providers: "lean" (providers/transport.py; the batch windows
+    # above need it) or "httpx" (httpx's own, as https:// providers always get: the off switch).
+    provider_transport: Literal["lean", "httpx"] = Field(
+        default="lean", alias="WEBUI_PROVIDER_TRANSPORT"
+    )
     # First pause before a failing provider node is probed again; doubles up to 60 s.
     node_retry_after_s: float = Field(default=2.0, alias="WEBUI_NODE_RETRY_AFTER")
 
@@ -135,12 +140,13 @@ class Settings(BaseSettings):
     file_max_size: int | None = Field(default=None, alias="FILE_MAX_SIZE")
     file_max_count: int | None = Field(default=None, alias="FILE_MAX_COUNT")
     max_upload_mb: int = Field(default=1024, alias="WEBUI_MAX_UPLOAD_MB")
-    chunk_size: int = Field(default=1000, gt=0, alias="CHUNK_SIZE")
-    # Transport for plain-HTTP providers: "lean" (providers/transport.py; the batch windows
-    # above need it) or "httpx" (httpx's own, as https:// providers always get: the off switch).
-    provider_transport: Literal["lean", "httpx"] = Field(
-        default="lean", alias="WEBUI_PROVIDER_TRANSPORT"
+    # Most text one file may yield, in UTF-8 bytes: extraction stops as soon as a file's text
+    # passes it (a 150 KB DOCX can unpack to 50 MB of text) and the file fails, naming this.
+    # Also bounds the markup read (a DOCX's XML, HTML) to 20 times this.
+    file_max_text_bytes: int = Field(
+        default=10 * 1024 * 1024, gt=0, alias="WEBUI_FILE_MAX_TEXT_BYTES"
     )
+    chunk_size: int = Field(default=1000, gt=0, alias="CHUNK_SIZE")
     chunk_overlap: int = Field(default=100, ge=0, alias="CHUNK_OVERLAP")
     enable_markdown_header_text_splitter: bool = Field(
         default=True, alias="ENABLE_MARKDOWN_HEADER_TEXT_SPLITTER"
@@ -156,12 +162,6 @@ class Settings(BaseSettings):
     rag_embedding_batch_size: int = Field(default=16, gt=0, alias="RAG_EMBEDDING_BATCH_SIZE")
     rag_embedding_query_prefix: str = Field(default="", alias="RAG_EMBEDDING_QUERY_PREFIX")
     rag_embedding_content_prefix: str = Field(default="", alias="RAG_EMBEDDING_CONTENT_PREFIX")
-    # Most text one file may yield, in UTF-8 bytes: extraction stops as soon as a file's text
-    # passes it (a 150 KB DOCX can unpack to 50 MB of text) and the file fails, naming this.
-    # Also bounds the markup read (a DOCX's XML, HTML) to 20 times this.
-    file_max_text_bytes: int = Field(
-        default=10 * 1024 * 1024, gt=0, alias="WEBUI_FILE_MAX_TEXT_BYTES"
-    )
     # Embedding endpoints; they default to the chat providers' variables, as in Open WebUI.
     rag_ollama_base_url: str = Field(
         default="http://localhost:11434",
