@@ -4,12 +4,14 @@
 Checked: the order the node serves requests in (another user's single request goes before the
 rest of one user's batch), the queue-position comments a waiting stream gets, a request that
 hangs up while waiting never reaching the node, the per-user waiting limit (429 + Retry-After),
-and API-key traffic going after interactive requests.
+API-key traffic going after interactive requests, and seeing and stopping generations
+(`webui ps`, `webui stop`, `/api/tasks`).
 """
 
 import asyncio
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -18,6 +20,7 @@ import pytest
 from tests.daemon_proc import DaemonProc, start_daemon
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import add_user, assert_no_traceback, signup, tcp
+from tests.test_cli_support import cli_env, one_error_line, webui
 
 MODEL = "standin:latest"
 TOKENS, TOKEN_DELAY = 6, 0.1  # each answer holds the node ~0.6 s
@@ -52,6 +55,7 @@ def tokens(daemon: DaemonProc) -> dict[str, str]:
             name: add_user(c, admin, name, f"{name}@fair.test", "user")["token"]
             for name in ("alice", "bob")
         }
+        out["admin"] = admin
         r = c.post("/api/v1/auths/api_key", headers={"Authorization": f"Bearer {out['alice']}"})
         assert r.status_code == 200, r.text
         out["alice-key"] = r.json()["api_key"]
@@ -172,3 +176,48 @@ async def test_api_key_traffic_waits_behind_interactive_requests(
     await asyncio.gather(holder, batch, chat)
     assert served(standin) == ["holder", "chat", "batch"]
     assert_no_traceback(daemon)
+
+
+async def test_ps_shows_running_and_waiting_and_stop_takes_one_out(
+    daemon: DaemonProc, standin: StandIn, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    def cli(who: str, *args: str) -> Any:
+        env = cli_env(tmp_path, WEBUI_URL=daemon.base_url, WEBUI_TOKEN=tokens[who])
+        return webui(*args, env=env)
+
+    standin.set(tokens=40)  # 4 s: the CLI runs several times while the holder generates
+    holder = asyncio.create_task(ask(daemon, tokens["alice"], "holder"))
+    await settle()
+    waiting_lines: list[str] = []
+    waiting = asyncio.create_task(ask(daemon, tokens["bob"], "waiting", waiting_lines))
+    await settle()
+    everyone = await asyncio.to_thread(cli, "admin", "ps", "--json")
+    assert everyone.returncode == 0, everyone.stderr
+    rows = json.loads(everyone.stdout)
+    assert [(r["user_name"], r["state"], r["position"]) for r in rows] == [
+        ("alice", "running", None),
+        ("bob", "queued", 1),
+    ]
+    assert rows[0]["model"] == MODEL and rows[0]["node"] == f"127.0.0.1:{standin.port}"
+    own = json.loads((await asyncio.to_thread(cli, "bob", "ps", "--json")).stdout)
+    assert [r["user_name"] for r in own] == ["bob"]
+    table = await asyncio.to_thread(cli, "admin", "ps")
+    assert "queued #1" in table.stdout and "alice" in table.stdout, table.stdout
+    with tcp(daemon) as c:
+        listed = c.get("/api/tasks", headers={"Authorization": f"Bearer {tokens['admin']}"})
+        assert listed.json() == {"tasks": [rows[0]["id"], rows[1]["id"]]}
+        refused = c.get("/api/tasks", headers={"Authorization": f"Bearer {tokens['bob']}"})
+        assert refused.status_code == 401
+    # Bob may not stop alice's; the admin takes bob's out of the line.
+    other = await asyncio.to_thread(cli, "bob", "stop", rows[0]["id"])
+    assert other.returncode != 0
+    assert "is not a generation you may stop" in one_error_line(other)
+    stopped = await asyncio.to_thread(cli, "admin", "stop", rows[1]["id"])
+    assert stopped.returncode == 0, stopped.stderr
+    assert f"Stopped {rows[1]['id']}." in stopped.stdout
+    with pytest.raises(httpx.HTTPError):  # its response ended without [DONE]
+        await waiting
+    await holder
+    assert served(standin) == ["holder"]  # the stopped request never reached the node
+    left = json.loads((await asyncio.to_thread(cli, "admin", "ps", "--json")).stdout)
+    assert left == []

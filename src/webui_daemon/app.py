@@ -56,6 +56,7 @@ from webui_daemon.services.rag_config import (
 from webui_daemon.services.rag_context import RagContextService
 from webui_daemon.services.retrieval import RetrievalService
 from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
+from webui_daemon.services.scheduling.generations import Generations
 from webui_daemon.services.scheduling.queue import Scheduler
 from webui_daemon.services.turns import TurnManager
 from webui_daemon.services.users import UserService
@@ -131,6 +132,7 @@ class Services:
     rag: KnowledgeServices
     answers: AnswerService
     turns: TurnManager
+    generations: Generations
     listen: ListenInfo = field(default_factory=ListenInfo)
 
 
@@ -372,6 +374,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         rag=rag,
         answers=answers,
         turns=turns,
+        generations=Generations(scheduler, turns),
         listen=listen,
     )
 

@@ -6,8 +6,9 @@ from typing import Any
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from webui_daemon.api.deps import ServicesDep, VerifiedUser
+from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
 from webui_daemon.api.streaming import DONE, SSE_HEADERS, sse_event, turn_sse
+from webui_daemon.schemas.tasks import GenerationOut, StopResponse
 from webui_daemon.services import errors
 
 router = APIRouter(tags=["tasks"])
@@ -27,12 +28,24 @@ async def stop_chat(chat_id: str, user: VerifiedUser, services: ServicesDep) -> 
     return {"status": True}
 
 
+@router.get("/api/tasks")
+async def list_tasks(_: AdminUser, services: ServicesDep) -> dict[str, list[str]]:
+    """Open WebUI's list of running task ids (admins): here every generation, waiting or not."""
+    return {"tasks": services.generations.ids()}
+
+
 @router.post("/api/tasks/stop/{task_id}")
-async def stop_task(task_id: str, user: VerifiedUser, services: ServicesDep) -> dict[str, Any]:
-    turn = services.turns.get(user.id, task_id)
-    if turn is not None:
-        await services.turns.stop(turn)
-    return {"status": turn is not None}
+async def stop_task(task_id: str, user: VerifiedUser, services: ServicesDep) -> StopResponse:
+    """Stop a generation: your own (Open WebUI: admins only), any for admins."""
+    if await services.generations.stop(user, task_id):
+        return StopResponse(status=True, message=f"Task {task_id} stopped.")
+    return StopResponse(status=False, message=f"Task with ID {task_id} not found.")
+
+
+@router.get("/api/webui/generations", response_model=list[GenerationOut])
+async def generations(user: VerifiedUser, services: ServicesDep) -> list[dict[str, Any]]:
+    """webui extension (`webui ps`): running and waiting generations, yours or (admins) all."""
+    return services.generations.visible(user)
 
 
 @router.get("/api/v1/chats/{chat_id}/messages/{message_id}/stream")

@@ -72,6 +72,7 @@ class PreparedCompletion:
     preset: ModelRow | None = None  # the workspace record applied, if any
     params: dict[str, Any] = field(default_factory=dict)  # merged Open WebUI params
     interactive: bool = True  # a person waiting (not API-key batch traffic): served first
+    task_id: str | None = None  # a server-side turn's assistant message id
 
     @property
     def model_id(self) -> str:
@@ -91,6 +92,8 @@ class Requester:
     model: str  # the model id as asked
     interactive: bool = True
     on_wait: Callable[[Place], Awaitable[None]] | None = None
+    task_id: str | None = None  # a server-side turn's message id (else the scheduler's own)
+    task: "asyncio.Task[Any] | None" = None  # the request's task (what stopping it cancels)
 
 
 class Lease:
@@ -116,6 +119,16 @@ class Lease:
 
 def _is_error(chunk: dict[str, Any]) -> bool:
     return "error" in chunk and "choices" not in chunk
+
+
+def _text_length(chunk: dict[str, Any]) -> int:
+    """Characters of answer text in a chunk (for `webui ps`; cheap: no copies)."""
+    choices = chunk.get("choices")
+    if not choices:
+        return 0
+    delta = choices[0].get("delta") if isinstance(choices[0], dict) else None
+    content = delta.get("content") if isinstance(delta, dict) else None
+    return len(content) if isinstance(content, str) else 0
 
 
 def check_images(messages: list[ChatMessage]) -> None:
@@ -249,6 +262,8 @@ class CompletionService:
                         interactive=who.interactive,
                         on_wait=who.on_wait,
                         where=urlsplit(route.conn.url).netloc or route.conn.url,
+                        ticket_id=who.task_id,
+                        task=who.task,
                     )
                 except NodeGone:
                     unreachable.append(route.conn.url)
@@ -278,6 +293,16 @@ class CompletionService:
             log.warning("no node could answer for %s: %s", model.id, last)
         raise upstream_error(model.kind, last, unreachable)
 
+    @staticmethod
+    def _requester(prepared: PreparedCompletion) -> Requester:
+        return Requester(
+            prepared.user,
+            prepared.model_id,
+            prepared.interactive,
+            task_id=prepared.task_id,
+            task=asyncio.current_task(),
+        )
+
     def _failed(self, node: str, reason: str) -> None:
         self.pool.failed(node, reason)
         self.scheduler.fail_node(node)  # those waiting for it try another node
@@ -302,7 +327,7 @@ class CompletionService:
                 raise
             return chunks, first
 
-        who = Requester(prepared.user, prepared.model_id, prepared.interactive)
+        who = self._requester(prepared)
         if self.has_room(prepared.model):
             (chunks, first), lease = await self.attempt(prepared.model, start, who)
         else:
@@ -323,11 +348,16 @@ class CompletionService:
             except BaseException:
                 await _abandon(waiting)
                 raise
+        ticket = lease.ticket
+        if ticket is not None:
+            ticket.chars += _text_length(first)
         try:
             yield first
             if _is_error(first):
                 return
             async for chunk in chunks:
+                if ticket is not None:
+                    ticket.chars += _text_length(chunk)
                 yield chunk
                 if _is_error(chunk):
                     return
@@ -345,8 +375,7 @@ class CompletionService:
         async def run(route: Route) -> dict[str, Any]:
             return await provider.complete_chat(route.conn, body, route.upstream)
 
-        who = Requester(prepared.user, prepared.model_id, prepared.interactive)
-        reply, lease = await self.attempt(prepared.model, run, who)
+        reply, lease = await self.attempt(prepared.model, run, self._requester(prepared))
         lease.release()
         return reply
 

@@ -155,6 +155,7 @@ class TurnManager:
                 history = await self._history(user, chat, parent_id)
                 form = form.model_copy(update={"messages": history})
             answer = await self._completions.prepare(user, form, interactive=interactive)
+            answer.prepared.task_id = message_id  # `webui ps` and stop name the turn by it
         except Exception as exc:
             await self._save_failure(user, chat.id, message_id, parent_id, form.model, exc)
             raise

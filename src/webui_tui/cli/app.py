@@ -16,6 +16,7 @@ from webui_tui.cli import (
     groups,
     kb,
     models,
+    ps,
     serve,
     status,
     tui,
@@ -76,6 +77,8 @@ app.command()(status.status)
 app.command()(auth.login)
 app.command()(auth.logout)
 app.command()(tui.tui)
+app.command()(ps.ps)
+app.command()(ps.stop)
 app.add_typer(users.app, name="users")
 app.add_typer(groups.app, name="groups")
 app.add_typer(apikey.app, name="apikey")

@@ -19,8 +19,9 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
+from webui_daemon.schemas.tasks import GenerationOut
 from webui_tui.client.base import BaseClient
 from webui_tui.client.errors import BadResponse
 from webui_tui.client.sse import (
@@ -41,6 +42,8 @@ from webui_tui.client.sse import (
 
 COMPLETIONS = "/api/chat/completions"
 
+
+_GENERATIONS = TypeAdapter(list[GenerationOut])
 
 class TaskIds(BaseModel):
     """`GET /api/tasks/chat/{id}`: the assistant messages of the chat still being generated."""
@@ -267,3 +270,7 @@ class CompletionsMixin(BaseClient):
         """Stop one generation; False when it was not running."""
         data = await self.request("POST", f"/api/tasks/stop/{message_id}")
         return bool(isinstance(data, dict) and data.get("status"))
+
+    async def generations(self) -> list[GenerationOut]:
+        """Running and waiting generations: yours, or everyone's for an admin (webui daemon)."""
+        return await self._list("/api/webui/generations", _GENERATIONS)

@@ -61,8 +61,9 @@ class Ticket:
     where: str = ""  # the node for people (host:port)
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: float | None = None
-    tokens: int = 0  # counted by the caller as the answer streams
-    task: asyncio.Task[object] | None = None  # what `stop` cancels
+    chars: int = 0  # of answer text so far, counted by the caller as it streams
+    task: asyncio.Task[Any] | None = None  # what stopping it cancels (the request's task)
+    turn: bool = False  # a server-side turn (its id is the assistant message's): stopped as one
     _changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
     _gone: bool = False
 
@@ -129,6 +130,26 @@ class Scheduler:
         waiting.sort(key=lambda t: t.enqueued_at)
         return running + waiting
 
+    def describe(self, ticket: Ticket) -> dict[str, Any]:
+        """A ticket as `GET /api/webui/generations` lists it."""
+        now = self._clock()
+        started = ticket.started_at
+        place = self.place(ticket) if started is None else None
+        return {
+            "id": ticket.id,
+            "user_id": ticket.user_id,
+            "user_name": ticket.user_name,
+            "model": ticket.model,
+            "node": ticket.where or ticket.node,
+            "state": ticket.state,
+            "interactive": ticket.interactive,
+            "turn": ticket.turn,
+            "waited_s": round((started if started is not None else now) - ticket.enqueued_at, 3),
+            "running_s": None if started is None else round(now - started, 3),
+            "chars": ticket.chars,
+            "position": place.position if place is not None else None,
+        }
+
     def get(self, ticket_id: str) -> Ticket | None:
         return next((t for t in self.tickets() if t.id == ticket_id), None)
 
@@ -187,10 +208,14 @@ class Scheduler:
         interactive: bool,
         on_wait: Callable[[Place], Awaitable[None]] | None = None,
         where: str = "",
+        ticket_id: str | None = None,
+        task: asyncio.Task[Any] | None = None,
     ) -> Ticket:
         """A slot on `node` (waiting in line first if it is full) until `release(ticket)`.
         Cancelled while waiting, the request leaves the line and takes no slot."""
-        ticket = self._enqueue(node, capacity, user_id, user_name, model, interactive, where)
+        ticket = self._enqueue(
+            node, capacity, user_id, user_name, model, interactive, where, ticket_id, task
+        )
         if ticket.started_at is not None:
             return ticket  # the common case: room at once, no waiting machinery
         try:
@@ -217,6 +242,8 @@ class Scheduler:
         model: str,
         interactive: bool,
         where: str,
+        ticket_id: str | None = None,
+        task: asyncio.Task[Any] | None = None,
     ) -> Ticket:
         state = self._nodes.setdefault(node, _Node())
         state.capacity = max(0, capacity)  # the connection's setting may have changed
@@ -229,7 +256,9 @@ class Scheduler:
                 retry_after=max(1, round(wait)),
             )
         ticket = Ticket(user_id, user_name, model, node, interactive, self._clock(), where)
-        ticket.task = asyncio.current_task()
+        ticket.task = task or asyncio.current_task()
+        if ticket_id:
+            ticket.id, ticket.turn = ticket_id, True
         state.waiting.append(ticket)
         self._dispatch(node)
         return ticket
