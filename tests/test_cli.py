@@ -210,3 +210,21 @@ def test_status_path_imports_nothing_heavy(env: dict[str, str]) -> None:
     )
     assert probe.returncode == 0, probe.stderr
     assert probe.stdout.splitlines()[-1] == "HEAVY [] 0", probe.stdout
+
+
+def test_serve_prints_a_systemd_unit_for_a_shared_daemon(env: dict[str, str]) -> None:
+    result = webui(
+        "serve", "--print-unit", "--group", "research", "--local-users", "restricted", env=env
+    )
+    assert result.returncode == 0, result.stderr
+    unit = result.stdout
+    lines = unit.splitlines()
+    assert "[Service]" in lines and "[Install]" in lines
+    assert "Group=research" in lines and "RuntimeDirectory=webui" in lines
+    [exec_start] = [line for line in lines if line.startswith("ExecStart=")]
+    assert exec_start.endswith(
+        "serve --shared --group research --socket /run/webui/webui.sock --local-users restricted"
+    )
+    assert "journalctl -u webui" in unit
+    # Printing the unit does not start a daemon, and imports none of it.
+    assert "listening on" not in result.stderr

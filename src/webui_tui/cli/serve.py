@@ -1,9 +1,48 @@
-"""`webui serve`: run the daemon in the foreground (the only CLI module that imports it)."""
+"""`webui serve`: run the daemon in the foreground (the only CLI module that imports it), or
+print the systemd unit that runs it as a shared daemon (`--print-unit`)."""
 
+import shlex
+import shutil
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+SHARED_SOCKET = "/run/webui/webui.sock"
+
+
+def systemd_unit(
+    *, group: str, data_dir: Path | None, local_users: str | None, port: int | None
+) -> str:
+    """A system unit for a daemon shared by `group`: its own account, the socket every user's
+    CLI finds without configuration, logs to the journal (`journalctl -u webui`)."""
+    exe = shutil.which("webui") or str(Path(sys.argv[0]).resolve())
+    args = [exe, "serve", "--shared", "--group", group, "--socket", SHARED_SOCKET]
+    if local_users:
+        args += ["--local-users", local_users]
+    if port is not None:
+        args += ["--port", str(port)]
+    home = str(data_dir or "/var/lib/webui")
+    return f"""# /etc/systemd/system/webui.service: the webui daemon for group {group}.
+# sudo useradd --system --home-dir {home} --create-home webui
+# sudo systemctl enable --now webui; logs: journalctl -u webui
+[Unit]
+Description=webui daemon (shared by group {group})
+After=network-online.target
+
+[Service]
+User=webui
+Group={group}
+RuntimeDirectory=webui
+RuntimeDirectoryMode=0755
+Environment=DATA_DIR={home}
+ExecStart={shlex.join(args)}
+Restart=on-failure
+
+[Install]
+WantedBy=multi-user.target
+"""
 
 
 def serve(
@@ -36,8 +75,21 @@ def serve(
     no_socket: Annotated[
         bool, typer.Option("--no-socket", help="Serve TCP only (needs --port).")
     ] = False,
+    print_unit: Annotated[
+        bool,
+        typer.Option(
+            "--print-unit",
+            help="Print a systemd unit running this as a shared daemon for --group, and exit.",
+        ),
+    ] = False,
 ) -> None:
     """Run the daemon in the foreground until Ctrl-C or SIGTERM."""
+    if print_unit:
+        unit = systemd_unit(
+            group=group or "webui", data_dir=data_dir, local_users=local_users, port=port
+        )
+        typer.echo(unit, nl=False)
+        return
     # Imported here: fastapi, uvicorn and aiosqlite must stay off every other command's path.
     from webui_daemon.server import ServeOptions, run
 
