@@ -58,6 +58,7 @@ from webui_daemon.services.retrieval import RetrievalService
 from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
 from webui_daemon.services.scheduling.generations import Generations
 from webui_daemon.services.scheduling.queue import Scheduler
+from webui_daemon.services.scheduling.usage import UsageRecorder
 from webui_daemon.services.turns import TurnManager
 from webui_daemon.services.users import UserService
 from webui_daemon.settings import Settings
@@ -72,6 +73,7 @@ from webui_daemon.storage.knowledge import KnowledgeRepo
 from webui_daemon.storage.models import ModelRepo
 from webui_daemon.storage.shares import ShareRepo
 from webui_daemon.storage.tags import TagRepo
+from webui_daemon.storage.usage import UsageRepo
 from webui_daemon.storage.users import AuthRepo, UserRepo
 
 log = logging.getLogger(__name__)
@@ -133,6 +135,7 @@ class Services:
     answers: AnswerService
     turns: TurnManager
     generations: Generations
+    usage: UsageRecorder
     listen: ListenInfo = field(default_factory=ListenInfo)
 
 
@@ -327,10 +330,12 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
     )
     await models.load()
     presets = PresetService(models, users_repo)
+    usage = UsageRecorder(db, UsageRepo(db))
     scheduler = Scheduler(
         user_max_running=settings.user_max_running,
         user_max_queued=settings.user_max_queued,
         interactive_first=settings.interactive_first,
+        on_finished=usage.finished,
     )
     completions = CompletionService(models, providers.providers, providers.pool, scheduler)
     rag = await build_rag(settings, db, config_repo, auth)
@@ -375,6 +380,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         answers=answers,
         turns=turns,
         generations=Generations(scheduler, turns),
+        usage=usage,
         listen=listen,
     )
 
@@ -405,6 +411,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         await services.turns.recover()  # answers a killed daemon left unfinished, before serving
         services.rag.ingest.start()
         services.rag.engine.start_idle_watch()
+        services.usage.start()
         # After the socket is up: resume unfinished ingest, re-index for a new model, warm up.
         background = asyncio.create_task(_rag_startup(services.rag, settings.rag_warmup))
         log.info("webui daemon %s ready (data: %s)", __version__, settings.data_dir)
@@ -417,6 +424,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         finally:
             background.cancel()
             await services.turns.shutdown()  # saves what each live answer has, first
+            await services.usage.aclose()  # the counters of the answers just ended
             await services.rag.aclose()
             await services.providers.aclose()
             await services.db.close()

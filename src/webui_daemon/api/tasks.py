@@ -1,14 +1,14 @@
 """Running generations: list and stop them (Open WebUI's task routes) and re-attach (ours)."""
 
 from collections.abc import AsyncIterator
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
 from webui_daemon.api.streaming import DONE, SSE_HEADERS, sse_event, turn_sse
-from webui_daemon.schemas.tasks import GenerationOut, StopResponse
+from webui_daemon.schemas.tasks import GenerationOut, StopResponse, UsageOut
 from webui_daemon.services import errors
 
 router = APIRouter(tags=["tasks"])
@@ -40,6 +40,18 @@ async def stop_task(task_id: str, user: VerifiedUser, services: ServicesDep) -> 
     if await services.generations.stop(user, task_id):
         return StopResponse(status=True, message=f"Task {task_id} stopped.")
     return StopResponse(status=False, message=f"Task with ID {task_id} not found.")
+
+
+@router.get("/api/webui/usage", response_model=list[UsageOut])
+async def usage(
+    user: VerifiedUser,
+    services: ServicesDep,
+    user_id: str | None = None,
+    since_days: Annotated[int, Query(ge=1, le=3660)] = 7,
+) -> list[dict[str, Any]]:
+    """webui extension (`webui usage`): requests and tokens per user, day and model over the
+    last `since_days` days; your own, or (admins) everyone's or `user_id`'s."""
+    return await services.usage.report(user, user_id=user_id, since_days=since_days)
 
 
 @router.get("/api/webui/generations", response_model=list[GenerationOut])

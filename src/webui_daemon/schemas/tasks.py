@@ -25,3 +25,15 @@ class StopResponse(BaseModel):
 
     status: bool
     message: str
+
+
+class UsageOut(BaseModel):
+    """One user's generations of one model on one UTC day (`GET /api/webui/usage`)."""
+
+    user_id: str
+    user_name: str
+    day: str
+    model: str
+    requests: int
+    tokens_in: int
+    tokens_out: int

@@ -121,6 +121,16 @@ def _is_error(chunk: dict[str, Any]) -> bool:
     return "error" in chunk and "choices" not in chunk
 
 
+def _count_tokens(ticket: Ticket, usage: Any) -> None:
+    """The provider's token counts (OpenAI's `usage`), for the usage counters."""
+    if isinstance(usage, dict):
+        prompt, completion = usage.get("prompt_tokens"), usage.get("completion_tokens")
+        if isinstance(prompt, int):
+            ticket.tokens_in = prompt
+        if isinstance(completion, int):
+            ticket.tokens_out = completion
+
+
 def _text_length(chunk: dict[str, Any]) -> int:
     """Characters of answer text in a chunk (for `webui ps`; cheap: no copies)."""
     choices = chunk.get("choices")
@@ -358,6 +368,8 @@ class CompletionService:
             async for chunk in chunks:
                 if ticket is not None:
                     ticket.chars += _text_length(chunk)
+                    if chunk.get("usage"):
+                        _count_tokens(ticket, chunk["usage"])
                 yield chunk
                 if _is_error(chunk):
                     return
@@ -376,6 +388,8 @@ class CompletionService:
             return await provider.complete_chat(route.conn, body, route.upstream)
 
         reply, lease = await self.attempt(prepared.model, run, self._requester(prepared))
+        if lease.ticket is not None and isinstance(reply, dict):
+            _count_tokens(lease.ticket, reply.get("usage"))
         lease.release()
         return reply
 

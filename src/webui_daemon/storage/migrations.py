@@ -271,6 +271,23 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX knowledge_file_file ON knowledge_file (file_id);
         """,
     ),
+    Migration(
+        "0005_usage_daily",
+        """
+        -- Generations per user, UTC day and model (`webui usage`): requests, and tokens as the
+        -- provider counted them (estimated from the text when it gave no count).
+        CREATE TABLE usage_daily (
+            user_id TEXT NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+            day TEXT NOT NULL,
+            model TEXT NOT NULL,
+            requests INTEGER NOT NULL DEFAULT 0,
+            tokens_in INTEGER NOT NULL DEFAULT 0,
+            tokens_out INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (user_id, day, model)
+        );
+        CREATE INDEX usage_daily_day ON usage_daily (day);
+        """,
+    ),
 )
 
 

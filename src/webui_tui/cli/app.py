@@ -20,6 +20,7 @@ from webui_tui.cli import (
     serve,
     status,
     tui,
+    usage,
     users,
 )
 from webui_tui.cli.runtime import EXIT_SERVER, EXIT_USAGE, CliState, UsageProblem
@@ -79,6 +80,7 @@ app.command()(auth.logout)
 app.command()(tui.tui)
 app.command()(ps.ps)
 app.command()(ps.stop)
+app.command()(usage.usage)
 app.add_typer(users.app, name="users")
 app.add_typer(groups.app, name="groups")
 app.add_typer(apikey.app, name="apikey")

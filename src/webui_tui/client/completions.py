@@ -21,7 +21,7 @@ from typing import Any
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
-from webui_daemon.schemas.tasks import GenerationOut
+from webui_daemon.schemas.tasks import GenerationOut, UsageOut
 from webui_tui.client.base import BaseClient
 from webui_tui.client.errors import BadResponse
 from webui_tui.client.sse import (
@@ -44,6 +44,7 @@ COMPLETIONS = "/api/chat/completions"
 
 
 _GENERATIONS = TypeAdapter(list[GenerationOut])
+_USAGE = TypeAdapter(list[UsageOut])
 
 class TaskIds(BaseModel):
     """`GET /api/tasks/chat/{id}`: the assistant messages of the chat still being generated."""
@@ -274,3 +275,10 @@ class CompletionsMixin(BaseClient):
     async def generations(self) -> list[GenerationOut]:
         """Running and waiting generations: yours, or everyone's for an admin (webui daemon)."""
         return await self._list("/api/webui/generations", _GENERATIONS)
+
+    async def usage(self, *, user_id: str | None = None, since_days: int = 7) -> list[UsageOut]:
+        """Requests and tokens per user, day and model (yours; admins: anyone's)."""
+        params: dict[str, str | int] = {"since_days": since_days}
+        if user_id:
+            params["user_id"] = user_id
+        return await self._list("/api/webui/usage", _USAGE, params=params)

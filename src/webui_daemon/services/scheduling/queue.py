@@ -62,6 +62,8 @@ class Ticket:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     started_at: float | None = None
     chars: int = 0  # of answer text so far, counted by the caller as it streams
+    tokens_in: int | None = None  # the provider's counts, when its answer gave them
+    tokens_out: int | None = None
     task: asyncio.Task[Any] | None = None  # what stopping it cancels (the request's task)
     turn: bool = False  # a server-side turn (its id is the assistant message's): stopped as one
     _changed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
@@ -112,7 +114,9 @@ class Scheduler:
         user_max_queued: int = 64,
         interactive_first: bool = True,
         clock: Callable[[], float] = time.monotonic,
+        on_finished: Callable[[Ticket], None] | None = None,
     ) -> None:
+        self._on_finished = on_finished
         self._user_max_running = user_max_running
         self._user_max_queued = user_max_queued
         self._interactive_first = interactive_first
@@ -288,6 +292,8 @@ class Scheduler:
                 took = self._clock() - ticket.started_at
                 old = state.avg_duration
                 state.avg_duration = took if old is None else old + EWMA_WEIGHT * (took - old)
+            if self._on_finished is not None:
+                self._on_finished(ticket)  # usage counters
             # The user's limit may have held back their requests on other nodes too.
             for name in list(self._nodes):
                 self._dispatch(name)
