@@ -10,6 +10,11 @@ API-key traffic going after interactive requests, and seeing and stopping genera
 
 import asyncio
 import json
+import shlex
+import shutil
+import subprocess
+import sys
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,8 +26,12 @@ from tests.daemon_proc import DaemonProc, start_daemon
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import add_user, assert_no_traceback, signup, tcp
 from tests.test_cli_support import cli_env, one_error_line, webui
+from tests.tui_support import make_app
+from tests.tui_support import until as pilot_until
+from webui_tui.app.widgets.message_view import MessageView
 
 MODEL = "standin:latest"
+STANDIN = [sys.executable, "-m", "tests.standins", "ollama"]
 TOKENS, TOKEN_DELAY = 6, 0.1  # each answer holds the node ~0.6 s
 
 
@@ -274,3 +283,129 @@ async def test_usage_counts_each_users_generations_per_day_and_model(
     assert "alice" in table.stdout and MODEL in table.stdout
     bad = await asyncio.to_thread(cli, "admin", "usage", "--since", "soon")
     assert bad.returncode == 1 and "--since takes" in one_error_line(bad)
+
+
+async def test_requests_waiting_for_a_node_that_dies_move_to_another_node(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # The first node in its own process, so that killing it takes its connections down too.
+    first = subprocess.Popen(
+        [*STANDIN, "--model", MODEL, "--tokens", "30", "--token-delay", "0.1"],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
+    assert first.stdout is not None
+    first_url = first.stdout.readline().strip()
+    second = start_ollama(models=[MODEL], tokens=30, token_delay=0.1)  # 3 s answers
+    env = provider_env(
+        ollama=[first_url, second],
+        ENABLE_TITLE_GENERATION="false",
+        BYPASS_MODEL_ACCESS_CONTROL="true",
+        OLLAMA_API_CONFIGS=json.dumps({"0": {"capacity": 1}, "1": {"capacity": 1}}),
+    )
+    proc = start_daemon(tmp_path_factory.mktemp("fair-failover"), env=env)
+    try:
+        with tcp(proc) as c:
+            token = signup(c, "Admin", "admin@failover.test")["token"]
+        r1: list[str] = []
+        on_first = asyncio.create_task(ask_lenient(proc, token, "r1", r1))
+        await until(lambda: any("tok" in x for x in r1), "r1 answered by the first node")
+        on_second = asyncio.create_task(ask(proc, token, "r2"))
+        await until(lambda: len(second.chats()) == 1, "r2 on the second node")
+        lines: list[list[str]] = [[], []]
+        waiting = [asyncio.create_task(ask(proc, token, f"w{i}", lines[i])) for i in range(2)]
+        await until(lambda: all(places(x) for x in lines), "both to wait")
+        assert {places(x)[-1]["node"] for x in lines} == {first_url.removeprefix("http://")}
+        first.kill()  # the node the two wait for goes away, with r1 on it
+        answers = await asyncio.gather(*waiting)
+        await asyncio.gather(on_first, on_second)
+        for got in answers:  # both were answered in full, by the second node
+            assert got[-1] == "data: [DONE]"
+            text = "".join(
+                json.loads(x[6:])["choices"][0]["delta"].get("content") or ""
+                for x in got
+                if x.startswith("data: {") and '"choices"' in x
+            )
+            assert text.count("tok") == 30
+        assert sorted(c.messages[-1]["content"] for c in second.chats()) == ["r2", "w0", "w1"]
+    finally:
+        proc.stop()
+        first.kill()
+        first.wait(5)
+        second.stop()
+
+
+async def ask_lenient(daemon: DaemonProc, token: str, label: str, lines: list[str]) -> list[str]:
+    """A request whose node may die under it: whatever it got, errors included."""
+    try:
+        return await ask(daemon, token, label, lines)
+    except (httpx.HTTPError, AssertionError):
+        return lines
+
+
+async def test_the_tui_shows_its_place_in_line_where_the_answer_will_be(
+    daemon: DaemonProc, standin: StandIn, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    standin.set(tokens=20)  # 2 s: the TUI's question waits behind alice's
+    holder = asyncio.create_task(ask(daemon, tokens["alice"], "holder"))
+    await until(lambda: len(standin.chats()) == 1, "the holder to reach the node")
+    app = make_app(daemon, tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot_until(pilot, lambda: getattr(app.screen, "model", None), what="a model")
+        await pilot.press(*"hi", "enter")
+
+        def waiting() -> str:
+            views = list(app.screen.query(MessageView))
+            return views[-1].waiting if views and views[-1].info.role == "assistant" else ""
+
+        shown = await pilot_until(pilot, waiting, what="the place in line")
+        assert shown == f"waiting: 1st in line for {MODEL} on 127.0.0.1:{standin.port}"
+        await pilot_until(
+            pilot,
+            lambda: (
+                not app.screen.streaming and "tok" in app.screen.query(MessageView)[-1].info.content
+            ),
+            timeout=20,
+            what="the answer",
+        )
+        assert waiting() == ""
+    await holder
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+async def test_webui_chat_on_a_terminal_shows_its_place_then_the_answer(
+    daemon: DaemonProc, standin: StandIn, tokens: dict[str, str], tmp_path: Path
+) -> None:
+    standin.set(tokens=30)  # 3 s: the terminal's question waits behind bob's
+    holder = asyncio.create_task(ask(daemon, tokens["bob"], "holder"))
+    await until(lambda: len(standin.chats()) == 1, "the holder to reach the node")
+    env = cli_env(tmp_path, WEBUI_URL=daemon.base_url, WEBUI_TOKEN=tokens["alice"])
+    script = tmp_path / "run.sh"
+    exports = "".join(f"export {k}={shlex.quote(v)}\n" for k, v in env.items())
+    script.write_text(
+        exports + f"{shlex.quote(sys.executable)} -m webui_tui.cli.main chat --temporary hi\n"
+        "echo EXIT=$?\nsleep 60\n"
+    )
+    tmux = ["tmux", "-L", f"webui-test-{uuid.uuid4().hex[:8]}", "-f", "/dev/null"]
+    subprocess.run(
+        [*tmux, "new-session", "-d", "-x", "120", "-y", "20", f"sh {script}"],
+        check=True,
+        env=env | {"TERM": "xterm-256color"},
+    )
+    try:
+
+        def screen() -> str:
+            return subprocess.run(
+                [*tmux, "capture-pane", "-p"], capture_output=True, text=True, check=True
+            ).stdout
+
+        line = f"waiting: 1st in line for {MODEL} on 127.0.0.1:{standin.port}"
+        await until(lambda: line in screen(), "the place in line on the terminal", timeout=20)
+        await until(lambda: "EXIT=" in screen(), "the answer", timeout=30)
+        final = screen()
+        assert "EXIT=0" in final, final
+        assert "tok29" in final and "waiting:" not in final  # the line gave way to the answer
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True, check=False)
+    await holder
