@@ -409,3 +409,36 @@ async def test_webui_chat_on_a_terminal_shows_its_place_then_the_answer(
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True, check=False)
     await holder
+
+
+async def test_a_stopping_daemon_tells_waiting_requests_at_once(
+    tmp_path_factory: pytest.TempPathFactory, standin: StandIn
+) -> None:
+    standin.set(tokens=100)  # 10 s: far longer than the shutdown may take
+    env = provider_env(
+        ollama=[standin],
+        ENABLE_TITLE_GENERATION="false",
+        BYPASS_MODEL_ACCESS_CONTROL="true",
+        OLLAMA_API_CONFIGS=json.dumps({"0": {"capacity": 1}}),
+    )
+    proc = start_daemon(tmp_path_factory.mktemp("fair-stop"), env=env)
+    try:
+        with tcp(proc) as c:
+            token = signup(c, "Admin", "admin@stop.test")["token"]
+        holder = asyncio.create_task(ask_lenient(proc, token, "holder", []))
+        await until(lambda: len(standin.chats()) == 1, "the holder to reach the node")
+        lines: list[str] = []
+        waiting = asyncio.create_task(ask_lenient(proc, token, "waiting", lines))
+        await until(lambda: places(lines), "the second request to wait")
+        stopping = asyncio.create_task(asyncio.to_thread(proc.stop))  # SIGTERM, then the wait
+        # Told at once, not after the graceful shutdown's 10 s (the holder keeps it that long).
+        await asyncio.wait_for(waiting, timeout=5)
+        await stopping
+        errors = [json.loads(x[6:]) for x in lines if x.startswith('data: {"error"')]
+        assert errors and errors[0]["error"]["message"].startswith("The webui daemon is stopping")
+        assert lines[-1] == "data: [DONE]"
+        await holder
+        assert served(standin) == ["holder"]  # the waiting one never reached the node
+        assert_no_traceback(proc)
+    finally:
+        proc.stop()

@@ -241,6 +241,9 @@ def _server_class(base: type[Any], app: Any) -> type[Any]:
             for listener in getattr(self, "servers", []):
                 listener.close()
             services = getattr(app.state, "services", None)
+            generations = getattr(services, "generations", None)
+            if generations is not None:
+                generations.close()  # requests waiting for a slot: told, not kept waiting
             turns = getattr(services, "turns", None)
             if turns is not None:
                 await turns.shutdown()

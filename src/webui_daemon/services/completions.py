@@ -345,6 +345,7 @@ class CompletionService:
             places: asyncio.Queue[Place] = asyncio.Queue()
             who.on_wait = places.put
             waiting = asyncio.ensure_future(self.attempt(prepared.model, start, who))
+            answered = False  # a place in line went out: the answer has begun (status 200)
             try:
                 while not waiting.done():
                     told = asyncio.ensure_future(places.get())
@@ -353,8 +354,17 @@ class CompletionService:
                     finally:
                         told.cancel()
                     if told.done() and not told.cancelled():
+                        answered = True
                         yield queue_item(told.result())
                 (chunks, first), lease = waiting.result()
+            except errors.WebUIError as exc:
+                await _abandon(waiting)
+                if not answered:
+                    raise  # still before the answer: its status code tells the client
+                # After waiting in line (the daemon stopping, every node failing): the
+                # stream ends with the reason, as a failure after the first token does.
+                yield {"error": {"message": exc.detail}}
+                return
             except BaseException:
                 await _abandon(waiting)
                 raise

@@ -21,6 +21,10 @@ class Generations:
             if user.role == "admin" or t.user_id == user.id
         ]
 
+    def close(self) -> None:
+        """Shutdown: the requests still waiting for a slot are told the daemon is stopping."""
+        self._scheduler.close()
+
     def ids(self) -> list[str]:
         return [t.id for t in self._scheduler.tickets()]
 

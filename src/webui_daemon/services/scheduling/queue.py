@@ -15,8 +15,8 @@ when a slot is free; a user with `user_max_queued` requests waiting is refused a
 (`QueueFull`, 429 with Retry-After). A waiting request learns its place in line and an estimated
 wait whenever the line moves (`Place`), and cancelling it (client gone, stop) removes it at once
 without taking a slot. `fail_node` wakes a node's waiting requests with `NodeGone` so that their
-callers fail over to another node. State is in memory only: a restart ends waiting requests with
-their connections.
+callers fail over to another node. State is in memory only: a daemon that stops tells its
+waiting requests so at once (`close`: Unavailable), and a restarted one has no line.
 """
 
 import asyncio
@@ -38,6 +38,9 @@ EWMA_WEIGHT = 0.3
 # The key of the queue-position items a completion stream yields before its first chunk (the
 # API sends them as SSE comments, `: webui.queue {...}`, which OpenAI clients ignore).
 QUEUE_KEY = "webui_queue"
+
+
+STOPPING = "The webui daemon is stopping: nothing was generated. Ask again once it is back."
 
 
 class QueueFull(errors.RateLimited):
@@ -117,6 +120,7 @@ class Scheduler:
         on_finished: Callable[[Ticket], None] | None = None,
     ) -> None:
         self._on_finished = on_finished
+        self._closed = False
         self._user_max_running = user_max_running
         self._user_max_queued = user_max_queued
         self._interactive_first = interactive_first
@@ -272,6 +276,8 @@ class Scheduler:
     ) -> None:
         told: Place | None = None
         while ticket.started_at is None:
+            if self._closed:
+                raise errors.Unavailable(STOPPING)
             if ticket._gone:
                 raise NodeGone(ticket.node)
             ticket._changed.clear()
@@ -300,6 +306,14 @@ class Scheduler:
         elif ticket in state.waiting:
             state.waiting.remove(ticket)
             self._dispatch(ticket.node)
+
+    def close(self) -> None:
+        """The daemon is stopping: every waiting request leaves its line at once, told why
+        (Unavailable), instead of holding the shutdown until its grace period ends."""
+        self._closed = True
+        for state in self._nodes.values():
+            for ticket in state.waiting:
+                ticket._changed.set()
 
     def fail_node(self, node: str) -> None:
         """The node stopped answering: its waiting requests leave to try another node."""
