@@ -1,6 +1,8 @@
 """Schema migrations: named, append-only, recorded in `_migrations`, all-or-nothing; and the
 connection settings Database gives every connection (WAL, foreign keys, busy timeout)."""
 
+import asyncio
+import contextlib
 import re
 import sqlite3
 from collections.abc import AsyncIterator
@@ -207,5 +209,36 @@ async def test_a_failed_transaction_rolls_back(tmp_path: Path) -> None:
         async with db.transaction() as conn:
             await conn.execute("INSERT INTO config (key, value, updated_at) VALUES ('k', '2', 0)")
         assert [r[0] for r in await db.fetchall("SELECT value FROM config")] == ["2"]
+    finally:
+        await db.close()
+
+
+@pytest.mark.parametrize("yields", [1, 2, 3, 4, 5, 6])
+async def test_a_transaction_cancelled_at_any_point_leaves_the_writer_usable(
+    tmp_path: Path, yields: int
+) -> None:
+    # Cancelled while BEGIN, the INSERT or COMMIT is on its way to SQLite's thread (a client
+    # that hung up, an ingest job cancelled): every later write used to fail with "cannot start
+    # a transaction within a transaction".
+    db = Database(tmp_path / "webui.db")
+    await db.open()
+    try:
+
+        async def write(value: str) -> None:
+            async with db.transaction() as conn:
+                await conn.execute(
+                    "INSERT INTO config (key, value, updated_at) VALUES (?, ?, 0)", (value, value)
+                )
+
+        task = asyncio.create_task(write("cancelled"))
+        for _ in range(yields):
+            await asyncio.sleep(0)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        await write("after")
+        keys = {r[0] for r in await db.fetchall("SELECT key FROM config")}
+        # All or nothing: the cancelled write committed whole or not at all.
+        assert "after" in keys and keys <= {"after", "cancelled"}
     finally:
         await db.close()

@@ -289,3 +289,12 @@ def test_preset_knowledge_expands_to_files_items() -> None:
         {"id": "kb4", "name": "untyped", "type": "collection"},
     ]
     assert expand_preset_knowledge(None) == []
+
+
+def test_broken_utf16_text_keeps_its_readable_text() -> None:
+    from webui_daemon.rag.loaders import decode_text
+
+    lone_surrogate = "\ufeffHello".encode("utf-16-le") + b"\x00\xd8" + "world".encode("utf-16-le")
+    text = decode_text(lone_surrogate)
+    assert text == "Hello\ufffdworld"  # the BOM read as such, the lone half replaced
+    assert decode_text(lone_surrogate + b"x").startswith("Hello\ufffdworld")  # odd length

@@ -178,7 +178,8 @@ def load_text(
 
 def decode_text(data: bytes) -> str:
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        # Broken UTF-16 (an odd length, a lone surrogate) keeps its readable text.
+        return data.decode("utf-16", errors="replace")
     if b"\x00" in data[:8192]:
         raise LoaderError("Unsupported file type: the file is binary, not text.")
     try:

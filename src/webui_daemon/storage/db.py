@@ -2,7 +2,7 @@
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Collection, Iterable
+from collections.abc import AsyncIterator, Awaitable, Collection, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -36,6 +36,23 @@ def set_clause(
     columns = {**fields, **always}
     values = [dumps(v) if k in json_columns else v for k, v in columns.items()]
     return ", ".join(f"{k} = ?" for k in columns), values
+
+
+async def _to_the_end(statement: Awaitable[Any]) -> None:
+    """Await a statement; if the caller is cancelled meanwhile, the statement still finishes
+    (and then the cancellation goes on), so the connection's state is known."""
+    task = asyncio.ensure_future(statement)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done() and task.cancelled():
+                raise
+            cancelled = True
+    task.result()  # its own error, if any
+    if cancelled:
+        raise asyncio.CancelledError
 
 
 async def _connect(path: Path) -> aiosqlite.Connection:
@@ -91,17 +108,23 @@ class Database:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """One write transaction at a time: committed when the block ends, rolled back when it
+        raises (or is cancelled). BEGIN, COMMIT and ROLLBACK run to the end even when the task
+        is cancelled meanwhile: aiosqlite carries a statement out once it is queued, and a BEGIN
+        whose caller left used to stay open, failing every later write."""
         async with self._write_lock:
             conn = self._writer
             if conn is None:
                 raise RuntimeError("database is not open")
-            await conn.execute("BEGIN IMMEDIATE")
+            if conn.in_transaction:  # left open by a crash between statements: start clean
+                await _to_the_end(conn.execute("ROLLBACK"))
+            await _to_the_end(conn.execute("BEGIN IMMEDIATE"))
             try:
                 yield conn
             except BaseException:
-                await conn.execute("ROLLBACK")
+                await _to_the_end(conn.execute("ROLLBACK"))
                 raise
-            await conn.execute("COMMIT")
+            await _to_the_end(conn.execute("COMMIT"))
 
     # Every read runs to completion in one hop to the reader's thread. A statement left open
     # between hops (execute, then fetch, then close) holds the reader's snapshot, and coroutines
