@@ -531,6 +531,10 @@ def test_pending_user_can_sign_in_but_not_use_verified_routes(
             "/api/v1/auths/update/profile", headers=bearer(token), json={"name": "Pat Pending"}
         )
         assert_error(r, 401)
+        # No API key before approval (Open WebUI's 403 and message).
+        r = c.post("/api/v1/auths/api_key", headers=bearer(token))
+        assert "not allowed" in assert_error(r, 403)
+        assert_error(c.get("/api/v1/auths/api_key", headers=bearer(token)), 404)
 
         # Once an admin approves the account, the same token works.
         r = c.post(
@@ -538,6 +542,8 @@ def test_pending_user_can_sign_in_but_not_use_verified_routes(
         )
         assert r.status_code == 200, r.text
         assert c.get("/api/v1/users/permissions", headers=bearer(token)).status_code == 200
+        key = c.post("/api/v1/auths/api_key", headers=bearer(token))
+        assert key.status_code == 200 and key.json()["api_key"].startswith("sk-"), key.text
 
 
 def test_signin_is_rate_limited_per_email(

@@ -347,11 +347,104 @@ def test_forged_expired_and_odd_tokens(
 
 
 def test_odd_but_valid_text_is_stored_as_given(client: httpx.Client, admin: dict[str, Any]) -> None:
-    name = "Zoë \u202e nul\x00 🚀 <script>"
+    name = "Zoë \u202e \x01\x7f 🚀 <script>"
     user = add_user(client, admin["token"], name, "odd@example.com", "user")
     assert client.get(f"/api/v1/users/{user['id']}").json()["name"] == name
     r = client.get(f"/api/v1/users/{user['id']}/profile/image")
     assert r.status_code == 200 and "<script>" not in r.text
+
+
+# ---- text no route can store: NUL and unpaired surrogates (issue 10) ------------------------
+
+
+def _bad_text(response: httpx.Response, where: str) -> None:
+    detail = assert_error(response, 400)
+    assert where in detail and "cannot be stored" in detail, detail
+
+
+def test_nul_in_a_search_query_is_refused(client: httpx.Client) -> None:
+    # It used to reach FTS5 (a C string: "unterminated string") and answer 500.
+    _bad_text(client.get("/api/v1/chats/search", params={"text": "a\x00b"}), "NUL")
+    _bad_text(client.get("/api/v1/chats/search?text=a%00b"), "query string")
+    _bad_text(client.get("/api/v1/users/search", params={"query": "\x00"}), "NUL")
+    # "%2500" is the text "%00", not a NUL.
+    r = client.get("/api/v1/chats/search", params={"text": "a%00b"})
+    assert r.status_code == 200 and r.json() == [], r.text
+
+
+def test_profile_image_may_be_left_out_but_not_null(
+    client: httpx.Client, admin: dict[str, Any]
+) -> None:
+    # null used to reach a NOT NULL column (500); Open WebUI requires a string (422).
+    r = client.post("/api/v1/auths/update/profile", json={"name": "c", "profile_image_url": None})
+    assert assert_error(r, 422)[0]["loc"] == ["body", "profile_image_url"]
+    before = client.get("/api/v1/auths/").json()["profile_image_url"]
+    r = client.post("/api/v1/auths/update/profile", json={"name": "Admin"})
+    assert r.status_code == 200 and r.json()["profile_image_url"] == before, r.text
+
+
+@pytest.mark.parametrize(
+    ("body", "where"),
+    [
+        (b'{"chat": {"title": "\\ud800"}}', "body.chat.title"),  # the issue's request
+        (b'{"chat": {"title": "x\\uDFFF"}}', "body.chat.title"),  # a lone low one, upper case
+        (b'{"chat": {"title": "\\ud83d x"}}', "body.chat.title"),  # a high one, unpaired
+        (b'{"chat": {"title": "\xed\xa0\x80"}}', "body.chat.title"),  # raw UTF-8 bytes of one
+        (b'{"chat": {"title": "a\\u0000b"}}', "body.chat.title"),
+        (b'{"chat": {"messages": [{"content": "ok"}, {"content": "\\u0000"}]}}', "[1].content"),
+        (b'{"chat": {"\\u0000": 1}}', "a key in body.chat"),
+        ('{"chat": {"title": "\ud800"}}'.encode("utf-16-le", "surrogatepass"), "body.chat"),
+    ],
+    ids=["issue", "low", "high", "raw-bytes", "nul", "nested-nul", "nul-key", "utf-16"],
+)
+def test_unpaired_surrogates_and_nul_in_bodies_are_refused(
+    client: httpx.Client, body: bytes, where: str
+) -> None:
+    # A lone surrogate used to reach SQLite's UTF-8 encoding: UnicodeEncodeError, 500.
+    _bad_text(_raw(client, "/api/v1/chats/new", body), where)
+
+
+def test_the_guard_covers_every_route(client: httpx.Client, group_id: str) -> None:
+    """One mechanism (api.text_guard) for every body, typed or read raw, on any route."""
+    for method, path in (
+        ("POST", "/api/v1/auths/signin"),
+        ("POST", f"/api/v1/groups/id/{group_id}/update"),
+        ("POST", "/api/chat/completions"),
+        ("POST", "/ollama/v1/chat/completions"),  # reads its body itself
+        ("POST", "/openai/some/path"),
+        ("GET", "/api/v1/auths/"),  # a body the route does not even read
+    ):
+        r = client.request(
+            method,
+            path,
+            content=b'{"name": "\\udc00", "model": "m", "messages": []}',
+            headers={"content-type": "application/json"},
+        )
+        _bad_text(r, "body.name")
+
+
+def test_json_in_a_form_field_is_checked_too(client: httpx.Client) -> None:
+    # The upload's `metadata` is JSON in a multipart field, which the guard does not read: a
+    # lone surrogate there used to be stored, then fail to serialize in the answer (500).
+    files = {"file": ("a.txt", b"hello", "text/plain")}
+    for metadata, where in (('{"a": "\\ud800"}', "metadata.a"), ('{"\\u0000": 1}', "metadata")):
+        r = client.post(
+            "/api/v1/files/", files=files, data={"metadata": metadata}, params={"process": "false"}
+        )
+        _bad_text(r, where)
+
+
+def test_odd_but_valid_escapes_are_accepted(client: httpx.Client) -> None:
+    # A surrogate pair (what json.dumps writes for 🚀), and the six characters "\u0000" and
+    # "\ud800" (an escaped backslash): not bad text.
+    body = b'{"chat": {"title": "\\ud83d\\ude80 \\\\u0000 \\\\ud800"}}'
+    r = _raw(client, "/api/v1/chats/new", body)
+    assert r.status_code == 200, r.text
+    assert r.json()["title"] == "🚀 \\u0000 \\ud800"
+    # Multipart uploads are not read as JSON: a NUL byte in a file is just a byte.
+    files = {"file": ("nul.bin", b"a\x00b\\u0000", "application/octet-stream")}
+    r = client.post("/api/v1/files/", files=files, params={"process": "false"})
+    assert r.status_code == 200, r.text
 
 
 def test_daemon_log_has_no_traceback(daemon: DaemonProc) -> None:

@@ -20,6 +20,7 @@ from webui_daemon.api import ollama as ollama_api
 from webui_daemon.api import openai as openai_api
 from webui_daemon.api import retrieval as retrieval_api
 from webui_daemon.api.limits import BodySizeLimit
+from webui_daemon.api.text_guard import TextGuard
 from webui_daemon.providers.base import Kind
 from webui_daemon.providers.config import ProviderConfig, ollama_urls, openai_urls_keys
 from webui_daemon.providers.runtime import ProviderRuntime
@@ -451,6 +452,8 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         limit = services.rag.files.upload_limit() if services else settings.max_upload_mb * MB
         return limit + MB  # room for the multipart envelope around the file
 
+    # Added first, so it runs inside the size limit: it reads bodies already bounded.
+    app.add_middleware(TextGuard)
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,

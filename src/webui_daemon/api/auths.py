@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, Request, Response
 
 from webui_daemon.api.deps import AdminUser, AnyUser, ServicesDep, VerifiedUser, request_token
+from webui_daemon.api.openapi import error_answers
 from webui_daemon.schemas.auths import (
     AddUserForm,
     AddUserResponse,
@@ -58,7 +59,7 @@ async def session_user(
     return await _session(services, user, response, request_token(request))
 
 
-@router.post("/signup")
+@router.post("/signup", responses=error_answers(403))  # sign-up disabled
 async def signup(
     form: SignupForm, response: Response, services: ServicesDep
 ) -> SessionUserResponse:
@@ -66,7 +67,7 @@ async def signup(
     return await _session(services, user, response)
 
 
-@router.post("/signin")
+@router.post("/signin", responses=error_answers(429))
 async def signin(
     form: SigninForm, response: Response, services: ServicesDep
 ) -> SessionUserResponse:
@@ -132,7 +133,7 @@ async def create_api_key(user: AnyUser, services: ServicesDep) -> ApiKey:
     return ApiKey(api_key=await services.auth.create_api_key(user))
 
 
-@router.get("/api_key")
+@router.get("/api_key", responses=error_answers(404))
 async def get_api_key(user: AnyUser, services: ServicesDep) -> ApiKey:
     return ApiKey(api_key=await services.auth.get_api_key(user))
 

@@ -13,7 +13,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse, StreamingResponse
 
+from webui_daemon.api import text_guard
 from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
+from webui_daemon.api.openapi import error_answers
 from webui_daemon.schemas.files import (
     CancelForm,
     CancelResponse,
@@ -48,6 +50,10 @@ async def upload_file(
             raise errors.WebUIError("metadata must be a JSON object") from None
         if not isinstance(parsed, dict):
             raise errors.WebUIError("metadata must be a JSON object")
+        # JSON in a form field: the guard (api.text_guard) does not read multipart bodies.
+        problem = text_guard.problem_in(parsed, "metadata")
+        if problem:
+            raise errors.WebUIError(text_guard.refusal(problem))
         meta = parsed
     return await services.rag.files.upload(
         user,
@@ -71,7 +77,7 @@ async def list_files(
     return await services.rag.files.list_files(user, page=page, content=content)
 
 
-@router.get("/search")
+@router.get("/search", responses=error_answers(404))  # no match: 404, as Open WebUI
 async def search_files(
     user: VerifiedUser,
     services: ServicesDep,

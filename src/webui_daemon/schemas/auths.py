@@ -30,8 +30,11 @@ class AddUserForm(SignupForm):
 
 
 class UpdateProfileForm(BaseModel):
+    """Only the keys sent are changed. `profile_image_url` may be left out but not null: a user
+    always has an image (Open WebUI requires a string, so null is a 422 there too)."""
+
     name: str = _NAME
-    profile_image_url: str | None = None
+    profile_image_url: str = ""
     bio: str | None = None
     gender: str | None = None
     date_of_birth: str | None = None

@@ -4,6 +4,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+# The largest INTEGER SQLite stores: a bigger number would be a 500 (OverflowError) there.
+SQLITE_INT_MAX = 2**63 - 1
+
 
 class ChatForm(BaseModel):
     """`{chat: {...document...}, folder_id?}`; the document is free-form (Open WebUI's)."""
@@ -54,7 +57,7 @@ class TagForm(BaseModel):
 
 
 class TagFilterForm(TagForm):
-    skip: int | None = Field(default=0, ge=0)
+    skip: int | None = Field(default=0, ge=0, le=SQLITE_INT_MAX)
     limit: int | None = Field(default=50, ge=0, le=10_000)
 
 
@@ -89,8 +92,8 @@ class ChatImportForm(BaseModel):
     meta: dict[str, Any] | None = None
     pinned: bool | None = False
     archived: bool | None = False
-    created_at: int | None = None
-    updated_at: int | None = None
+    created_at: int | None = Field(default=None, ge=-SQLITE_INT_MAX, le=SQLITE_INT_MAX)
+    updated_at: int | None = Field(default=None, ge=-SQLITE_INT_MAX, le=SQLITE_INT_MAX)
 
 
 class ChatsImportForm(BaseModel):

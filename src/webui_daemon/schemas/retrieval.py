@@ -27,9 +27,9 @@ class QueryCollectionsForm(BaseModel):
 
 
 class QueryResult(BaseModel):
-    """Chroma's shape: one inner list per query (we run one)."""
+    """Chroma's shape: one inner list per query (we run one). [0.12] sends no `ids`."""
 
-    ids: list[list[str]]
+    ids: list[list[str]] = Field(default_factory=list)
     documents: list[list[str]]
     metadatas: list[list[dict[str, Any]]]
     distances: list[list[float]]
@@ -61,21 +61,22 @@ class RetrievalConfig(BaseModel):
 
     status: bool | None = None
     RAG_TEMPLATE: str | None = None
-    TOP_K: int | None = Field(default=None, gt=0)
-    TOP_K_RERANKER: int | None = Field(default=None, gt=0)
+    # Bounded: they reach LanceDB and the chunker, which take 64-bit numbers at most.
+    TOP_K: int | None = Field(default=None, gt=0, le=1000)
+    TOP_K_RERANKER: int | None = Field(default=None, gt=0, le=1000)
     RELEVANCE_THRESHOLD: float | None = None
     ENABLE_RAG_HYBRID_SEARCH: bool | None = None
     HYBRID_BM25_WEIGHT: float | None = Field(default=None, ge=0.0, le=1.0)
     RAG_FULL_CONTEXT: bool | None = None
     BYPASS_EMBEDDING_AND_RETRIEVAL: bool | None = None
     RAG_SYSTEM_CONTEXT: bool | None = None
-    CHUNK_SIZE: int | None = Field(default=None, gt=0)
-    CHUNK_OVERLAP: int | None = Field(default=None, ge=0)
+    CHUNK_SIZE: int | None = Field(default=None, gt=0, le=1_000_000)
+    CHUNK_OVERLAP: int | None = Field(default=None, ge=0, le=1_000_000)
     TEXT_SPLITTER: str | None = None
     ENABLE_MARKDOWN_HEADER_TEXT_SPLITTER: bool | None = None
     CONTENT_EXTRACTION_ENGINE: str | None = None
-    FILE_MAX_SIZE: int | None = None
-    FILE_MAX_COUNT: int | None = None
+    FILE_MAX_SIZE: int | None = Field(default=None, ge=0, le=1_000_000)  # MB
+    FILE_MAX_COUNT: int | None = Field(default=None, ge=0, le=1_000_000)
     RAG_EMBEDDING_ENGINE: str | None = None
     RAG_EMBEDDING_MODEL: str | None = None
 

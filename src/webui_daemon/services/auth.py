@@ -316,6 +316,9 @@ class AuthService:
             raise errors.Forbidden(errors.API_KEYS_DISABLED)
 
     async def create_api_key(self, user: UserRow) -> str:
+        if user.role == "pending":
+            # Not yet approved: a key would outlive the approval it is waiting for.
+            raise errors.Forbidden(errors.API_KEY_CREATION_NOT_ALLOWED)
         await self._check_api_keys_allowed(user)
         key = tokens.new_api_key()
         await self._auth.set_api_key(user.id, key)

@@ -51,7 +51,11 @@ def _searchable(word: str) -> bool:
 def fts_expression(words: list[str]) -> str | None:
     """An FTS5 MATCH expression requiring every word (as a prefix), or None when no word can
     match anything (only punctuation)."""
-    quoted = ['"' + w.replace('"', '""') + '"*' for w in words if _searchable(w)]
+    # FTS5 reads its query as a C string, which a NUL would end ("unterminated string"); for the
+    # tokenizer it separates words anyway. (api.text_guard refuses a NUL before it gets here.)
+    quoted = [
+        '"' + w.replace('"', '""').replace("\x00", " ") + '"*' for w in words if _searchable(w)
+    ]
     return " ".join(quoted) if quoted else None
 
 

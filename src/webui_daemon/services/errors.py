@@ -99,6 +99,7 @@ EMAIL_TAKEN = (
 INVALID_EMAIL = "Invalid email format. Please use a valid email address (e.g. name@example.com)."
 USER_NOT_FOUND = "We could not find what you're looking for :/"
 API_KEYS_DISABLED = "Use of API key is not enabled in the environment."
+API_KEY_CREATION_NOT_ALLOWED = "API key creation is not allowed in the environment."
 RATE_LIMITED = (
     "Too many sign-in attempts for this account. Please wait a few minutes and try again."
 )

@@ -19,7 +19,10 @@ from webui_daemon.storage.rows import UserRow
 from webui_daemon.storage.users import UserRepo
 
 PAGE_SIZE = 30
-MODEL_ID_TAKEN = "Uh-oh! This id is already registered. Please choose another id string."
+# Open WebUI 0.12.4 answers 401 with this when the id is taken (POST /models/create), not 400.
+MODEL_ID_TAKEN = (
+    "Uh-oh! This model id is already registered. Please choose another model id string."
+)
 _ORDER = {"name", "created_at", "updated_at"}
 
 
