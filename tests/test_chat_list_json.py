@@ -19,7 +19,17 @@ from webui_daemon.storage.users import UserRepo
 
 # What the routes sent before SQLite wrote the JSON.
 _PYDANTIC = TypeAdapter(list[ChatTitleIdResponse])
-_KEYS = ["id", "title", "updated_at", "created_at", "archived", "pinned"]
+_KEYS = [
+    "id",
+    "title",
+    "updated_at",
+    "created_at",
+    "last_read_at",
+    "snippet",
+    "active",
+    "archived",
+    "pinned",
+]
 # Quotes, backslashes, control characters, non-ASCII, astral and line-separator characters.
 _AWKWARD = [
     'say "hi"',

@@ -180,10 +180,19 @@ def test_file_routes(daemon: DaemonProc, client: httpx.Client, token: str) -> No
     wait_done(client, token, file_id)
     h = bearer(token)
 
-    listed = client.get("/api/v1/files/", headers=h).json()
-    assert file_id in [f["id"] for f in listed] and isinstance(listed, list)
+    listed = client.get("/api/v1/files/", headers=h).json()  # 0.12: always a page
+    assert set(listed) == {"items", "total"} and listed["total"] >= 1
+    assert file_id in [f["id"] for f in listed["items"]]
     paged = client.get("/api/v1/files/", headers=h, params={"page": 1, "content": "false"}).json()
     assert paged["total"] >= 1 and all("content" not in f["data"] for f in paged["items"])
+    assert client.get("/api/v1/files/", headers=h, params={"page": 99}).json()["items"] == []
+    own = client.get("/api/v1/files/user/search", headers=h, params={"filename": "PENG*"})
+    assert [f["id"] for f in own.json()] == [file_id]
+    assert "content" not in own.json()[0]["data"]  # 0.12: content=false by default here
+    none = client.get("/api/v1/files/user/search", headers=h, params={"filename": "zz*"})
+    assert none.status_code == 200 and none.json() == []
+    count = client.get("/api/v1/files/count", headers=h).json()
+    assert count == listed["total"] == client.get("/api/v1/files/user/count", headers=h).json()
     found = client.get("/api/v1/files/search", headers=h, params={"filename": "pengu*"}).json()
     assert [f["id"] for f in found] == [file_id]
     assert_error(client.get("/api/v1/files/search", headers=h, params={"filename": "zz*"}), 404)

@@ -81,7 +81,7 @@ def test_files_routes_hide_other_users_files(world: dict[str, Any]) -> None:
         ("POST", "/api/v1/retrieval/process/file", {"file_id": fid, "content": "pwned"}),
     ):
         assert_error(client.request(method, path, headers=eve, json=body), 404)
-    assert fid not in [f["id"] for f in client.get("/api/v1/files/", headers=eve).json()]
+    assert fid not in [f["id"] for f in client.get("/api/v1/files/", headers=eve).json()["items"]]
     paged = client.get("/api/v1/files/?page=1", headers=eve).json()
     assert fid not in [f["id"] for f in paged["items"]]
     assert_error(client.get("/api/v1/files/search?filename=secret*", headers=eve), 404)

@@ -338,7 +338,10 @@ def test_other_users_cannot_touch_a_turn(daemon: DaemonProc, standin: StandIn) -
             read_tokens(r, 1)
         assert other.get(f"/api/tasks/chat/{chat_id}", headers=h).status_code == 401
         assert other.post(f"/api/tasks/chat/{chat_id}/stop", headers=h).status_code == 401
-        assert other.post(f"/api/tasks/stop/{body['id']}", headers=h).json() == {"status": False}
+        assert other.post(f"/api/tasks/stop/{body['id']}", headers=h).json() == {
+            "status": False,
+            "message": f"Task with ID {body['id']} not found.",  # Open WebUI's words
+        }
         url = f"/api/v1/chats/{chat_id}/messages/{body['id']}/stream"
         assert other.get(url, headers=h).status_code == 401
         saved = wait_message(owner, chat_id, body["id"])

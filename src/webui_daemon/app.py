@@ -11,7 +11,18 @@ from dataclasses import dataclass, field
 from fastapi import FastAPI
 
 from webui_daemon import __version__
-from webui_daemon.api import auths, chats, errors, folders, groups, system, tasks, users
+from webui_daemon.api import (
+    auths,
+    chats,
+    errors,
+    folders,
+    groups,
+    system,
+    task_completions,
+    tasks,
+    users,
+    workspace,
+)
 from webui_daemon.api import completions as completions_api
 from webui_daemon.api import files as files_api
 from webui_daemon.api import knowledge as knowledge_api
@@ -27,6 +38,7 @@ from webui_daemon.providers.runtime import ProviderRuntime
 from webui_daemon.rag.engine import RagEngine
 from webui_daemon.security.ratelimit import SlidingWindowLimiter
 from webui_daemon.security.tokens import new_secret_key, parse_duration
+from webui_daemon.services.admin_config import AdminConfigService
 from webui_daemon.services.answers import AnswerService
 from webui_daemon.services.auth import AuthService
 from webui_daemon.services.chat_lists import ChatListService
@@ -42,6 +54,7 @@ from webui_daemon.services.groups import GroupService
 from webui_daemon.services.ingest import IngestService
 from webui_daemon.services.knowledge import KnowledgeService
 from webui_daemon.services.knowledge_access import AccessResolver
+from webui_daemon.services.message_events import MessageEventService
 from webui_daemon.services.models import ModelService
 from webui_daemon.services.ollama_admin import OllamaAdmin
 from webui_daemon.services.preset_transfer import PresetTransfer
@@ -60,6 +73,7 @@ from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
 from webui_daemon.services.scheduling.generations import Generations
 from webui_daemon.services.scheduling.queue import Scheduler
 from webui_daemon.services.scheduling.usage import UsageRecorder
+from webui_daemon.services.task_generation import TaskGenerationService, task_defaults
 from webui_daemon.services.turns import TurnManager
 from webui_daemon.services.users import UserService
 from webui_daemon.settings import Settings
@@ -137,6 +151,9 @@ class Services:
     turns: TurnManager
     generations: Generations
     usage: UsageRecorder
+    message_events: MessageEventService
+    admin_config: AdminConfigService
+    task_generation: TaskGenerationService
     listen: ListenInfo = field(default_factory=ListenInfo)
 
 
@@ -357,7 +374,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         users=UserService(db, users_repo, auth_repo, group_repo, auth),
         groups=GroupService(group_repo, on_change=auth.invalidate),
         chats=chat_service,
-        chat_lists=ChatListService(db, chat_repo, folder_repo),
+        chat_lists=ChatListService(db, chat_repo, folder_repo, turns.active_chats),
         chat_tags=ChatTagService(db, chat_repo, tag_repo),
         chat_shares=ChatShareService(db, chat_service, chat_repo, ShareRepo(db)),
         folders=FolderService(db, folder_repo, chat_repo, tag_repo),
@@ -382,6 +399,13 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         turns=turns,
         generations=Generations(scheduler, turns),
         usage=usage,
+        message_events=MessageEventService(chat_service, chat_repo),
+        admin_config=AdminConfigService(config_repo),
+        task_generation=TaskGenerationService(
+            answers,
+            config_repo,
+            task_defaults(settings.task_model, settings.enable_title_generation),
+        ),
         listen=listen,
     )
 
@@ -445,6 +469,8 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
     for module in (models_api, tasks, ollama_api, openai_api):
         app.include_router(module.router)
     for module in (files_api, knowledge_api, retrieval_api):
+        app.include_router(module.router)
+    for module in (task_completions, workspace):  # 0.12's task routes; the rest's shapes
         app.include_router(module.router)
 
     def upload_limit() -> int:

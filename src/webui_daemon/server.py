@@ -17,6 +17,7 @@ import signal
 import socket
 import stat
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -82,7 +83,7 @@ def data_dir_lock(data_dir: Path) -> Iterator[Path]:
         handle.close()
         raise StartupError(
             f"another webui daemon already uses {data_dir} ({holder}); "
-            "stop it first or pass --data-dir"
+            "stop it with `webui daemon stop`, or pass another --data-dir"
         ) from None
     try:
         yield path
@@ -116,7 +117,10 @@ def bind_unix_socket(path: Path, *, shared: bool, group: str | None) -> socket.s
             # A typo in --socket must not cost someone a file.
             raise StartupError(f"{path} exists and is not a socket; remove it or pick another path")
         if _socket_in_use(path):
-            raise StartupError(f"a webui daemon already listens on {path}")
+            raise StartupError(
+                f"a webui daemon already listens on {path}; stop it with `webui daemon stop`, "
+                "or pass another --socket"
+            )
         path.unlink()  # left behind by a daemon that was killed
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     mode = 0o660 if shared else 0o600
@@ -338,6 +342,10 @@ def _serve(settings: Settings, options: ServeOptions) -> int:
             config.load()
             config.http_protocol_class = _peer_aware(config.http_protocol_class, policy)
             server = _server_class(uvicorn.Server, app)(config)
+            # For api/system.py: the uptime, and `POST /api/webui/shutdown` (`webui daemon
+            # stop`), which stops the server exactly as SIGTERM does.
+            app.state.started = time.monotonic()
+            app.state.request_shutdown = lambda: server.handle_exit(signal.SIGTERM, None)
             # uvicorn re-raises the signal that stopped it once it is done; a no-op handler
             # here turns that into a clean exit 0 after the graceful shutdown.
             for sig in (signal.SIGTERM, signal.SIGINT):

@@ -1,4 +1,5 @@
-"""/api/v1/chats/{id}...: one chat — read, update, delete, pin, archive, clone, share, tags."""
+"""/api/v1/chats/{id}...: one chat — read, update, delete, pin, archive, clone, share, tags,
+message events."""
 
 from typing import Annotated
 
@@ -10,6 +11,7 @@ from webui_daemon.schemas.chats import (
     ChatForm,
     ChatResponse,
     CloneForm,
+    EventForm,
     MessageForm,
     ShareForm,
     TagForm,
@@ -119,6 +121,13 @@ async def remove_tag(
 async def remove_all_tags(chat_id: str, user: VerifiedUser, services: ServicesDep) -> bool:
     await services.chat_tags.remove(user.id, chat_id, None)
     return True
+
+
+@router.post("/{chat_id}/messages/{message_id}/event")
+async def message_event(
+    chat_id: str, message_id: str, form: EventForm, user: VerifiedUser, services: ServicesDep
+) -> bool:
+    return await services.message_events.apply(user.id, chat_id, message_id, form.type, form.data)
 
 
 @router.post("/{chat_id}/messages/{message_id}")

@@ -1,5 +1,6 @@
-"""/api/v1/files: upload, list, search, get, content, extracted text, processing status (plain
-and SSE), cancel (webui extension), delete.
+"""/api/v1/files: upload, list (0.12's pages of `{items, total}`), search (also the caller's own
+files as a bare list: /user/search), count, get, content, extracted text, processing status
+(plain and SSE), cancel (webui extension), delete.
 
 Extension: POST /api/v1/files/{id}/process/cancel stops the file's processing (status becomes
 failed, error "Processing was cancelled.", no index rows left); POST /api/v1/files/process/cancel
@@ -66,15 +67,39 @@ async def upload_file(
     )
 
 
-@router.get("/", response_model=None)
-@router.get("", response_model=None, include_in_schema=False)
+@router.get("/")
+@router.get("", include_in_schema=False)
 async def list_files(
     user: VerifiedUser,
     services: ServicesDep,
-    page: Annotated[int | None, Query(ge=1, le=1_000_000)] = None,
+    page: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     content: bool = True,
-) -> list[FileModelResponse] | FileListResponse:
+) -> FileListResponse:
     return await services.rag.files.list_files(user, page=page, content=content)
+
+
+@router.get("/user/search")
+async def search_user_files(
+    user: VerifiedUser,
+    services: ServicesDep,
+    filename: Annotated[str, Query(max_length=500)] = "*",
+    content: bool = False,
+    skip: Annotated[int, Query(ge=0)] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 50,
+) -> list[FileModelResponse]:
+    return await services.rag.files.user_files(
+        user, filename, content=content, skip=skip, limit=limit
+    )
+
+
+@router.get("/count")
+async def count_files(user: VerifiedUser, services: ServicesDep) -> int:
+    return await services.rag.files.count(user, own=False)
+
+
+@router.get("/user/count")
+async def count_user_files(user: VerifiedUser, services: ServicesDep) -> int:
+    return await services.rag.files.count(user, own=True)
 
 
 @router.get("/search", responses=error_answers(404))  # no match: 404, as Open WebUI

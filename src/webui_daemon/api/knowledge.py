@@ -1,5 +1,5 @@
-"""/api/v1/knowledge: create, list, search, get (with files), update, delete, add / update /
-remove files, batch add, reset."""
+"""/api/v1/knowledge: create, list, search, get (with files), update, access update, delete,
+add / update / remove files, batch add, reset."""
 
 from typing import Annotated
 
@@ -7,6 +7,7 @@ from fastapi import APIRouter, Query
 
 from webui_daemon.api.deps import ServicesDep, VerifiedUser
 from webui_daemon.schemas.knowledge import (
+    KnowledgeAccessGrantsForm,
     KnowledgeFileIdForm,
     KnowledgeFileListResponse,
     KnowledgeFilesResponse,
@@ -77,6 +78,14 @@ async def update_knowledge(
     knowledge_id: str, form: KnowledgeUpdateForm, user: VerifiedUser, services: ServicesDep
 ) -> KnowledgeFilesResponse:
     return await services.rag.knowledge.update(user, knowledge_id, form)
+
+
+@router.post("/{knowledge_id}/access/update")
+async def update_knowledge_access(
+    knowledge_id: str, form: KnowledgeAccessGrantsForm, user: VerifiedUser, services: ServicesDep
+) -> KnowledgeFilesResponse:
+    """Replace the grants (owner, writer or admin; 0.12)."""
+    return await services.rag.knowledge.update_access(user, knowledge_id, form.access_grants)
 
 
 @router.post("/{knowledge_id}/file/add")

@@ -4,6 +4,7 @@ from fastapi import APIRouter, Query
 
 from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
 from webui_daemon.schemas.models import (
+    ModelAccessGrantsForm,
     ModelAccessResponse,
     ModelForm,
     ModelIdForm,
@@ -78,6 +79,15 @@ async def update_record(
 ) -> ModelModel:
     # 0.12 takes the id from the body; 0.6 clients name the record with ?id=.
     return await services.presets.update(user, form, id)
+
+
+@router.post("/api/v1/models/model/access/update")
+async def update_record_access(
+    form: ModelAccessGrantsForm, user: VerifiedUser, services: ServicesDep
+) -> ModelModel:
+    """Replace a record's grants (owner, writer or admin); an admin naming a provider model
+    without a record creates one with these grants, as 0.12 does."""
+    return await services.models.update_access(user, form.id, form.access_grants, form.name)
 
 
 @router.post("/api/v1/models/model/toggle")

@@ -1,15 +1,25 @@
-"""Public system routes (health, version, config) and webui's own daemon info route."""
+"""Public system routes (health, version, config) and webui's own daemon routes: info and
+shutdown.
+
+The server (server.py) leaves two things on `app.state` for these: `started` (its
+`time.monotonic()` when it began serving) and `request_shutdown` (a callable that stops it as
+SIGTERM does). An app built without that server (in-process) has neither: no uptime, and a
+shutdown request is answered 503.
+"""
 
 import os
+import time
+from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 
 from webui_daemon import OPEN_WEBUI_COMPAT_VERSION, __version__
-from webui_daemon.api.deps import ServicesDep, VerifiedUser, peer_uid, request_token
+from webui_daemon.api.deps import AnyUser, ServicesDep, VerifiedUser, peer_uid, request_token
 from webui_daemon.api.openapi import error_answers
 from webui_daemon.schemas.system import ConfigResponse, DaemonInfo, StatusResponse, VersionResponse
+from webui_daemon.services import errors
 from webui_daemon.services.errors import WebUIError
 
 router = APIRouter(tags=["system"])
@@ -93,6 +103,8 @@ async def config(request: Request, services: ServicesDep) -> ConfigResponse:
 async def daemon_info(request: Request, _: VerifiedUser, services: ServicesDep) -> DaemonInfo:
     """webui extension: where this daemon listens and keeps its data (for `webui status`)."""
     listen = services.listen
+    started: float | None = getattr(request.app.state, "started", None)
+    uptime = None if started is None else time.monotonic() - started
     return DaemonInfo(
         version=__version__,
         data_dir=str(services.settings.data_dir),
@@ -103,4 +115,31 @@ async def daemon_info(request: Request, _: VerifiedUser, services: ServicesDep) 
         pid=os.getpid(),
         transport="unix" if peer_uid(request) is not None else "tcp",
         peer_uid=peer_uid(request),
+        started_at=None if uptime is None else int(time.time() - uptime),
+        uptime_s=None if uptime is None else round(uptime, 3),
+        rss_bytes=_rss_bytes(),
     )
+
+
+def _rss_bytes() -> int | None:
+    """This process's resident memory (Linux: /proc/self/statm, a few microseconds to read)."""
+    try:
+        with open("/proc/self/statm", encoding="ascii") as statm:
+            resident_pages = int(statm.read().split()[1])
+    except (OSError, ValueError, IndexError):
+        return None  # not Linux
+    return resident_pages * os.sysconf("SC_PAGE_SIZE")
+
+
+@router.post("/api/webui/shutdown", responses=error_answers(503))
+async def shutdown(request: Request, user: AnyUser, background: BackgroundTasks) -> StatusResponse:
+    """webui extension: stop the daemon as SIGTERM does (live answers are saved, marked
+    interrupted). For admins, and on the socket for the OS account the daemon runs as
+    (`webui daemon stop`)."""
+    if user.role != "admin" and peer_uid(request) != os.getuid():
+        raise errors.AccessProhibited(errors.ACCESS_PROHIBITED)
+    stop: Callable[[], None] | None = getattr(request.app.state, "request_shutdown", None)
+    if stop is None:
+        raise errors.Unavailable("this daemon cannot be stopped over its API")
+    background.add_task(stop)  # after the answer is sent: the caller learns it was accepted
+    return StatusResponse(status=True)

@@ -30,9 +30,16 @@ class ChatResponse(BaseModel):
     archived: bool = False
     pinned: bool | None = False
     meta: dict[str, Any] = Field(default_factory=dict)
+    # [0.12] the chat's template variables: webui keeps none, so always {}.
+    variables: dict[str, Any] = Field(default_factory=dict)
     folder_id: str | None = None
+    # [0.12] automation tasks and a compaction summary: webui has neither, so null.
+    tasks: list[Any] | None = None
+    summary: str | None = None
     # [0.12] the id of the message currently shown (history.currentId).
     current_message_id: str | None = None
+    # [0.12] how full the model's context is; webui does not measure it: null.
+    context_usage: dict[str, Any] | None = None
 
 
 class ChatTitleIdResponse(BaseModel):
@@ -40,8 +47,14 @@ class ChatTitleIdResponse(BaseModel):
     title: str
     updated_at: int
     created_at: int
-    # [0.12]
+    # [0.12] when the owner last opened the chat: webui does not track reads, so null.
+    last_read_at: int | None = None
+    # [0.12] search only: the message text around the first match.
+    snippet: str | None = None
+    # [0.12] a reply is being generated in this chat now.
+    active: bool = False
     archived: bool | None = None
+    # webui's extension: whether the chat is pinned.
     pinned: bool | None = None
 
 
@@ -75,6 +88,13 @@ class ShareForm(BaseModel):
 
 class ChatFolderIdForm(BaseModel):
     folder_id: str | None = None
+
+
+class EventForm(BaseModel):
+    """[0.12] An event for a message: `{type, data}` (services.message_events)."""
+
+    type: str = Field(max_length=200)
+    data: dict[str, Any]
 
 
 class MessageForm(BaseModel):

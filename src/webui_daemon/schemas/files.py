@@ -5,9 +5,10 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class FileModelResponse(BaseModel):
+class FileListItem(BaseModel):
     """Open WebUI's FileModelResponse: `data` holds the processing status (and, once done,
-    the extracted text unless a list asked for `content=false`); `meta` the upload's facts."""
+    the extracted text unless a list asked for `content=false`); `meta` the upload's facts.
+    0.12's list page carries no `path`."""
 
     model_config = ConfigDict(extra="allow")
 
@@ -15,11 +16,16 @@ class FileModelResponse(BaseModel):
     user_id: str
     hash: str | None = None
     filename: str
-    path: str | None = None
     data: dict[str, Any] = Field(default_factory=dict)
     meta: dict[str, Any] = Field(default_factory=dict)
     created_at: int
     updated_at: int
+
+
+class FileModelResponse(FileListItem):
+    """One file as GET /files/{id} and upload answer it: with where its bytes are."""
+
+    path: str | None = None
 
 
 class FileUploadResponse(FileModelResponse):
@@ -27,7 +33,7 @@ class FileUploadResponse(FileModelResponse):
 
 
 class FileListResponse(BaseModel):
-    items: list[FileModelResponse]
+    items: list[FileListItem]
     total: int
 
 

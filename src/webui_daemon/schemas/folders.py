@@ -33,7 +33,8 @@ class FolderIsExpandedForm(BaseModel):
 class FolderModel(BaseModel):
     id: str
     parent_id: str | None = None
-    user_id: str
+    # [0.12] not sent (the folders are the caller's own).
+    user_id: str = ""
     name: str
     items: dict[str, Any] | None = None
     meta: dict[str, Any] | None = None

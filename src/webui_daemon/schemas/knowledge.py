@@ -2,7 +2,7 @@
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class AccessGrant(BaseModel):
@@ -34,6 +34,12 @@ class KnowledgeUpdateForm(BaseModel):
     access_grants: list[AccessGrant] | None = None
 
 
+class KnowledgeAccessGrantsForm(BaseModel):
+    """Body of `/api/v1/knowledge/{id}/access/update` (0.12): the grants, replaced whole."""
+
+    access_grants: list[AccessGrant] = Field(max_length=10_000)
+
+
 class KnowledgeFileIdForm(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -54,6 +60,21 @@ class KnowledgeFileItem(BaseModel):
     created_at: int
     updated_at: int
 
+    @model_validator(mode="before")
+    @classmethod
+    def _open_webui_item(cls, value: Any) -> Any:
+        """Open WebUI's items are file records: the name in `meta.name`, the status in `data`
+        or nowhere (0.12 adds a file to a base only once it is processed: completed)."""
+        if not isinstance(value, dict) or ("filename" in value and "status" in value):
+            return value
+        meta = value["meta"] if isinstance(value.get("meta"), dict) else {}
+        data = value["data"] if isinstance(value.get("data"), dict) else {}
+        filled = {**value, "meta": meta}
+        filled.setdefault("filename", meta.get("name") or value.get("id"))
+        filled.setdefault("status", data.get("status") or "completed")
+        filled.setdefault("error", data.get("error"))
+        return filled
+
 
 class KnowledgeResponse(BaseModel):
     model_config = ConfigDict(extra="allow")
@@ -65,7 +86,8 @@ class KnowledgeResponse(BaseModel):
     data: dict[str, Any] | None = None
     meta: dict[str, Any] | None = None
     access_control: dict[str, Any] | None = None
-    access_grants: list[dict[str, str]] = Field(default_factory=list)
+    # [0.12] each grant also has id, resource_type, resource_id and created_at (an int).
+    access_grants: list[dict[str, Any]] = Field(default_factory=list)
     write_access: bool = False
     user: dict[str, Any] | None = None
     file_count: int = 0
@@ -76,6 +98,12 @@ class KnowledgeResponse(BaseModel):
 class KnowledgeFilesResponse(KnowledgeResponse):
     files: list[KnowledgeFileItem] = Field(default_factory=list)
     warnings: dict[str, Any] | None = None
+
+    @field_validator("files", mode="before")
+    @classmethod
+    def _null_is_none(cls, value: Any) -> Any:
+        # [0.12] `null`: its files are listed at /knowledge/{id}/files.
+        return [] if value is None else value
 
 
 class KnowledgeListResponse(BaseModel):

@@ -29,6 +29,15 @@ class ModelForm(BaseModel):
     is_active: bool = True
 
 
+class ModelAccessGrantsForm(BaseModel):
+    """Body of `/api/v1/models/model/access/update` (0.12): the record's grants, replaced
+    whole; `name` names the record made for a provider model that has none yet."""
+
+    id: str = Field(min_length=1, max_length=256, pattern=r"^\S+$")
+    name: str | None = Field(default=None, max_length=512)
+    access_grants: list[AccessGrant] = Field(max_length=10_000)
+
+
 class ModelModel(BaseModel):
     """A stored record, with access in both the 0.6 and the 0.12 form."""
 

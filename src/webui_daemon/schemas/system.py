@@ -41,3 +41,7 @@ class DaemonInfo(BaseModel):
     pid: int
     transport: str
     peer_uid: int | None = None
+    # Added for `webui status`: optional, so that a client still reads an older daemon's answer.
+    started_at: int | None = None  # unix seconds
+    uptime_s: float | None = None
+    rss_bytes: int | None = None  # resident memory of the daemon process

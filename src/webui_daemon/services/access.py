@@ -6,12 +6,20 @@ Grants are stored in 0.12's form: `{"principal_type": "user"|"group", "principal
 """
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Literal
 
+from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import errors
 from webui_daemon.storage.rows import UserRow
 
 PUBLIC_READ: dict[str, str] = {"principal_type": "user", "principal_id": "*", "permission": "read"}
+# Open WebUI 0.12's words when an access update asks for an audience the caller may not give.
+SHARING_REFUSED = "You do not have permission to share with the requested audience"
+# The permission that lets a non-admin share a resource at all, and the one for public read.
+_SHARING: dict[str, tuple[str, str]] = {
+    "model": ("models", "public_models"),
+    "knowledge": ("knowledge", "public_knowledge"),
+}
 
 
 def grants_from_access_control(access_control: dict[str, Any] | None) -> list[dict[str, str]]:
@@ -46,6 +54,45 @@ def access_control_from_grants(grants: Iterable[dict[str, Any]]) -> dict[str, An
         key = "group_ids" if grant.get("principal_type") == "group" else "user_ids"
         out[permission][key].append(grant.get("principal_id"))
     return out
+
+
+def normalize(grants: Iterable[dict[str, Any]]) -> list[dict[str, str]]:
+    """Valid grants only, each once, in the order given (as Open WebUI 0.12 stores them)."""
+    seen: dict[tuple[str, str, str], dict[str, str]] = {}
+    for grant in grants:
+        kind, principal = grant.get("principal_type"), grant.get("principal_id")
+        permission = grant.get("permission", "read")
+        if kind in ("user", "group") and principal and permission in ("read", "write"):
+            key = (str(kind), str(principal), str(permission))
+            seen.setdefault(
+                key, {"principal_type": key[0], "principal_id": key[1], "permission": key[2]}
+            )
+    return list(seen.values())
+
+
+def check_sharing(
+    user: UserRow,
+    permissions: Permissions,
+    grants: Iterable[dict[str, Any]],
+    resource: Literal["model", "knowledge"],
+) -> None:
+    """Open WebUI 0.12's rule for an access update: admins give any grant; others need
+    `sharing.<resource>` for any grant, `sharing.public_<resource>` for public read, and
+    `access_grants.allow_users` / `allow_groups` (on unless switched off) for users / groups.
+    One grant too many refuses the whole update (403): nothing is changed."""
+    if user.role == "admin":
+        return
+    sharing = permissions.get("sharing", {})
+    audiences = permissions.get("access_grants", {})
+    key, public_key = _SHARING[resource]
+    for grant in grants:
+        if is_public(grant):
+            allowed = sharing.get(key, False) and sharing.get(public_key, False)
+        else:
+            audience = "allow_groups" if grant.get("principal_type") == "group" else "allow_users"
+            allowed = sharing.get(key, False) and audiences.get(audience, True)
+        if not allowed:
+            raise errors.Forbidden(SHARING_REFUSED)
 
 
 def is_public(grant: dict[str, Any]) -> bool:

@@ -61,6 +61,24 @@ class AnswerService:
 
     async def complete(self, answer: Answer) -> dict[str, Any]:
         reply = await self._completions.complete(answer.prepared)
+        if answer.prepared.model.kind == "ollama":
+            reply = with_token_details(reply)
         if answer.sources:
             reply = {**reply, "sources": answer.sources}
         return reply
+
+
+# 0.12 gives an Ollama reply's usage OpenAI's token details; Ollama counts no reasoning or
+# prediction tokens apart, so they are zeros, as there.
+NO_TOKEN_DETAILS = {
+    "reasoning_tokens": 0,
+    "accepted_prediction_tokens": 0,
+    "rejected_prediction_tokens": 0,
+}
+
+
+def with_token_details(reply: dict[str, Any]) -> dict[str, Any]:
+    usage = reply.get("usage")
+    if not isinstance(usage, dict) or "completion_tokens_details" in usage:
+        return reply
+    return {**reply, "usage": {**usage, "completion_tokens_details": dict(NO_TOKEN_DETAILS)}}

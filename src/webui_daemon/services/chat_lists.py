@@ -3,7 +3,13 @@
 The sidebar, pinned and archived lists come back as JSON bytes (a list of
 ChatTitleIdResponse) built by SQLite, ready to send: the sidebar holds thousands of rows and
 is read on every client start. Search (a page of 60 at most) keeps the models.
+
+0.12's list keys: `active` is true while a reply is being generated in the chat (the turn
+manager's running turns); `snippet` (search only) is the message text around the first match;
+`last_read_at` is null, webui not tracking reads.
 """
+
+from collections.abc import Callable, Collection
 
 from webui_daemon.schemas.chats import ChatResponse, ChatTitleIdResponse
 from webui_daemon.services import chat_search
@@ -14,6 +20,7 @@ from webui_daemon.storage.db import Database
 from webui_daemon.storage.folders import FolderRepo
 
 PAGE_SIZE = 60
+SNIPPET_LENGTH = 200
 
 
 def _page(page: int | None) -> tuple[int | None, int]:
@@ -24,15 +31,31 @@ def _page(page: int | None) -> tuple[int | None, int]:
 
 
 class ChatListService:
-    def __init__(self, db: Database, chats: ChatRepo, folders: FolderRepo) -> None:
+    def __init__(
+        self,
+        db: Database,
+        chats: ChatRepo,
+        folders: FolderRepo,
+        active_chats: Callable[[str], Collection[str]] | None = None,
+    ) -> None:
         self._db = db
         self._chats = chats
         self._folders = folders
+        # A user's chats with a reply being generated (TurnManager.active_chats).
+        self._active_chats = active_chats or (lambda _user_id: ())
 
     async def titles(self, q: ChatQuery) -> list[ChatTitleIdResponse]:
-        return [title_id(t) for t in await self._chats.titles(q)]
+        active = set(self._active_chats(q.user_id)) if q.user_id else set()
+        out = []
+        for t in await self._chats.titles(q):
+            item = title_id(t)
+            item.active = t.id in active
+            out.append(item)
+        return out
 
     async def titles_json(self, q: ChatQuery) -> bytes:
+        if q.user_id:
+            q.active_ids = sorted(self._active_chats(q.user_id))
         return await self._chats.titles_json(q)
 
     async def chats(self, q: ChatQuery) -> list[ChatResponse]:
@@ -120,7 +143,7 @@ class ChatListService:
             if not folder_ids:
                 return []
         limit, offset = _page(max(page or 1, 1))
-        return await self.titles(
+        found = await self.titles(
             ChatQuery(
                 user_id=user_id,
                 archived=terms.archived if terms.archived is not None else False,
@@ -134,3 +157,29 @@ class ChatListService:
                 offset=offset,
             )
         )
+        if terms.words and found:
+            messages = await self._chats.messages([c.id for c in found])
+            texts = {cid: [m.content or "" for m in rows] for cid, rows in messages.items()}
+            for chat in found:
+                chat.snippet = snippet(texts.get(chat.id, []), terms.words)
+        return found
+
+
+def snippet(texts: list[str], words: list[str], length: int = SNIPPET_LENGTH) -> str | None:
+    """0.12's search snippet: up to `length` characters of the first message that holds the
+    whole search text (else any one word), whitespace folded, "..." where it was cut."""
+    phrase = " ".join(words).lower()
+    needles = list(dict.fromkeys([phrase, *(w.lower() for w in words)]))
+    for needle in needles:
+        for text in texts:
+            index = text.lower().find(needle)
+            if index == -1:
+                continue
+            start = max(index - length // 2, 0)
+            end = min(start + length, len(text))
+            if index + len(needle) > end:
+                end = min(index + len(needle), len(text))
+                start = max(end - length, 0)
+            body = " ".join(text[start:end].split())
+            return f"{'...' if start else ''}{body}{'...' if end < len(text) else ''}"
+    return None

@@ -13,6 +13,7 @@ from typing import IO, Any
 
 from webui_daemon.schemas.files import (
     CancelResponse,
+    FileListItem,
     FileListResponse,
     FileModelResponse,
     FileUploadResponse,
@@ -186,24 +187,37 @@ class FileService:
 
     # ---- reading -------------------------------------------------------------------------
 
-    async def list_files(
-        self, user: UserRow, *, page: int | None, content: bool
-    ) -> list[FileModelResponse] | FileListResponse:
-        """Without `page`, 0.6's full list; with it, 0.12's `{items, total}` (50 a page).
-        Admins see every file, as in Open WebUI."""
+    async def list_files(self, user: UserRow, *, page: int, content: bool) -> FileListResponse:
+        """0.12's `{items, total}`: one page of 50, most recently updated first. Admins see
+        every file, as in Open WebUI."""
         owner = None if user.role == "admin" else user.id
-        if page is None:
-            rows, _ = await self._files.page(user_id=owner, with_content=content)
-            return [file_response(r, content=content) for r in rows]
         rows, total = await self._files.page(
             user_id=owner,
+            order_by="updated_at",
             limit=FILES_PER_PAGE,
             offset=(page - 1) * FILES_PER_PAGE,
             with_content=content,
         )
-        return FileListResponse(
-            items=[file_response(r, content=content) for r in rows], total=total
+        items = [file_response(r, content=content).model_dump(exclude={"path"}) for r in rows]
+        return FileListResponse(items=[FileListItem.model_validate(i) for i in items], total=total)
+
+    async def user_files(
+        self, user: UserRow, pattern: str, *, content: bool, skip: int, limit: int
+    ) -> list[FileModelResponse]:
+        """0.12's /files/user/search: the caller's own files whose name matches a glob (an
+        empty list, never 404), as a bare list; a client that wants every file pages here."""
+        rows, _ = await self._files.page(
+            user_id=user.id, order_by="updated_at", with_content=content
         )
+        wanted = (pattern.strip() or "*").lower()
+        found = [r for r in rows if fnmatch.fnmatch(r.filename.lower(), wanted)]
+        return [file_response(r, content=content) for r in found[skip : skip + limit]]
+
+    async def count(self, user: UserRow, *, own: bool) -> int:
+        """How many files the caller sees (an admin: everyone's, unless `own`)."""
+        owner = None if user.role == "admin" and not own else user.id
+        _, total = await self._files.page(user_id=owner, limit=0)
+        return total
 
     async def search(
         self, user: UserRow, pattern: str, *, content: bool

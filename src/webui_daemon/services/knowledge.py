@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from webui_daemon.schemas.knowledge import (
+    AccessGrant,
     KnowledgeFileItem,
     KnowledgeFileListResponse,
     KnowledgeFilesResponse,
@@ -18,7 +19,7 @@ from webui_daemon.schemas.knowledge import (
 )
 from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import errors
-from webui_daemon.services.access import permission_refused
+from webui_daemon.services.access import check_sharing, normalize, permission_refused
 from webui_daemon.services.files import FileService, file_response
 from webui_daemon.services.ingest import IngestService
 from webui_daemon.services.knowledge_access import (
@@ -211,6 +212,21 @@ class KnowledgeService:
         if "name" in fields:
             fields["name"] = fields["name"].strip()
         await self._repo.update(knowledge_id, grants=grants, **fields)
+        return await self._with_files(user, knowledge_id)
+
+    async def update_access(
+        self, user: UserRow, knowledge_id: str, grants: list[AccessGrant]
+    ) -> KnowledgeFilesResponse:
+        """Replace the grants, as Open WebUI 0.12's access update: the owner, a writer or an
+        admin (others: 400), and only audiences the caller may share with (else 403)."""
+        row = await self._repo.get(knowledge_id)
+        if row is None:
+            raise errors.NotFound(errors.USER_NOT_FOUND)
+        if not await self._access.can_write_knowledge(user, row):
+            raise errors.WebUIError(errors.ACCESS_PROHIBITED)
+        wanted = normalize(g.model_dump() for g in grants)
+        check_sharing(user, await self._permissions(user), wanted, "knowledge")
+        await self._repo.update(knowledge_id, grants=grants_from_wire(wanted))
         return await self._with_files(user, knowledge_id)
 
     async def delete(self, user: UserRow, knowledge_id: str) -> bool:

@@ -11,11 +11,13 @@ anyone. A trusted local user who asks for a model they may not use is told why a
 command would change it, instead of Open WebUI's "Model not found".
 """
 
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from webui_daemon.providers.catalog import Catalog, ProviderModel, Snapshot
+from webui_daemon.schemas.models import AccessGrant, ModelModel
 from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import access, errors
 from webui_daemon.storage.groups import GroupRepo
@@ -123,6 +125,41 @@ class ModelService:
             for r in rows
             if r.user_id == user.id or access.has_grant(user, r.access_grants, "read", groups)
         }
+
+    async def update_access(
+        self, user: UserRow, model_id: str, grants: Sequence[AccessGrant], name: str | None
+    ) -> ModelModel:
+        """`POST /api/v1/models/model/access/update`: replace a record's grants (its owner, a
+        writer or an admin). A provider model without a record gets a minimal one, owned by
+        the admin who asks (others: 403), as Open WebUI 0.12 does."""
+        wanted = access.normalize(g.model_dump() for g in grants)
+        now = int(time.time())
+        row = self.records.get(model_id)
+        if row is None:
+            if user.role != "admin":
+                raise errors.Forbidden(errors.ACCESS_PROHIBITED)
+            row = ModelRow(
+                id=model_id,
+                user_id=user.id,
+                name=name or model_id,
+                created_at=now,
+                updated_at=now,
+                access_grants=wanted,
+            )
+            if await self.repo.insert(row):
+                self.records[row.id] = row
+                return ModelModel(**record_dict(row))
+            # Someone created it meanwhile: update theirs below.
+            row = await self.repo.get(model_id)
+            if row is None:
+                raise errors.NotFound(errors.USER_NOT_FOUND)
+        if not await self.can(user, row, "write"):
+            raise errors.WebUIError(errors.ACCESS_PROHIBITED)  # 400, as Open WebUI 0.12
+        access.check_sharing(user, await self.permissions(user), wanted, "model")
+        updated = replace(row, access_grants=wanted, updated_at=now)
+        await self.repo.update(updated)
+        self.records[row.id] = updated
+        return ModelModel(**record_dict(updated))
 
     # ---- the aggregated list ----------------------------------------------------------------
 

@@ -319,6 +319,14 @@ class TurnManager:
             if t.user_id == user_id and (chat_id is None or t.chat_id == chat_id)
         ]
 
+    def active_chats(self, user_id: str) -> set[str]:
+        """The user's chats with a reply being generated now (0.12's `active`)."""
+        return {
+            t.chat_id
+            for t in self._turns.values()
+            if t.user_id == user_id and t.status == "running"
+        }
+
     def get(self, user_id: str, message_id: str) -> Turn | None:
         turn = self._turns.get(message_id)
         return turn if turn is not None and turn.user_id == user_id else None

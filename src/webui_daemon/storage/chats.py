@@ -23,7 +23,9 @@ _TITLE_COLUMNS = "id, title, updated_at, created_at, archived, pinned"
 # point), so the title lists can send SQLite's text as the response body.
 _TITLE_JSON = (
     "json_object('id', c.id, 'title', c.title, 'updated_at', c.updated_at, "
-    "'created_at', c.created_at, "
+    "'created_at', c.created_at, 'last_read_at', NULL, 'snippet', NULL, "
+    "'active', json(CASE WHEN c.id IN (SELECT value FROM json_each(?)) "
+    "THEN 'true' ELSE 'false' END), "
     "'archived', json(CASE WHEN c.archived THEN 'true' ELSE 'false' END), "
     "'pinned', json(CASE WHEN c.pinned THEN 'true' ELSE 'false' END))"
 )
@@ -80,6 +82,8 @@ class ChatQuery:
     descending: bool = True
     limit: int | None = None
     offset: int = 0
+    # Not a filter: the chats of these ids are marked `active` (a reply is being generated).
+    active_ids: list[str] = field(default_factory=list)
 
 
 def _like(text: str) -> str:
@@ -236,7 +240,7 @@ class ChatRepo:
         rows = await self._db.fetchall(
             f"SELECT {_TITLE_JSON} FROM (SELECT c.pk FROM chat c {where} {tail}) AS page "
             f"CROSS JOIN chat c ON c.pk = page.pk {_order(q)}",
-            [*params, *more],
+            [dumps(q.active_ids), *params, *more],
         )
         return ("[" + ",".join(r[0] for r in rows) + "]").encode()
 
