@@ -93,7 +93,7 @@ def test_chat_with_an_attached_file(env: dict[str, str], standin: StandIn, tmp_p
 def test_chat_errors(env: dict[str, str], tmp_path: Path) -> None:
     unknown = webui("chat", "--kb", "Nowhere", "hello", env=env)
     assert unknown.returncode == 2 and unknown.stdout == ""
-    assert one_error_line(unknown) == "webui: not found: no knowledge base named 'Nowhere'"
+    assert one_error_line(unknown) == "webui: not found: no knowledge base matches Nowhere"
     missing = webui("chat", "--file", str(tmp_path / "absent.pdf"), "hello", env=env)
     assert missing.returncode == 1 and "no such file" in one_error_line(missing)
     broken = tmp_path / "broken.pdf"

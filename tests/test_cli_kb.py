@@ -58,7 +58,7 @@ def kb_files(daemon: DaemonProc, name: str) -> list[dict[str, Any]]:
 
 def all_file_ids(daemon: DaemonProc) -> set[str]:
     with api(daemon) as c:
-        return {f["id"] for f in c.get("/api/v1/files/", params={"content": False}).json()}
+        return {f["id"] for f in c.get("/api/v1/files/", params={"content": False}).json()["items"]}
 
 
 def write(folder: Path, files: dict[str, str]) -> None:
@@ -104,7 +104,7 @@ def test_unknown_knowledge_base_is_one_line_exit_2(env: dict[str, str], tmp_path
     ):
         result = webui(*args, env=env)
         assert result.returncode == 2, (args, result.stderr)
-        assert "no knowledge base named 'Nowhere'" in one_error_line(result)
+        assert "no knowledge base matches Nowhere" in one_error_line(result)
     missing = webui("kb", "add", "Nowhere", str(tmp_path / "absent.txt"), env=env)
     assert missing.returncode == 1 and "no such file" in one_error_line(missing)
 

@@ -239,6 +239,17 @@ def test_admin_api_key(snap_compare: Any, daemon: DaemonProc, tmp_path: Path) ->
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
 
 
+def test_admin_permissions(snap_compare: Any, daemon: DaemonProc, tmp_path: Path) -> None:
+    async def run_before(pilot: Any) -> None:
+        app = pilot.app
+        await until(pilot, lambda: app.screen.query_one("#permissions").row_count > 20)
+        app.screen.query_one("#tabs").active = "perm-tab"
+        await pilot.pause(0.3)
+
+    app = make_app(daemon, tmp_path, mode="admin")
+    assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
 def test_settings(snap_compare: Any, daemon: DaemonProc) -> None:
     async def run_before(pilot: Any) -> None:
         app = pilot.app

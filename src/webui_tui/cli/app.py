@@ -2,7 +2,7 @@
 
 import os
 import sys
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -11,11 +11,14 @@ from webui_tui.cli import (
     auth,
     chat,
     chats,
+    completion,
     config,
     connections,
+    daemon,
     groups,
     kb,
     models,
+    permissions,
     ps,
     serve,
     status,
@@ -25,6 +28,9 @@ from webui_tui.cli import (
 )
 from webui_tui.cli.runtime import EXIT_SERVER, EXIT_USAGE, CliState, UsageProblem
 from webui_tui.client.errors import WebUIClientError
+
+if TYPE_CHECKING:
+    import httpx
 
 app = typer.Typer(
     name="webui",
@@ -63,7 +69,10 @@ def root(
 
     Talks to the local daemon on its socket (started on demand), or to WEBUI_URL after login.
     """
-    ctx.obj = CliState(no_autostart=no_autostart)
+    # A state handed to `run` (its transport) is kept; the options fill it in.
+    state = ctx.obj if isinstance(ctx.obj, CliState) else CliState()
+    state.no_autostart = no_autostart
+    ctx.obj = state
     if ctx.invoked_subcommand is None:
         # On a terminal the bare command opens the TUI; piped or redirected, it shows help.
         if sys.stdin.isatty() and sys.stdout.isatty():
@@ -81,6 +90,8 @@ app.command()(tui.tui)
 app.command()(ps.ps)
 app.command()(ps.stop)
 app.command()(usage.usage)
+app.command()(completion.completion)
+app.add_typer(daemon.app, name="daemon")
 app.add_typer(users.app, name="users")
 app.add_typer(groups.app, name="groups")
 app.add_typer(apikey.app, name="apikey")
@@ -89,6 +100,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(config.app, name="config")
 app.add_typer(connections.app, name="connections")
 app.add_typer(kb.app, name="kb")
+app.add_typer(permissions.app, name="permissions")
 
 
 def _fail(message: str, code: int) -> int:
@@ -96,11 +108,17 @@ def _fail(message: str, code: int) -> int:
     return code
 
 
-def run(args: list[str]) -> int:
-    """Run the command line; every failure becomes one line on stderr and an exit code."""
+def run(args: list[str], *, transport: "httpx.AsyncBaseTransport | None" = None) -> int:
+    """Run the command line; every failure becomes one line on stderr and an exit code.
+
+    `transport`, when given, carries every request (tests replay recorded answers with one).
+    """
     command = typer.main.get_command(app)
+    if os.environ.get(completion.COMPLETE_VAR):
+        completion.install()  # the shell asks for completions: Typer answers and exits
+    state = CliState(transport=transport)
     try:
-        result = command.main(args=args, prog_name="webui", standalone_mode=False)
+        result = command.main(args=args, prog_name="webui", standalone_mode=False, obj=state)
     except WebUIClientError as exc:
         return _fail(exc.message, EXIT_SERVER)
     except UsageProblem as exc:

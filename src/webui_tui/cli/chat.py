@@ -7,6 +7,7 @@ from typing import Annotated
 import typer
 
 from webui_tui.cli.answer_out import writer_for
+from webui_tui.cli.completion import chat_ids, kb_names, model_ids
 from webui_tui.cli.runtime import UsageProblem, call
 
 PromptArg = Annotated[
@@ -28,6 +29,7 @@ def chat(
             "--model",
             "-m",
             help="Model id (default: the chat's model, your default model, else the first).",
+            autocompletion=model_ids,
         ),
     ] = None,
     system: Annotated[
@@ -37,7 +39,13 @@ def chat(
         bool, typer.Option("--continue", "-c", help="Continue your most recent chat.")
     ] = False,
     chat_id: Annotated[
-        str | None, typer.Option("--chat", help="Continue this chat.", show_default=False)
+        str | None,
+        typer.Option(
+            "--chat",
+            help="Continue this chat: its id, 4+ characters of it, or `last`.",
+            show_default=False,
+            autocompletion=chat_ids,
+        ),
     ] = None,
     temporary: Annotated[
         bool, typer.Option("--temporary", help="Do not save this exchange.")
@@ -49,6 +57,7 @@ def chat(
             metavar="NAME",
             help="Answer from this knowledge base (repeatable); sources are listed after.",
             show_default=False,
+            autocompletion=kb_names,
         ),
     ] = None,
     files: Annotated[
@@ -68,6 +77,7 @@ def chat(
             metavar="CHAT_ID",
             help="Follow the answer being generated in a chat (or show its last one).",
             show_default=False,
+            autocompletion=chat_ids,
         ),
     ] = None,
     json_out: Annotated[

@@ -19,6 +19,7 @@ from typing import Any
 
 from webui_daemon.schemas.chats import ChatResponse
 from webui_tui.cli.answer_out import AnswerWriter, OutputClosed, WaitingLine
+from webui_tui.cli.ids import find_chat_id, find_knowledge
 from webui_tui.cli.interrupts import Interrupts
 from webui_tui.cli.output import note
 from webui_tui.cli.runtime import UsageProblem
@@ -96,7 +97,7 @@ async def _streamed(
 
 async def _chat_for(client: WebUIClient, options: ChatOptions) -> ChatResponse | None:
     if options.chat_id:
-        return await client.get_chat(options.chat_id)
+        return await client.get_chat(await find_chat_id(client, options.chat_id))
     if options.continue_last:
         last = await client.last_chat()
         if last is None:
@@ -206,8 +207,6 @@ async def _client_turn(
 async def _retrieval_items(client: WebUIClient, options: ChatOptions) -> list[dict[str, Any]]:
     """The completion's `files`: each --kb as a collection, each --file uploaded and, once
     the daemon has read it, attached."""
-    from webui_tui.cli.kb import find_knowledge
-
     items: list[dict[str, Any]] = []
     for ref in options.kbs:
         kb = await find_knowledge(client, ref)
@@ -258,6 +257,7 @@ async def _attach(
         raise WebUIClientError(
             f"--attach needs a webui daemon; {client.target.address} saves no answer as it streams"
         )
+    chat_id = await find_chat_id(client, chat_id)
     running = await client.chat_tasks(chat_id)
     if running:
         interrupts.stop = lambda: client.stop_chat(chat_id)

@@ -2,13 +2,16 @@
 
 import json
 import sys
+from collections.abc import Awaitable, Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from webui_daemon.schemas.chats import ChatResponse, ChatTitleIdResponse, TagModel
+from webui_tui.cli.completion import chat_ids
+from webui_tui.cli.ids import find_chat, find_chat_id
 from webui_tui.cli.output import JsonFlag, print_json, print_table, say, stdout_is_tty, when
 from webui_tui.cli.runtime import UsageProblem, call, confirm_or_yes, read_input, write_output
 from webui_tui.client.api import WebUIClient
@@ -17,8 +20,25 @@ from webui_tui.client.transcript import to_markdown
 
 app = typer.Typer(help="List, read, change, export and import your chats.", no_args_is_help=True)
 
-ChatArg = Annotated[str, typer.Argument(help="Chat id.", show_default=False)]
+ChatArg = Annotated[
+    str,
+    typer.Argument(
+        help="Chat id, 4+ characters of it, or `last`.",
+        show_default=False,
+        autocompletion=chat_ids,
+    ),
+]
 IMPORT_BATCH = 200  # chats per request: a big export stays under the daemon's body limit
+T = TypeVar("T")
+
+
+def on_chat(ctx: typer.Context, ref: str, action: Callable[[WebUIClient, str], Awaitable[T]]) -> T:
+    """`action` on the chat `ref` names (a whole id, a unique prefix, or `last`)."""
+
+    async def work(client: WebUIClient) -> T:
+        return await action(client, await find_chat_id(client, ref))
+
+    return call(ctx, work)
 
 
 class Format(StrEnum):
@@ -80,7 +100,7 @@ def search_chats(
 @app.command("show")
 def show_chat(ctx: typer.Context, chat_id: ChatArg, json_out: JsonFlag = False) -> None:
     """Print the chat's current branch (the messages from the first to the one shown)."""
-    chat = call(ctx, lambda client: client.get_chat(chat_id))
+    chat = on_chat(ctx, chat_id, lambda client, found: client.get_chat(found))
     if json_out:
         print_json(chat)
         return
@@ -107,7 +127,7 @@ def rename_chat(
     """Give a chat a new title."""
     if not title.strip():
         raise UsageProblem("a title cannot be empty")
-    chat = call(ctx, lambda client: client.rename_chat(chat_id, title.strip()))
+    chat = on_chat(ctx, chat_id, lambda client, found: client.rename_chat(found, title.strip()))
     if json_out:
         print_json({"id": chat.id, "title": chat.title})
         return
@@ -122,18 +142,19 @@ def remove_chat(
     json_out: JsonFlag = False,
 ) -> None:
     """Delete a chat and all its messages."""
-    confirm_or_yes(yes, f"Delete chat {chat_id}?")
-    deleted = call(ctx, lambda client: client.delete_chat(chat_id))
+    chat = call(ctx, lambda client: find_chat(client, chat_id))
+    confirm_or_yes(yes, f"Delete chat {chat.id} ({chat.title})?")
+    deleted = call(ctx, lambda client: client.delete_chat(chat.id))
     if json_out:
-        print_json({"id": chat_id, "deleted": deleted})
+        print_json({"id": chat.id, "deleted": deleted})
         return
-    say(f"Deleted chat {chat_id}.")
+    say(f"Deleted chat {chat.id}.")
 
 
 @app.command("pin")
 def pin_chat(ctx: typer.Context, chat_id: ChatArg, json_out: JsonFlag = False) -> None:
     """Pin a chat, or unpin a pinned one."""
-    chat = call(ctx, lambda client: client.toggle_pin(chat_id))
+    chat = on_chat(ctx, chat_id, lambda client, found: client.toggle_pin(found))
     if json_out:
         print_json({"id": chat.id, "pinned": bool(chat.pinned)})
         return
@@ -143,7 +164,7 @@ def pin_chat(ctx: typer.Context, chat_id: ChatArg, json_out: JsonFlag = False) -
 @app.command("archive")
 def archive_chat(ctx: typer.Context, chat_id: ChatArg, json_out: JsonFlag = False) -> None:
     """Archive a chat, or bring an archived one back."""
-    chat = call(ctx, lambda client: client.toggle_archive(chat_id))
+    chat = on_chat(ctx, chat_id, lambda client, found: client.toggle_archive(found))
     if json_out:
         print_json({"id": chat.id, "archived": chat.archived})
         return
@@ -160,12 +181,12 @@ def tag_chat(
 ) -> None:
     """Tag a chat (or remove a tag); prints the chat's tags."""
 
-    async def work(client: WebUIClient) -> list[TagModel]:
+    async def work(client: WebUIClient, found: str) -> list[TagModel]:
         if remove:
-            return await client.remove_tag(chat_id, tag)
-        return await client.add_tag(chat_id, tag)
+            return await client.remove_tag(found, tag)
+        return await client.add_tag(found, tag)
 
-    tags = call(ctx, work)
+    tags = on_chat(ctx, chat_id, work)
     if json_out:
         print_json(tags)
         return
@@ -176,7 +197,10 @@ def tag_chat(
 def export_chats(
     ctx: typer.Context,
     chat_id: Annotated[
-        str | None, typer.Argument(help="One chat (default: all of them).", show_default=False)
+        str | None,
+        typer.Argument(
+            help="One chat (default: all of them).", show_default=False, autocompletion=chat_ids
+        ),
     ] = None,
     fmt: Annotated[
         Format, typer.Option("--format", "-f", help="json: Open WebUI's export; md: Markdown.")
@@ -189,7 +213,7 @@ def export_chats(
 
     async def work(client: WebUIClient) -> list[ChatResponse]:
         if chat_id:
-            return [await client.get_chat(chat_id)]
+            return [await client.get_chat(await find_chat_id(client, chat_id))]
         return await client.export_chats()
 
     chats = call(ctx, work)

@@ -13,7 +13,9 @@ from webui_tui.client.api import WebUIClient
 app = typer.Typer(help="List, create and change groups (admins only).", no_args_is_help=True)
 
 GroupArg = Annotated[str, typer.Argument(help="Group id or name.", show_default=False)]
-UsersArg = Annotated[list[str], typer.Argument(help="User ids or emails.", show_default=False)]
+UsersArg = Annotated[
+    list[str], typer.Argument(help="User ids, emails or names.", show_default=False)
+]
 
 
 @app.command("list")

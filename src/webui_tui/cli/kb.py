@@ -1,4 +1,4 @@
-"""`webui kb create|list|show|rm|add|remove|search`: knowledge bases of your documents.
+"""`webui kb create|list|show|rm|add|remove|search|access`: knowledge bases of your documents.
 
 A knowledge base is named by its name (or id) on the command line. `kb add` uploads files,
 folders and globs in parallel; the daemon indexes them; `kb search` and `webui chat --kb`
@@ -15,6 +15,9 @@ from webui_daemon.schemas.knowledge import (
     KnowledgeFilesResponse,
     KnowledgeResponse,
 )
+from webui_tui.cli import access
+from webui_tui.cli.completion import kb_names
+from webui_tui.cli.ids import find_knowledge as find_knowledge  # by name, id or id prefix
 from webui_tui.cli.output import JsonFlag, note, print_json, print_table, say, stdout_is_tty, when
 from webui_tui.cli.runtime import EXIT_SERVER, UsageProblem, call, confirm_or_yes
 from webui_tui.client.api import WebUIClient
@@ -28,23 +31,17 @@ app = typer.Typer(
     no_args_is_help=True,
 )
 
-KbArg = Annotated[str, typer.Argument(help="Knowledge base name (or id).", show_default=False)]
+app.command("access")(access.kb_access)
+
+KbArg = Annotated[
+    str,
+    typer.Argument(
+        help="Knowledge base name (or id, or 4+ characters of it).",
+        show_default=False,
+        autocompletion=kb_names,
+    ),
+]
 EXIT_INTERRUPTED = 130
-
-
-async def find_knowledge(client: WebUIClient, ref: str) -> KnowledgeResponse:
-    """`ref` is a knowledge base id or its exact name (case does not matter)."""
-    bases = await client.list_knowledge()
-    for kb in bases:
-        if kb.id == ref:
-            return kb
-    named = [kb for kb in bases if kb.name.casefold() == ref.strip().casefold()]
-    if len(named) > 1:
-        ids = ", ".join(kb.id for kb in named)
-        raise UsageProblem(f"several knowledge bases are named {ref!r} ({ids}); use an id")
-    if not named:
-        raise NotFound(404, f"no knowledge base named {ref!r}", "GET", "/api/v1/knowledge/")
-    return named[0]
 
 
 def _size(item: KnowledgeFileItem) -> str:
@@ -144,10 +141,10 @@ def remove_kb(
 
     async def delete(client: WebUIClient) -> dict[str, Any]:
         kb = await client.get_knowledge(found["id"])
-        me = (await client.whoami()).id
         elsewhere: set[str] = set()
         mine: set[str] = set()
         if not keep_files:
+            me = (await client.whoami()).id
             mine = {f.id for f in await client.list_files() if f.user_id == me}
             for other in await client.list_knowledge():
                 if other.id != kb.id and other.file_count:

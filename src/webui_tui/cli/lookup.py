@@ -1,16 +1,25 @@
-"""Find users and groups by what people type: an id, an email, a group name."""
+"""Find users and groups by what people type: an id, an email, a user or group name."""
 
 from webui_daemon.schemas.groups import GroupResponse
 from webui_daemon.schemas.users import UserModel
 from webui_tui.cli.runtime import UsageProblem
 from webui_tui.client.api import WebUIClient
-from webui_tui.client.errors import NotFound
+from webui_tui.client.errors import AuthFailed, NotFound, RequestFailed
 
 
 async def find_user(client: WebUIClient, ref: str) -> UserModel:
-    """`ref` is an email (contains @) or a user id."""
+    """`ref` is an email (contains @), a user id, or a user's exact name (case does not
+    matter; local accounts are named after their login)."""
     if "@" not in ref:
-        return await client.get_user(ref)
+        try:
+            return await client.get_user(ref)
+        except AuthFailed:
+            raise
+        except RequestFailed as exc:
+            # Open WebUI answers 400 for an unknown id (404 on some routes): maybe a name.
+            if exc.status not in (400, 404):
+                raise
+        return await _by_name(client, ref)
     wanted = ref.casefold()
     # Narrow by the server's search first; fall back to the full list if it matched nothing.
     for query in (ref, None):
@@ -19,6 +28,18 @@ async def find_user(client: WebUIClient, ref: str) -> UserModel:
             if user.email.casefold() == wanted:
                 return user
     raise NotFound(404, f"no user with email {ref}", "GET", "/api/v1/users/")
+
+
+async def _by_name(client: WebUIClient, ref: str) -> UserModel:
+    wanted = ref.strip().casefold()
+    for query in (ref.strip(), None):
+        named = [u for u in (await client.all_users(query)).users if u.name.casefold() == wanted]
+        if len(named) > 1:
+            emails = ", ".join(u.email for u in named)
+            raise UsageProblem(f"several users are named {ref!r} ({emails}); use an email")
+        if named:
+            return named[0]
+    raise NotFound(404, f"no user with id, email or name {ref!r}", "GET", "/api/v1/users/")
 
 
 async def find_group(client: WebUIClient, ref: str) -> GroupResponse:

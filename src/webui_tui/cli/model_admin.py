@@ -9,7 +9,7 @@ import typer
 from webui_tui.cli.output import JsonFlag, note, print_json, print_table, say
 from webui_tui.cli.runtime import call, confirm_or_yes
 from webui_tui.client.api import WebUIClient
-from webui_tui.client.errors import RequestFailed
+from webui_tui.client.errors import NotFound, RequestFailed
 
 NameArg = Annotated[
     str, typer.Argument(help="Ollama model name, e.g. llama3.2:3b.", show_default=False)
@@ -49,6 +49,17 @@ class _Progress:
             sys.stderr.flush()
 
 
+async def _check_node(client: WebUIClient, node: int | None) -> None:
+    """A clear error for a node index that is not there (Open WebUI answers a bare 500)."""
+    if node is None:
+        return
+    count = len((await client.ollama_config()).OLLAMA_BASE_URLS)
+    if not 0 <= node < count:
+        detail = f"no Ollama connection has index {node} ({count} configured)"
+        detail += ": see `webui connections list`"
+        raise NotFound(404, detail, "GET", "/ollama/config")
+
+
 def pull(
     ctx: typer.Context, name: NameArg, node: NodeOpt = None, json_out: JsonFlag = False
 ) -> None:
@@ -56,6 +67,7 @@ def pull(
     shown = _Progress() if not json_out else None
 
     async def work(client: WebUIClient) -> str:
+        await _check_node(client, node)
         last = ""
         async for progress in client.pull_model(name, node=node):
             last = str(progress.get("status") or last)
@@ -86,6 +98,7 @@ def remove(
     confirm_or_yes(yes, f"Delete {name}{where}? Pulling it again downloads it again.")
 
     async def work(client: WebUIClient) -> bool:
+        await _check_node(client, node)
         try:
             return await client.remove_model(name, node=node)
         except RequestFailed as exc:

@@ -1,6 +1,7 @@
 """`webui models list|show|preset create|preset rm` (the models you can chat with, and presets),
-`export|import` (model records: cli/model_records.py) and `pull|rm|ps` (Ollama models on the
-daemon's nodes, for admins: cli/model_admin.py)."""
+`export|import` (model records: cli/model_records.py), `access` (who may use a model:
+cli/access.py) and `pull|rm|ps` (Ollama models on the daemon's nodes, for admins:
+cli/model_admin.py)."""
 
 import json
 from typing import Annotated, Any
@@ -8,7 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from webui_daemon.schemas.models import ModelForm, ModelModel
-from webui_tui.cli import model_admin, model_records
+from webui_tui.cli import access, model_admin, model_records
 from webui_tui.cli.output import JsonFlag, print_json, print_table, say
 from webui_tui.cli.runtime import UsageProblem, call, confirm_or_yes
 from webui_tui.client.api import WebUIClient
@@ -17,7 +18,8 @@ from webui_tui.client.models import ModelEntry
 from webui_tui.client.tasks import both
 
 app = typer.Typer(
-    help="List and show models; presets (create, rm, export, import); Ollama models (pull, rm).",
+    help="List and show models; who may use them (access); presets (create, rm, export, "
+    "import); Ollama models (pull, rm).",
     no_args_is_help=True,
 )
 preset_app = typer.Typer(
@@ -30,6 +32,7 @@ app.command("rm")(model_admin.remove)
 app.command("ps")(model_admin.loaded)
 app.command("export")(model_records.export)
 app.command("import")(model_records.import_)
+app.command("access")(access.model_access)
 
 ModelArg = Annotated[str, typer.Argument(help="Model id.", show_default=False)]
 

@@ -5,7 +5,7 @@ import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
@@ -13,6 +13,9 @@ from webui_tui.client.api import WebUIClient
 from webui_tui.client.connect import open_client
 from webui_tui.client.discovery import Target, discover, url_target
 from webui_tui.client.errors import AuthFailed
+
+if TYPE_CHECKING:
+    import httpx
 
 EXIT_OK = 0
 EXIT_USAGE = 1
@@ -27,9 +30,11 @@ class UsageProblem(Exception):
 
 @dataclass(slots=True)
 class CliState:
-    """The global options, kept on the root context."""
+    """The global options, kept on the root context; `transport`, when set, carries every
+    request (`run(args, transport=...)`: tests replay recorded answers through one)."""
 
     no_autostart: bool = False
+    transport: "httpx.AsyncBaseTransport | None" = None
 
 
 def cli_state(ctx: typer.Context) -> CliState:
@@ -59,10 +64,17 @@ def call(
 ) -> T:
     """Run `work` with a client for `target` (default: discovered) and return its result."""
     chosen = target or resolve_target()
-    allowed = autostart and not cli_state(ctx).no_autostart
+    state = cli_state(ctx)
+    allowed = autostart and not state.no_autostart
 
     async def main() -> T:
-        client = open_client(chosen, token=token, autostart=allowed, on_start=announce_start)
+        client = open_client(
+            chosen,
+            token=token,
+            autostart=allowed,
+            on_start=announce_start,
+            transport=state.transport,
+        )
         async with client:
             try:
                 return await work(client)

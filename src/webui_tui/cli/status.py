@@ -57,6 +57,8 @@ async def collect(client: WebUIClient) -> dict[str, Any]:
         "api_version": version.version,
         "data_dir": None,
         "pid": None,
+        "uptime_s": None,
+        "rss_bytes": None,
         "listening": None,
         "peer_uid": None,
         "user": None,
@@ -69,6 +71,8 @@ async def collect(client: WebUIClient) -> dict[str, Any]:
         report |= {
             "data_dir": info.data_dir,
             "pid": info.pid,
+            "uptime_s": info.uptime_s,
+            "rss_bytes": info.rss_bytes,
             "listening": {
                 "socket": info.socket,
                 "tcp": info.tcp,
@@ -82,7 +86,10 @@ async def collect(client: WebUIClient) -> dict[str, Any]:
     else:
         report["user"] = {"id": me.id, "name": me.name, "email": me.email, "role": me.role}
         # On the socket without a token the daemon knows us by our OS account (SO_PEERCRED).
-        report["identified_by"] = "token" if client.token else "os-account"
+        token = client.token or ""
+        report["identified_by"] = (
+            "api-key" if token.startswith("sk-") else "token" if token else "os-account"
+        )
     return report
 
 
@@ -102,6 +109,10 @@ def _human(report: dict[str, Any]) -> None:
     if report["data_dir"]:
         rows.append(("data dir", report["data_dir"]))
         rows.append(("pid", str(report["pid"])))
+        if report["uptime_s"] is not None:
+            rows.append(("uptime", duration(report["uptime_s"])))
+        if report["rss_bytes"] is not None:
+            rows.append(("memory", f"{report['rss_bytes'] / 2**20:.1f} MiB resident (RSS)"))
         listening = report["listening"]
         if listening["tcp"]:
             rows.append(("tcp", listening["tcp"]))
@@ -110,7 +121,7 @@ def _human(report: dict[str, Any]) -> None:
             rows.append(("local users", _LOCAL_USERS[listening["local_users"]]))
     user = report["user"]
     if user:
-        by = "by token"
+        by = "by API key" if report["identified_by"] == "api-key" else "by token"
         if report["identified_by"] == "os-account":
             uid = report["peer_uid"]
             by = "by your OS account" + (f", uid {uid}" if uid is not None else "")
@@ -122,6 +133,21 @@ def _human(report: dict[str, Any]) -> None:
         rows.append(("note", report["problem"]))
     for key, value in rows:
         say(f"  {key:<9} {value}")
+
+
+def duration(seconds: float) -> str:
+    """`3 d 4 h`, `2 h 5 min`, `4 min 10 s`, `12 s`: the two largest units."""
+    whole = int(seconds)
+    days, rest = divmod(whole, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    if minutes:
+        return f"{minutes} min {secs} s"
+    return f"{secs} s"
 
 
 def status(ctx: typer.Context, json_out: JsonFlag = False) -> None:

@@ -21,7 +21,7 @@ class RoleName(StrEnum):
     pending = "pending"
 
 
-UserArg = Annotated[str, typer.Argument(help="User id or email.", show_default=False)]
+UserArg = Annotated[str, typer.Argument(help="User id, email or name.", show_default=False)]
 
 
 @app.command("list")

@@ -1,8 +1,8 @@
 """WebUIClient: typed async calls to a webui daemon or an Open WebUI server.
 
 The plumbing is `base.BaseClient`; chats, folders and tags, models (and their administration),
-completions, connections and knowledge come from the mixins of their modules. System, auth,
-users and groups are here.
+completions, connections, knowledge and permissions (with access grants) come from the mixins
+of their modules. System, auth, users and groups are here.
 """
 
 from pydantic import TypeAdapter
@@ -32,11 +32,15 @@ from webui_daemon.schemas.users import UserDetail, UserListResponse, UserModel, 
 from webui_tui.client.chats import ChatsMixin
 from webui_tui.client.completions import CompletionsMixin
 from webui_tui.client.connections import ConnectionsMixin
-from webui_tui.client.errors import BadResponse, NotFound, RequestFailed
+from webui_tui.client.errors import BadResponse, Forbidden, NotFound, RequestFailed
 from webui_tui.client.folders import FoldersMixin
 from webui_tui.client.knowledge import KnowledgeMixin
 from webui_tui.client.model_admin import ModelAdminMixin
 from webui_tui.client.models import ModelsMixin
+from webui_tui.client.permissions import PermissionsMixin
+
+# Open WebUI 0.12: the caller's own user record; API keys may read it.
+USER_STATUS = "/api/v1/users/user/status"
 
 _GROUP_LIST: TypeAdapter[list[GroupResponse]] = TypeAdapter(list[GroupResponse])
 
@@ -49,6 +53,7 @@ class WebUIClient(
     ModelAdminMixin,
     ConnectionsMixin,
     KnowledgeMixin,
+    PermissionsMixin,
 ):
     """One connection pool to one server; use as `async with WebUIClient(target) as client`.
 
@@ -79,6 +84,11 @@ class WebUIClient(
             # Open WebUI has no such route: a 404, or its web app's index page.
             return None
 
+    async def shutdown_daemon(self) -> bool:
+        """Ask a webui daemon to stop as SIGTERM would (`POST /api/webui/shutdown`: admins,
+        and the daemon's own OS account); it stops once the answer is sent."""
+        return (await self._post("/api/webui/shutdown", StatusResponse)).status
+
     async def server_turns(self) -> bool:
         """Whether the server streams and saves a chat's turns itself (a webui daemon does,
         Open WebUI does not); asked once per client."""
@@ -93,7 +103,17 @@ class WebUIClient(
     # --- auths ---
 
     async def whoami(self) -> SessionUserResponse:
-        return await self._get("/api/v1/auths/", SessionUserResponse)
+        """Who the caller is. Open WebUI 0.12 refuses API keys on `/auths/` ("A human session
+        is required", 403); the caller's own record at `/users/user/status` is asked then."""
+        try:
+            return await self._get("/api/v1/auths/", SessionUserResponse)
+        except Forbidden:
+            if not (self.token or "").startswith("sk-"):
+                raise
+        me = await self._get(USER_STATUS, UserModel)
+        return SessionUserResponse.model_validate(
+            {**me.model_dump(exclude_none=True), "token": self.token}
+        )
 
     async def signin(self, email: str, password: str) -> SessionUserResponse:
         """Sign in and use the new session token for the following calls."""

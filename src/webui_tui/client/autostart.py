@@ -27,12 +27,17 @@ def data_dir() -> Path:
     return Path(platformdirs.user_data_dir("webui"))
 
 
+def log_path() -> Path:
+    """Where a daemon started in the background writes its output (`webui daemon logs`)."""
+    return data_dir() / "daemon.log"
+
+
 def spawn_daemon() -> tuple["subprocess.Popen[bytes]", Path]:
     """Start `python -m webui_daemon` detached from us, appending its output to daemon.log."""
     folder = data_dir()
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    log_path = folder / "daemon.log"
-    fd = os.open(log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    log_file = folder / "daemon.log"
+    fd = os.open(log_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
     with os.fdopen(fd, "ab") as log:
         # A new session: the daemon outlives this command and ignores its terminal's Ctrl-C.
         process = subprocess.Popen(
@@ -43,7 +48,7 @@ def spawn_daemon() -> tuple["subprocess.Popen[bytes]", Path]:
             start_new_session=True,
             close_fds=True,
         )
-    return process, log_path
+    return process, log_file
 
 
 def last_line(path: Path) -> str:

@@ -14,7 +14,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from webui_tui.client.discovery import Target
-from webui_tui.client.errors import BadResponse, DaemonUnreachable, error_for_status
+from webui_tui.client.errors import BadResponse, DaemonUnreachable, NotFound, error_for_status
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")
@@ -102,6 +102,14 @@ class BaseClient:
         try:
             return response.json()
         except ValueError:
+            if response.headers.get("content-type", "").startswith("text/html"):
+                # Open WebUI answers a path its API does not have with its web app's page.
+                raise NotFound(
+                    404,
+                    f"{self.target.address} does not serve {method} {path} (a web page answered)",
+                    method,
+                    path,
+                ) from None
             raise BadResponse(
                 f"{self.target.address} answered {method} {path} with something that is not JSON"
             ) from None

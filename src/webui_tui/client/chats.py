@@ -153,8 +153,10 @@ class ChatsMixin(BaseClient):
 
 
 def json_or_ndjson(raw: bytes) -> Any:
-    """A JSON document, or NDJSON (one value per line: Open WebUI 0.12's export) as a list."""
+    """A JSON list, or NDJSON (one chat per line: Open WebUI 0.12's export) as a list; one
+    chat alone on its line reads as a JSON object, and is a list of one too."""
     try:
-        return json.loads(raw)
+        data = json.loads(raw)
     except ValueError:
         return [json.loads(line) for line in raw.splitlines() if line.strip()]
+    return [data] if isinstance(data, dict) else data

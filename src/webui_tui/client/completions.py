@@ -46,6 +46,7 @@ COMPLETIONS = "/api/chat/completions"
 _GENERATIONS = TypeAdapter(list[GenerationOut])
 _USAGE = TypeAdapter(list[UsageOut])
 
+
 class TaskIds(BaseModel):
     """`GET /api/tasks/chat/{id}`: the assistant messages of the chat still being generated."""
 

@@ -4,6 +4,8 @@ import os
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
+import httpx
+
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.autostart import AutostartTransport
 from webui_tui.client.credentials import resolve_token
@@ -23,15 +25,18 @@ def open_client(
     autostart: bool = True,
     on_start: Callable[[Path], None] | None = None,
     timeout: float = 30.0,
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> WebUIClient:
     """A client for `target` (default: discovered), with its token and, if allowed, auto-start.
+    A `transport` given carries every request (no auto-start then).
 
     Raises ValueError for a malformed `WEBUI_URL`.
     """
     target = target or discover()
     if token is None:
         token = resolve_token(target)
-    transport = None
+    if transport is not None:
+        autostart = False
     if autostart and target.may_autostart and target.socket and not autostart_disabled():
         transport = AutostartTransport(target.socket, on_start)
     client = WebUIClient(target, token=token, transport=transport, timeout=timeout)

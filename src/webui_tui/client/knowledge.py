@@ -15,18 +15,20 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from webui_daemon.schemas.files import CancelForm, CancelResponse, FileModelResponse, ProcessStatus
 from webui_daemon.schemas.knowledge import (
     KnowledgeFileIdForm,
+    KnowledgeFileItem,
+    KnowledgeFileListResponse,
     KnowledgeFilesResponse,
     KnowledgeForm,
     KnowledgeListResponse,
     KnowledgeResponse,
 )
 from webui_daemon.schemas.retrieval import QueryCollectionsForm, QueryResult
-from webui_tui.client.base import BaseClient, parse
+from webui_tui.client.base import BaseClient, bad_answer, parse
 from webui_tui.client.errors import BadResponse, error_for_status
 from webui_tui.client.sse import sse_data
 
@@ -39,6 +41,9 @@ POLL_S = 0.5
 
 _KBS: TypeAdapter[list[KnowledgeResponse]] = TypeAdapter(list[KnowledgeResponse])
 _FILES: TypeAdapter[list[FileModelResponse]] = TypeAdapter(list[FileModelResponse])
+_KB_FILES: TypeAdapter[list[KnowledgeFileItem]] = TypeAdapter(list[KnowledgeFileItem])
+# Pages of a base's file list asked at most (Open WebUI: 30 files a page for non-admins).
+MAX_FILE_PAGES = 1000
 
 
 class KnowledgeMixin(BaseClient):
@@ -58,7 +63,32 @@ class KnowledgeMixin(BaseClient):
         return await self._post(f"{KNOWLEDGE}/create", KnowledgeResponse, form)
 
     async def get_knowledge(self, kb_id: str) -> KnowledgeFilesResponse:
-        return await self._get(f"{KNOWLEDGE}/{kb_id}", KnowledgeFilesResponse)
+        """A base with its files. Open WebUI 0.12 sends `files: null` here and lists them at
+        `/knowledge/{id}/files`, a page at a time: they are read from there then."""
+        path = f"{KNOWLEDGE}/{kb_id}"
+        data = await self.request("GET", path)
+        kb = parse(KnowledgeFilesResponse, data, path)
+        if isinstance(data, dict) and data.get("files") is None:
+            kb.files = await self.knowledge_files(kb_id)
+        return kb
+
+    async def knowledge_files(self, kb_id: str) -> list[KnowledgeFileItem]:
+        """Every page of `/knowledge/{id}/files` (Open WebUI 0.12)."""
+        path = f"{KNOWLEDGE}/{kb_id}/files"
+        files: list[KnowledgeFileItem] = []
+        for page in range(1, MAX_FILE_PAGES + 1):
+            listing = parse(
+                KnowledgeFileListResponse,
+                await self.request("GET", path, params={"page": page}),
+                path,
+            )
+            try:
+                files += _KB_FILES.validate_python(listing.items)
+            except ValidationError as exc:
+                raise bad_answer(path, exc) from None
+            if not listing.items or len(files) >= listing.total:
+                break
+        return files
 
     async def delete_knowledge(self, kb_id: str) -> bool:
         return await self._bool("DELETE", f"{KNOWLEDGE}/{kb_id}/delete")
@@ -141,11 +171,26 @@ class KnowledgeMixin(BaseClient):
         return last
 
     async def list_files(self) -> list[FileModelResponse]:
-        """The caller's files (an admin's: everyone's), without their extracted text."""
-        data = await self.request("GET", f"{FILES}/", params={"content": "false"})
-        if isinstance(data, dict):
-            data = data.get("items")
-        return _FILES.validate_python(data)
+        """The caller's files (an admin's: everyone's), without their extracted text. Open
+        WebUI 0.12 (and the daemon) answer a page at a time, `{"items", "total"}`; 0.6 answered
+        one plain list."""
+        files: list[FileModelResponse] = []
+        for page in range(1, 10_000):
+            params: dict[str, str | int | bool] = {"content": "false"}
+            if page > 1:  # the first page is the default one
+                params["page"] = page
+            data = await self.request("GET", f"{FILES}/", params=params)
+            try:
+                if not isinstance(data, dict):
+                    return _FILES.validate_python(data)
+                items = _FILES.validate_python(data.get("items") or [])
+            except ValidationError as exc:
+                raise bad_answer(f"{FILES}/", exc) from None
+            files.extend(items)
+            total = data.get("total")
+            if not items or not isinstance(total, int) or len(files) >= total:
+                break
+        return files
 
     async def get_file(self, file_id: str) -> FileModelResponse:
         return await self._get(f"{FILES}/{file_id}", FileModelResponse)

@@ -1,18 +1,20 @@
-"""The admin screen (admins only): users, groups, your API key, provider connections.
+"""The admin screen (admins only): users, groups, your API key, provider connections,
+permissions (screens/admin_permissions.py).
 
 Keys act on the tab shown: a add, d delete, r change a user's role, m edit a group's members,
-t test a connection, k make a new API key (yours: keys are per user).
+t test a connection, k make a new API key (yours: keys are per user); on Permissions, Enter
+switches the highlighted permission.
 """
 
 from typing import Any, ClassVar, cast, get_args
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
 
 from webui_daemon.schemas.auths import AddUserForm, Role
 from webui_daemon.schemas.groups import GroupForm
+from webui_tui.app.screens.admin_permissions import PermissionsTab
 from webui_tui.app.screens.dialogs import (
     ChooseManyScreen,
     ConfirmScreen,
@@ -45,7 +47,7 @@ def key_text(email: str, key: str | None) -> str:
     )
 
 
-class AdminScreen(ReportsWorkerFailures, Screen[None]):
+class AdminScreen(ReportsWorkerFailures, PermissionsTab):
     CSS_PATH = "admin.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("a", "add", "Add", id="admin.add"),
@@ -73,12 +75,15 @@ class AdminScreen(ReportsWorkerFailures, Screen[None]):
                 yield Static("", id="apikey")
             with TabPane("Connections", id="conn-tab"):
                 yield DataTable(id="connections", cursor_type="row")
+            with TabPane("Permissions", id="perm-tab"):
+                yield from self.permission_widgets()
         yield Footer()
 
     def on_mount(self) -> None:
         self.query_one("#users", DataTable).add_columns("Name", "Email", "Role")
         self.query_one("#groups", DataTable).add_columns("Group", "Members", "Description")
         self.query_one("#connections", DataTable).add_columns("Kind", "URL", "Key", "On")
+        self.setup_permissions()
         self.query_one("#denied").display = False
         self.load()
 
@@ -137,6 +142,7 @@ class AdminScreen(ReportsWorkerFailures, Screen[None]):
             on = "yes" if conn.enabled else "no"
             table.add_row(conn.kind, conn.url, conn.masked_key, on, key=conn.url)
         self.query_one("#apikey", Static).update(key_text(me.email, key))
+        self.load_permissions()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("add", "delete", "role", "members", "test", "new_key"):

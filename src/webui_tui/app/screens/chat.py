@@ -121,6 +121,7 @@ class ChatScreen(SidebarScreen):
                 await self._open(self.chat.id)
         except WebUIClientError as exc:
             self._problem(exc, "loading chats")
+            self._list_problem(f"Could not load the chats: {exc.message}")
 
     def on_reconnected(self, _: Reconnected) -> None:
         self.load()

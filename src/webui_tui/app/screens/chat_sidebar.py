@@ -76,6 +76,12 @@ class SidebarScreen(ReportsWorkerFailures, Screen[None]):
         except NoMatches:  # the app closed while the daemon answered
             return
 
+    def _list_problem(self, text: str) -> None:
+        try:
+            self.query_one(ChatList).show_problem(text)
+        except NoMatches:  # the app closed meanwhile
+            return
+
     def _show_filter(self) -> None:
         line = self.query_one("#filter", Static)
         line.update(f"# {self.tag_filter} · ctrl+g: all chats" if self.tag_filter else "")

@@ -9,6 +9,7 @@ import glob
 from pathlib import Path
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -76,6 +77,7 @@ class KnowledgeScreen(ReportsWorkerFailures, Screen[None]):
             self.kbs = await self.client.list_knowledge()
         except WebUIClientError as exc:
             self._problem(exc, "listing knowledge bases")
+            self._title(f"Could not list the knowledge bases: {exc.message}")
             return
         kb_list = self.query_one("#kbs", OptionList)
         kb_list.clear_options()
@@ -105,6 +107,9 @@ class KnowledgeScreen(ReportsWorkerFailures, Screen[None]):
             self.kb = await self.client.get_knowledge(kb_id)
         except WebUIClientError as exc:
             self._problem(exc, "opening the knowledge base")
+            self.kb = None
+            self._title(f"Could not open the knowledge base: {exc.message}")
+            self.query_one("#files", DataTable).clear()
             return
         kb = self.kb
         self.query_one("#kb-title", Static).update(
@@ -117,6 +122,10 @@ class KnowledgeScreen(ReportsWorkerFailures, Screen[None]):
             size = item.meta.get("size")
             status = item.status + (f": {item.error}" if item.error else "")
             table.add_row(item.filename, status, _size(size), key=item.id)
+
+    def _title(self, text: str) -> None:
+        # Text, not markup: an error message may hold brackets.
+        self.query_one("#kb-title", Static).update(Text(text))
 
     def action_new_kb(self) -> None:
         self._new_kb()

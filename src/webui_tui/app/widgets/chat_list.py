@@ -2,6 +2,7 @@
 
 from typing import ClassVar
 
+from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import OptionList
@@ -76,11 +77,19 @@ class ChatList(OptionList):
         options = [_option(c) for c in pinned]
         options += [Option(label, id=key, disabled=key is None) for key, label in tree or []]
         options += [_option(c) for c in rest]
+        # A chat both pinned (or loose) and in an open folder is listed once, where it first
+        # appears: Open WebUI may list it in both answers, and option ids must be unique.
+        options = _first_of_each(options)
         self.clear_options()
         self.add_options(options)
         for index, option in enumerate(options):
             if option.id is not None and option.id == keep:
                 self.highlighted = index
+
+    def show_problem(self, text: str) -> None:
+        """No chats to show: say why in the list's place (not an empty list)."""
+        self.clear_options()
+        self.add_option(Option(Text(text), disabled=True))  # Text: brackets are no markup
 
     def _selected_id(self) -> str | None:
         if self.highlighted is None:
@@ -108,6 +117,18 @@ class ChatList(OptionList):
 
     def action_new_folder(self) -> None:
         self.post_message(self.NewFolderAsked(folder_of_option(self._selected_id())))
+
+
+def _first_of_each(options: list[Option]) -> list[Option]:
+    seen: set[str] = set()
+    kept = []
+    for option in options:
+        if option.id is not None:
+            if option.id in seen:
+                continue
+            seen.add(option.id)
+        kept.append(option)
+    return kept
 
 
 def _option(chat: ChatTitleIdResponse) -> Option:
