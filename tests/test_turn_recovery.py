@@ -86,7 +86,7 @@ def test_answers_left_running_by_a_killed_daemon_are_finished_at_start(
                 assert FULL.startswith(saved["content"]) and saved["content"] != FULL
                 # Nothing runs for it; stopping is a harmless no-op.
                 assert c.get(f"/api/tasks/chat/{chat_id}").json() == {"task_ids": []}
-                assert c.post(f"/api/tasks/stop/{message_id}").json() == {"status": False}
+                assert c.post(f"/api/tasks/stop/{message_id}").json()["status"] is False
                 assert c.post(f"/api/tasks/chat/{chat_id}/stop").json() == {"status": True}
                 assert message(c, chat_id, message_id) == saved
             # Re-attaching replays the partial answer and says it was cut short.
