@@ -380,3 +380,18 @@ def test_configs_pages_and_export_import(admin: httpx.Client, user: httpx.Client
     ).json()
     assert imported["ui.banners"] == [] and "not.ours" not in imported
     assert user.get("/api/v1/configs/banners").json() == []
+
+
+def test_user_status_is_the_callers_own_record_also_for_an_api_key(
+    user: httpx.Client, daemon: DaemonProc
+) -> None:
+    me = user.get("/api/v1/auths/").json()
+    key = user.post("/api/v1/auths/api_key").json()["api_key"]
+    with tcp(daemon) as c:
+        for headers in (dict(user.headers), bearer(key)):
+            r = c.get("/api/v1/users/user/status", headers=headers)
+            assert r.status_code == 200, r.text
+            body = r.json()
+            assert (body["id"], body["email"], body["role"]) == (me["id"], me["email"], "user")
+            assert "api_key" not in body and "password" not in body
+        assert c.get("/api/v1/users/user/status").status_code == 401  # nobody

@@ -61,9 +61,8 @@ KNOWN: dict[str, dict[str, str]] = {
         "status 200, Open WebUI 403": EXT_KEYS,
     },
     "users-status-api-key": {
-        ". extra: detail": PART2,
-        ". missing: bio, created_at, date_of_birth, email, gender, id, info, last_active_at, name, oauth, presence_state, profile_banner_image_url, profile_image_url, role, scim, settings, status_emoji, status_expires_at, status_message, timezone, updated_at, username": PART2,
-        "status 404, Open WebUI 200": PART2,
+        ". extra: os_uid": OURS,
+        ". missing: presence_state, profile_banner_image_url, scim, status_emoji, status_expires_at, status_message": PART2,
     },
     "auths-signin-user": {
         ". extra: bio, date_of_birth, gender": OLD,

@@ -14,6 +14,7 @@ from webui_daemon.schemas.users import (
     UserSettings,
     UserUpdateForm,
 )
+from webui_daemon.services.mapping import user_model
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 
@@ -76,6 +77,13 @@ async def update_user_settings(
     form: UserSettings, user: VerifiedUser, services: ServicesDep
 ) -> dict[str, Any]:
     return await services.users.update_settings(user, form.model_dump())
+
+
+@router.get("/user/status")
+async def my_status(user: VerifiedUser) -> UserModel:
+    """Open WebUI 0.12: the caller's own record (what API-key scripts read to learn who they
+    are, since 0.12 refuses keys on `GET /api/v1/auths/`)."""
+    return user_model(user)
 
 
 @router.get("/groups")
