@@ -31,7 +31,7 @@ class Box:
             self.places[label].append(place)
 
         async def run() -> None:
-            async with self.scheduler.slot(
+            ticket = await self.scheduler.acquire(
                 NODE,
                 capacity=self.capacity,
                 user_id=user,
@@ -39,9 +39,12 @@ class Box:
                 model="m",
                 interactive=interactive,
                 on_wait=told,
-            ):
+            )
+            try:
                 self.served.append(label)
                 await self.release[label].wait()
+            finally:
+                self.scheduler.release(ticket)
 
         task = asyncio.create_task(run())
         self.tasks[label] = task

@@ -13,6 +13,7 @@ import math
 import re
 from typing import Any
 
+from webui_daemon.rag.template import last_user_text, message_text
 from webui_daemon.services.turn_text import TITLE_PROMPT
 
 TAGS_PROMPT = """Give 1 to 3 broad tags for the main themes of the chat below (for example \
@@ -51,29 +52,8 @@ _MESSAGES = re.compile(r"\{\{MESSAGES(?::(START|END|MIDDLETRUNCATE):(\d+))?(?:\|
 _PROMPT = re.compile(r"(?i)\{\{prompt(?::(start|end|middletruncate):(\d+))?\}\}")
 
 
-def message_text(message: dict[str, Any]) -> str:
-    """The text of a wire message: its string content or the text parts of a list."""
-    content = message.get("content")
-    if isinstance(content, str):
-        return content
-    if isinstance(content, list):
-        return "\n".join(
-            str(p.get("text", ""))
-            for p in content
-            if isinstance(p, dict) and p.get("type") == "text"
-        )
-    return ""
-
-
 def transcript(messages: list[dict[str, Any]]) -> str:
     return "\n".join(f"{str(m.get('role', '')).upper()}: {message_text(m)}" for m in messages)
-
-
-def last_user_text(messages: list[dict[str, Any]]) -> str:
-    for message in reversed(messages):
-        if message.get("role") == "user":
-            return message_text(message)
-    return ""
 
 
 def _cut(text: str, mode: str, n: int) -> str:

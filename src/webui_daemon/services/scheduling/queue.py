@@ -24,8 +24,7 @@ import itertools
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -175,35 +174,6 @@ class Scheduler:
         if state is None or not capacity:
             return True
         return not state.waiting and len(state.running) < capacity
-
-    @asynccontextmanager
-    async def slot(
-        self,
-        node: str,
-        *,
-        capacity: int,
-        user_id: str,
-        user_name: str,
-        model: str,
-        interactive: bool,
-        on_wait: Callable[[Place], Awaitable[None]] | None = None,
-        where: str = "",
-    ) -> AsyncIterator[Ticket]:
-        """Hold a slot on `node` for the block, waiting in line first if it is full."""
-        ticket = await self.acquire(
-            node,
-            capacity=capacity,
-            user_id=user_id,
-            user_name=user_name,
-            model=model,
-            interactive=interactive,
-            on_wait=on_wait,
-            where=where,
-        )
-        try:
-            yield ticket
-        finally:
-            self.release(ticket)
 
     async def acquire(
         self,
