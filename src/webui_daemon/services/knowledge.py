@@ -31,7 +31,8 @@ from webui_daemon.services.knowledge_access import (
     grants_to_wire,
 )
 from webui_daemon.storage.files import FileRepo, FileRow
-from webui_daemon.storage.knowledge import GrantRow, KnowledgeRepo, KnowledgeRow
+from webui_daemon.storage.grants import GrantRow
+from webui_daemon.storage.knowledge import KnowledgeRepo, KnowledgeRow
 from webui_daemon.storage.rows import UserRow
 from webui_daemon.storage.users import UserRepo
 

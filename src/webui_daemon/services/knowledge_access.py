@@ -12,8 +12,9 @@ from typing import Any
 
 from webui_daemon.services import access, errors
 from webui_daemon.storage.files import FileRepo, FileRow
+from webui_daemon.storage.grants import GrantRow, Principal, holds_grant
 from webui_daemon.storage.groups import GroupRepo
-from webui_daemon.storage.knowledge import GrantRow, KnowledgeRepo, KnowledgeRow, Principal
+from webui_daemon.storage.knowledge import KnowledgeRepo, KnowledgeRow
 from webui_daemon.storage.rows import UserRow
 
 PUBLIC = GrantRow("user", "*", "read")
@@ -50,17 +51,7 @@ def grants_to_wire(grants: Iterable[GrantRow]) -> list[dict[str, str]]:
 
 
 def holds(who: Principal, row: KnowledgeRow, permission: str) -> bool:
-    if row.user_id == who.user_id:
-        return True
-    allowed = ("read", "write") if permission == "read" else ("write",)
-    for grant in row.grants:
-        if grant.permission not in allowed:
-            continue
-        if grant.principal_type == "user" and grant.principal_id in ("*", who.user_id):
-            return True
-        if grant.principal_type == "group" and grant.principal_id in who.group_ids:
-            return True
-    return False
+    return holds_grant(who, row.user_id, row.grants, permission)
 
 
 class AccessResolver:

@@ -2,23 +2,18 @@
 
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import aiosqlite
 
 from webui_daemon.storage.db import Database, dumps, loads, set_clause
 from webui_daemon.storage.files import FILE_COLUMNS, FileRow, file_from_row
+from webui_daemon.storage.grants import GrantRow, Principal, grant_clause
+from webui_daemon.storage.grants import marks as _marks
 
 _COLUMNS = "id, user_id, name, description, meta, data, created_at, updated_at"
 _UPDATABLE = frozenset({"name", "description", "meta", "data"})
-
-
-@dataclass(frozen=True, slots=True)
-class GrantRow:
-    principal_type: str  # "user" | "group"
-    principal_id: str  # a user or group id; "*" with "user" means everyone
-    permission: str  # "read" | "write"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,32 +30,9 @@ class KnowledgeRow:
     file_count: int = 0
 
 
-@dataclass(frozen=True, slots=True)
-class Principal:
-    """Who asks: a user and the groups they belong to."""
-
-    user_id: str
-    group_ids: tuple[str, ...] = field(default_factory=tuple)
-
-
-def _marks(values: Sequence[Any]) -> str:
-    return ",".join("?" * len(values))
-
-
 def access_clause(who: Principal, permission: str, alias: str = "k") -> tuple[str, list[Any]]:
     """SQL that holds when `who` owns the knowledge base or holds a grant for `permission`."""
-    permissions = ["read", "write"] if permission == "read" else ["write"]
-    params: list[Any] = [who.user_id, *permissions, who.user_id]
-    group_sql = "0"
-    if who.group_ids:
-        group_sql = f"(g.principal_type = 'group' AND g.principal_id IN ({_marks(who.group_ids)}))"
-        params.extend(who.group_ids)
-    sql = (
-        f"({alias}.user_id = ? OR EXISTS (SELECT 1 FROM knowledge_grant g "
-        f"WHERE g.knowledge_id = {alias}.id AND g.permission IN ({_marks(permissions)}) AND "
-        f"((g.principal_type = 'user' AND g.principal_id IN (?, '*')) OR {group_sql})))"
-    )
-    return sql, params
+    return grant_clause(who, permission, alias=alias, table="knowledge_grant", key="knowledge_id")
 
 
 def _like(text: str) -> str:

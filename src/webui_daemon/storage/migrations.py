@@ -288,6 +288,55 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX usage_daily_day ON usage_daily (day);
         """,
     ),
+    Migration(
+        "0006_access_grants_prompts",
+        """
+        -- Open WebUI 0.12's access grants of workspace records (prompts, notes), one table for
+        -- every kind: `principal_id` "*" with principal_type "user" is everyone.
+        CREATE TABLE access_grant (
+            resource_type TEXT NOT NULL,
+            resource_id TEXT NOT NULL,
+            principal_type TEXT NOT NULL CHECK (principal_type IN ('user', 'group')),
+            principal_id TEXT NOT NULL,
+            permission TEXT NOT NULL CHECK (permission IN ('read', 'write')),
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (resource_type, resource_id, principal_type, principal_id, permission)
+        );
+        CREATE INDEX access_grant_principal
+            ON access_grant (resource_type, principal_type, principal_id);
+        -- The prompt library: `/command` templates; each content change is a history entry.
+        CREATE TABLE prompt (
+            id TEXT PRIMARY KEY,
+            command TEXT NOT NULL UNIQUE,
+            user_id TEXT NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            content TEXT NOT NULL,
+            data TEXT,
+            meta TEXT,
+            tags TEXT,
+            is_active INTEGER NOT NULL DEFAULT 1,
+            version_id TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX prompt_user ON prompt (user_id);
+        CREATE INDEX prompt_updated ON prompt (updated_at);
+        CREATE TABLE prompt_history (
+            id TEXT PRIMARY KEY,
+            prompt_id TEXT NOT NULL REFERENCES prompt (id) ON DELETE CASCADE,
+            parent_id TEXT,
+            snapshot TEXT NOT NULL,
+            user_id TEXT NOT NULL,
+            commit_message TEXT,
+            created_at INTEGER NOT NULL
+        );
+        CREATE INDEX prompt_history_prompt ON prompt_history (prompt_id, created_at);
+        -- A prompt's grants go with it, also when its owner's deletion removes it.
+        CREATE TRIGGER prompt_grants_gone AFTER DELETE ON prompt BEGIN
+            DELETE FROM access_grant WHERE resource_type = 'prompt' AND resource_id = OLD.id;
+        END;
+        """,
+    ),
 )
 
 
