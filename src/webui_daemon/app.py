@@ -17,6 +17,7 @@ from webui_daemon.api import (
     errors,
     folders,
     groups,
+    prompts,
     system,
     task_completions,
     tasks,
@@ -76,6 +77,7 @@ from webui_daemon.services.scheduling.usage import UsageRecorder
 from webui_daemon.services.task_generation import TaskGenerationService, task_defaults
 from webui_daemon.services.turns import TurnManager
 from webui_daemon.services.users import UserService
+from webui_daemon.services.workspace.prompts import PromptService
 from webui_daemon.settings import Settings
 from webui_daemon.storage.chats import ChatRepo
 from webui_daemon.storage.config import ConfigRepo
@@ -86,6 +88,7 @@ from webui_daemon.storage.folders import FolderRepo
 from webui_daemon.storage.groups import GroupRepo
 from webui_daemon.storage.knowledge import KnowledgeRepo
 from webui_daemon.storage.models import ModelRepo
+from webui_daemon.storage.prompts import PromptRepo
 from webui_daemon.storage.shares import ShareRepo
 from webui_daemon.storage.tags import TagRepo
 from webui_daemon.storage.usage import UsageRepo
@@ -154,6 +157,7 @@ class Services:
     message_events: MessageEventService
     admin_config: AdminConfigService
     task_generation: TaskGenerationService
+    prompts: PromptService
     listen: ListenInfo = field(default_factory=ListenInfo)
 
 
@@ -406,6 +410,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
             config_repo,
             task_defaults(settings.task_model, settings.enable_title_generation),
         ),
+        prompts=PromptService(PromptRepo(db), users_repo, group_repo, auth.permissions),
         listen=listen,
     )
 
@@ -469,6 +474,8 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
     for module in (models_api, tasks, ollama_api, openai_api):
         app.include_router(module.router)
     for module in (files_api, knowledge_api, retrieval_api):
+        app.include_router(module.router)
+    for module in (prompts,):  # the workspace
         app.include_router(module.router)
     for module in (task_completions, workspace):  # 0.12's task routes; the rest's shapes
         app.include_router(module.router)

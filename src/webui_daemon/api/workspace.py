@@ -1,5 +1,5 @@
 """0.12 route families webui does not implement yet, answering documented shapes, never 404:
-the workspace lists (prompts, notes, memories, tools, functions) answer empty, their create
+the workspace lists (notes, memories, tools, functions) answer empty, their create
 routes 403 naming the feature; /api/v1/configs answers banners, suggestions, the models page,
 tool servers (none) and export/import of the stored config (services.admin_config).
 """
@@ -25,8 +25,6 @@ router = APIRouter(prefix="/api/v1")
 # --- workspace lists: nothing stored here yet -----------------------------------------------
 
 
-@router.get("/prompts/", tags=["prompts"])
-@router.get("/prompts/tags", tags=["prompts"])
 @router.get("/notes/", tags=["notes"])
 @router.get("/notes/pinned", tags=["notes"])
 @router.get("/memories/", tags=["memories"])
@@ -42,14 +40,12 @@ async def empty_admin_list(_: AdminUser) -> list[Any]:
     return []
 
 
-@router.get("/prompts/list", tags=["prompts"])
 @router.get("/notes/search", tags=["notes"])
 async def empty_page(_: VerifiedUser) -> EmptyPage:
     return EmptyPage()
 
 
 _CREATE = {
-    "/prompts/create": ("Prompts", "prompts"),
     "/notes/create": ("Notes", "notes"),
     "/memories/add": ("Memories", "memories"),
     "/tools/create": ("Tools", "tools"),

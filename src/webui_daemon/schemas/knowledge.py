@@ -1,16 +1,10 @@
 """Wire models of /api/v1/knowledge (both sharing forms: 0.6 access_control, 0.12 grants)."""
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-
-class AccessGrant(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    principal_type: Literal["user", "group"]
-    principal_id: str = Field(min_length=1)
-    permission: Literal["read", "write"] = "read"
+from webui_daemon.schemas.access import AccessGrant
 
 
 class KnowledgeForm(BaseModel):

@@ -1,16 +1,10 @@
 """Wire models of models: workspace records (presets) and the aggregated model list (spec 4)."""
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-
-class AccessGrant(BaseModel):
-    """Open WebUI 0.12's form; `principal_id` "*" with type "user" means everyone."""
-
-    principal_type: Literal["user", "group"]
-    principal_id: str
-    permission: Literal["read", "write"] = "read"
+from webui_daemon.schemas.access import AccessGrant
 
 
 class ModelForm(BaseModel):

@@ -19,7 +19,10 @@ SHARING_REFUSED = "You do not have permission to share with the requested audien
 _SHARING: dict[str, tuple[str, str]] = {
     "model": ("models", "public_models"),
     "knowledge": ("knowledge", "public_knowledge"),
+    "prompt": ("prompts", "public_prompts"),
+    "note": ("notes", "public_notes"),
 }
+Resource = Literal["model", "knowledge", "prompt", "note"]
 
 
 def grants_from_access_control(access_control: dict[str, Any] | None) -> list[dict[str, str]]:
@@ -74,7 +77,7 @@ def check_sharing(
     user: UserRow,
     permissions: Permissions,
     grants: Iterable[dict[str, Any]],
-    resource: Literal["model", "knowledge"],
+    resource: Resource,
 ) -> None:
     """Open WebUI 0.12's rule for an access update: admins give any grant; others need
     `sharing.<resource>` for any grant, `sharing.public_<resource>` for public read, and
@@ -93,6 +96,32 @@ def check_sharing(
             allowed = sharing.get(key, False) and audiences.get(audience, True)
         if not allowed:
             raise errors.Forbidden(SHARING_REFUSED)
+
+
+def allowed_grants(
+    user: UserRow, permissions: Permissions, grants: Iterable[dict[str, Any]], resource: Resource
+) -> list[dict[str, str]]:
+    """Open WebUI 0.12's rule for the sharing a new record asks for: the grants the caller may
+    give (as check_sharing), the others dropped without a word."""
+    wanted = normalize(grants)
+    if user.role == "admin":
+        return wanted
+    sharing = permissions.get("sharing", {})
+    audiences = permissions.get("access_grants", {})
+    key, public_key = _SHARING[resource]
+    if not sharing.get(key, False):
+        return []
+    return [
+        g
+        for g in wanted
+        if (
+            sharing.get(public_key, False)
+            if is_public(g)
+            else audiences.get(
+                "allow_groups" if g["principal_type"] == "group" else "allow_users", True
+            )
+        )
+    ]
 
 
 def is_public(grant: dict[str, Any]) -> bool:
@@ -119,11 +148,14 @@ def has_grant(
     return False
 
 
-def permission_refused(user: UserRow, key: str, what: str) -> errors.Unauthorized:
-    """A missing workspace permission: Open WebUI's words for remote users; local accounts (on
-    the socket, who cannot read a web admin page) get the reason and the command that helps."""
+def permission_refused(
+    user: UserRow, key: str, what: str, remote: str = errors.ACCESS_PROHIBITED
+) -> errors.Unauthorized:
+    """A missing workspace permission: Open WebUI's words (`remote`) for remote users; local
+    accounts (on the socket, who cannot read a web admin page) get the reason and the command
+    that helps."""
     if user.os_uid is None:
-        return errors.Unauthorized(errors.ACCESS_PROHIBITED)
+        return errors.Unauthorized(remote)
     return errors.Unauthorized(
         f"{user.name} may not {what}: an admin can run `webui permissions set {key} true` "
         f"(everyone) or `webui permissions set {key} true --group GROUP`"

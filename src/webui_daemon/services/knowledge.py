@@ -7,8 +7,8 @@ import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from webui_daemon.schemas.access import AccessGrant
 from webui_daemon.schemas.knowledge import (
-    AccessGrant,
     KnowledgeFileItem,
     KnowledgeFileListResponse,
     KnowledgeFilesResponse,

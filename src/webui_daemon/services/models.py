@@ -17,7 +17,8 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from webui_daemon.providers.catalog import Catalog, ProviderModel, Snapshot
-from webui_daemon.schemas.models import AccessGrant, ModelModel
+from webui_daemon.schemas.access import AccessGrant
+from webui_daemon.schemas.models import ModelModel
 from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import access, errors
 from webui_daemon.storage.groups import GroupRepo

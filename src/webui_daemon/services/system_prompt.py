@@ -8,6 +8,7 @@ import datetime as dt
 import zoneinfo
 from typing import Any
 
+from webui_daemon.schemas import prompt_variables
 from webui_daemon.storage.rows import UserRow
 
 
@@ -20,14 +21,6 @@ def _now(user: UserRow) -> dt.datetime:
     return dt.datetime.now().astimezone()
 
 
-def _age(birth: str | None, today: dt.date) -> str:
-    try:
-        born = dt.date.fromisoformat(str(birth))
-    except ValueError:
-        return "Unknown"
-    return str(today.year - born.year - ((today.month, today.day) < (born.month, born.day)))
-
-
 def template_values(user: UserRow, groups: list[str] | None = None) -> dict[str, str]:
     now = _now(user)
     return {
@@ -38,15 +31,11 @@ def template_values(user: UserRow, groups: list[str] | None = None) -> dict[str,
         "{{USER_BIO}}": user.bio or "",
         "{{USER_GENDER}}": user.gender or "Unknown",
         "{{USER_BIRTH_DATE}}": user.date_of_birth or "Unknown",
-        "{{USER_AGE}}": _age(user.date_of_birth, now.date()),
+        "{{USER_AGE}}": prompt_variables.age(user.date_of_birth, now.date()) or "Unknown",
         "{{USER_LOCATION}}": "Unknown",
         "{{USER_LANGUAGE}}": "en-US",
         "{{USER_GROUPS}}": ", ".join(groups or []),
-        "{{CURRENT_DATE}}": now.strftime("%Y-%m-%d"),
-        "{{CURRENT_TIME}}": now.strftime("%H:%M:%S"),
-        "{{CURRENT_DATETIME}}": now.strftime("%Y-%m-%d %H:%M:%S"),
-        "{{CURRENT_WEEKDAY}}": now.strftime("%A"),
-        "{{CURRENT_TIMEZONE}}": str(now.tzinfo or ""),
+        **prompt_variables.clock_values(now),
     }
 
 
@@ -63,10 +52,7 @@ def render(
     for key, value in (variables or {}).items():
         name = key if key.startswith("{{") else "{{" + key + "}}"
         values[name] = str(value)
-    for name, value in values.items():
-        if name in template:
-            template = template.replace(name, value)
-    return template
+    return prompt_variables.substitute(template, values)
 
 
 def place_system(messages: list[Any], system: str) -> list[Any]:

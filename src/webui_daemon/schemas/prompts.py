@@ -1,0 +1,112 @@
+"""Wire models of /api/v1/prompts (Open WebUI 0.12.4's prompt library, with 0.6's names too)."""
+
+from typing import Any
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, field_validator
+
+from webui_daemon.schemas.access import AccessGrant
+
+# A template is text a person wrote: 256 KiB is far beyond any, and keeps a list cheap to send.
+MAX_CONTENT_BYTES = 256 * 1024
+
+
+def _command(value: str) -> str:
+    """0.12 stores commands without the slash 0.6 put in front; either form names one prompt."""
+    value = value.strip()
+    return value[1:] if value.startswith("/") else value
+
+
+class PromptForm(BaseModel):
+    """Body of create and update. 0.6 clients send `title`, and `access_control` for sharing."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    command: str = Field(min_length=1, max_length=256, pattern=r"^/?[^\s/][^\s]*$")
+    name: str = Field(min_length=1, max_length=512, validation_alias=AliasChoices("name", "title"))
+    content: str
+    data: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+    tags: list[str] | None = Field(default=None, max_length=100)
+    access_grants: list[AccessGrant] | None = Field(default=None, max_length=10_000)
+    access_control: dict[str, Any] | None = None
+    version_id: str | None = None
+    commit_message: str | None = Field(default=None, max_length=2_000)
+    is_production: bool | None = True
+
+    _strip = field_validator("command")(_command)
+
+
+class PromptMetadataForm(BaseModel):
+    name: str = Field(min_length=1, max_length=512)
+    command: str = Field(min_length=1, max_length=256, pattern=r"^/?[^\s/][^\s]*$")
+    tags: list[str] | None = Field(default=None, max_length=100)
+
+    _strip = field_validator("command")(_command)
+
+
+class PromptVersionUpdateForm(BaseModel):
+    version_id: str = Field(min_length=1, max_length=64)
+
+
+class PromptAccessGrantsForm(BaseModel):
+    access_grants: list[AccessGrant] = Field(max_length=10_000)
+
+
+class GrantOut(BaseModel):
+    """A grant as 0.12 answers it (the resource is implicit)."""
+
+    id: str
+    principal_type: str
+    principal_id: str
+    permission: str
+
+
+class PromptUser(BaseModel):
+    id: str
+    name: str
+    email: str
+    role: str
+    profile_image_url: str
+
+
+class PromptModel(BaseModel):
+    """0.12's PromptModel; `title` and `timestamp` repeat name and updated_at for 0.6 clients,
+    `access_control` is 0.6's form of the grants."""
+
+    id: str
+    command: str
+    user_id: str
+    name: str
+    content: str
+    data: dict[str, Any] | None = None
+    meta: dict[str, Any] | None = None
+    tags: list[str] | None = None
+    is_active: bool = True
+    version_id: str | None = None
+    created_at: int
+    updated_at: int
+    access_grants: list[GrantOut] = Field(default_factory=list)
+    title: str
+    timestamp: int
+    access_control: dict[str, Any] | None = None
+
+
+class PromptAccessResponse(PromptModel):
+    user: PromptUser | None = None
+    write_access: bool = False
+
+
+class PromptAccessListResponse(BaseModel):
+    items: list[PromptAccessResponse]
+    total: int
+
+
+class PromptHistoryResponse(BaseModel):
+    id: str
+    prompt_id: str
+    parent_id: str | None = None
+    snapshot: dict[str, Any]
+    user_id: str
+    commit_message: str | None = None
+    created_at: int
+    user: PromptUser | None = None
