@@ -110,3 +110,37 @@ class PromptHistoryResponse(BaseModel):
     commit_message: str | None = None
     created_at: int
     user: PromptUser | None = None
+
+
+class Prompt(BaseModel):
+    """A prompt as a client reads it from a webui daemon or an Open WebUI server, 0.6 or 0.12:
+    0.6 has no id and names the title `title`, its command with a slash and its time
+    `timestamp`; unknown keys are ignored, `null` lists are empty."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    id: str | None = None
+    command: str
+    name: str = Field(default="", validation_alias=AliasChoices("name", "title"))
+    content: str = ""
+    user_id: str = ""
+    tags: list[str] = Field(default_factory=list)
+    is_active: bool = True
+    write_access: bool | None = None
+    access_grants: list[dict[str, Any]] = Field(default_factory=list)
+    updated_at: int = Field(default=0, validation_alias=AliasChoices("updated_at", "timestamp"))
+    user: dict[str, Any] | None = None
+
+    @field_validator("command", mode="after")
+    @classmethod
+    def _bare(cls, value: str) -> str:
+        return _command(value)
+
+    @field_validator("tags", "access_grants", mode="before")
+    @classmethod
+    def _none_is_empty(cls, value: Any) -> Any:
+        return [] if value is None else value
+
+    @property
+    def owner(self) -> str:
+        return str((self.user or {}).get("name") or self.user_id)

@@ -38,6 +38,7 @@ from webui_tui.client.knowledge import KnowledgeMixin
 from webui_tui.client.model_admin import ModelAdminMixin
 from webui_tui.client.models import ModelsMixin
 from webui_tui.client.permissions import PermissionsMixin
+from webui_tui.client.prompts import PromptsMixin
 
 # Open WebUI 0.12: the caller's own user record; API keys may read it.
 USER_STATUS = "/api/v1/users/user/status"
@@ -54,6 +55,7 @@ class WebUIClient(
     ConnectionsMixin,
     KnowledgeMixin,
     PermissionsMixin,
+    PromptsMixin,
 ):
     """One connection pool to one server; use as `async with WebUIClient(target) as client`.
 
