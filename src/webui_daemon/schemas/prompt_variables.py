@@ -135,11 +135,16 @@ def _definition(text: str) -> dict[str, Any]:
 def input_variables(text: str) -> dict[str, dict[str, Any]]:
     """The custom variables a prompt asks for, in order: name → {"type": "text"|"select"|...,
     and the definition's properties: options, default, placeholder, required, ...}."""
+    defined = {m.group(1).strip(): m for m in _WITH_DEFINITION.finditer(text)}
+    first: dict[str, int] = {}
+    for match in [*_WITH_DEFINITION.finditer(text), *_PLAIN.finditer(text)]:
+        name = match.group(1).strip()
+        first[name] = min(first.get(name, match.start()), match.start())
     found: dict[str, dict[str, Any]] = {}
-    for match in _WITH_DEFINITION.finditer(text):
-        found[match.group(1).strip()] = _definition(match.group(2).strip())
-    for match in _PLAIN.finditer(text):
-        found.setdefault(match.group(1).strip(), {"type": "text"})
+    # In the order they appear; a name with a definition anywhere takes it (as the web UI).
+    for name in sorted(first, key=first.__getitem__):
+        definition = defined.get(name)
+        found[name] = _definition(definition.group(2).strip()) if definition else {"type": "text"}
     return found
 
 

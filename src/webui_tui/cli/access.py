@@ -1,4 +1,5 @@
-"""`webui models access` and `webui kb access`: who may use a model or a knowledge base.
+"""`webui models access`, `webui kb access`, `webui prompts access`: who may use a model, a
+knowledge base or a prompt.
 
 Without --user or --group: who has access now. With one of them: give it read access (the
 default) or write access, or take its grant away (--none). Users are named by id, email or
@@ -54,7 +55,7 @@ class Principal:
 class Report:
     """A resource's grants, with names for people."""
 
-    what: str  # "model" or "knowledge base"
+    what: str  # "model", "knowledge base" or "prompt"
     id: str
     name: str
     record: bool = True  # False: a provider model nobody gave a record yet
@@ -64,7 +65,7 @@ class Report:
     rows: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        key = "model" if self.what == "model" else "knowledge_id"
+        key = {"model": "model", "prompt": "prompt_id"}.get(self.what, "knowledge_id")
         return {
             key: self.id,
             "name": self.name,
@@ -175,11 +176,18 @@ async def describe(client: WebUIClient, report: Report) -> Report:
     return report
 
 
+def _title(report: Report) -> str:
+    if report.what == "model":
+        return f"model {report.id}"
+    if report.what == "prompt":
+        return f"prompt /{report.name}"
+    return f"knowledge base {report.name!r}"
+
+
 def show(report: Report, *, local_trusted: bool = False) -> None:
     if stdout_is_tty():
-        title = (
-            f"Model {report.id}" if report.what == "model" else f"Knowledge base {report.name!r}"
-        )
+        title = _title(report)
+        title = title[0].upper() + title[1:]
         if report.what != "model":
             title += f" ({report.id})"
         if report.owner_name:
@@ -196,7 +204,7 @@ def show(report: Report, *, local_trusted: bool = False) -> None:
 
 
 def told(report: Report, principal: Principal, level: Level) -> str:
-    what = f"model {report.id}" if report.what == "model" else f"knowledge base {report.name!r}"
+    what = _title(report)
     if level == "none":
         return f"{principal.label} has no grant on {what} now."
     verb = "read" if level == "read" else "read and change"
@@ -299,6 +307,46 @@ def kb_access(
         principal = await resolve(client, change)
         updated = await client.update_knowledge_access(
             kb.id, apply(report.grants, principal, change.level)
+        )
+        report.grants = grants_of(updated.access_grants)
+        return await describe(client, report), principal
+
+    report, principal = call(ctx, work)
+    if change is None or principal is None:
+        if json_out:
+            print_json(report.to_json())
+        else:
+            show(report)
+        return
+    finish(report, principal, change.level, json_out)
+
+
+# ---- prompts --------------------------------------------------------------------------------
+
+
+def prompt_access(
+    ctx: typer.Context,
+    command: Annotated[str, typer.Argument(help="The prompt's command.", show_default=False)],
+    user: UserOpt = None,
+    group: GroupOpt = None,
+    read: ReadFlag = False,
+    write: WriteFlag = False,
+    none: NoneFlag = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Who may use a prompt; with --user or --group, give read (default) or write access, or
+    take it away (--none). Its owner and admins always have access."""
+    change = parse_change(user, group, read, write, none)
+
+    async def work(client: WebUIClient) -> tuple[Report, Principal | None]:
+        prompt = await client.find_prompt(command)
+        report = Report("prompt", prompt.id or "", prompt.command, owner=prompt.user_id)
+        report.grants = grants_of(prompt.access_grants)
+        if change is None:
+            return await describe(client, report), None
+        principal = await resolve(client, change)
+        updated = await client.update_prompt_access(
+            prompt, apply(report.grants, principal, change.level)
         )
         report.grants = grants_of(updated.access_grants)
         return await describe(client, report), principal

@@ -19,6 +19,7 @@ from webui_tui.cli import (
     kb,
     models,
     permissions,
+    prompts,
     ps,
     serve,
     status,
@@ -101,6 +102,7 @@ app.add_typer(config.app, name="config")
 app.add_typer(connections.app, name="connections")
 app.add_typer(kb.app, name="kb")
 app.add_typer(permissions.app, name="permissions")
+app.add_typer(prompts.app, name="prompts")
 
 
 def _fail(message: str, code: int) -> int:

@@ -91,6 +91,26 @@ def chat(
     raw: Annotated[
         bool, typer.Option("--raw", help="Plain text on a terminal too (no Markdown).")
     ] = False,
+    template: Annotated[
+        str | None,
+        typer.Option(
+            "--template",
+            "-p",
+            metavar="COMMAND",
+            help="Start from this library prompt (`webui prompts list`); PROMPT or stdin "
+            "follows it, or fills its {{CLIPBOARD}}.",
+            show_default=False,
+        ),
+    ] = None,
+    variables: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--var",
+            metavar="NAME=VALUE",
+            help="A value for the prompt's {{NAME}} (repeatable); asked on a terminal if left out.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Ask a model and stream its answer; Ctrl-C stops it and keeps what arrived.
 
@@ -103,6 +123,7 @@ def chat(
 
     if attach is not None:
         extra = prompt or model or system or continue_last or chat_id or temporary or kbs or files
+        extra = extra or template or variables
         if extra:
             raise UsageProblem("--attach takes only a chat id (and --json or --raw)")
         out = writer_for(json_out=json_out, raw=raw)
@@ -116,8 +137,15 @@ def chat(
         raise UsageProblem("use either -c/--continue or --chat, not both")
     if temporary and (continue_last or chat_id):
         raise UsageProblem("--temporary starts a new, unsaved exchange: no -c or --chat")
+    if variables and template is None:
+        raise UsageProblem("--var fills a library prompt's variables: use it with -p COMMAND")
+    text = _prompt_text(prompt, required=template is None)
+    if template is not None:
+        from webui_tui.cli.prompt_use import parse_vars, prepare
+
+        text = prepare(ctx, template, text, parse_vars(variables))
     options = chat_run.ChatOptions(
-        prompt=_prompt_text(prompt),
+        prompt=text,
         model=model,
         system=system,
         continue_last=continue_last,
@@ -140,7 +168,7 @@ def _readable(path: Path) -> Path:
     return path
 
 
-def _prompt_text(words: list[str] | None) -> str:
+def _prompt_text(words: list[str] | None, *, required: bool = True) -> str:
     """PROMPT, then a blank line and whatever is piped on stdin."""
     parts = [" ".join(words).strip()] if words else []
     if sys.stdin is not None and not sys.stdin.isatty():
@@ -148,6 +176,6 @@ def _prompt_text(words: list[str] | None) -> str:
         if piped.strip():
             parts.append(piped)
     text = "\n\n".join(part for part in parts if part)
-    if not text:
+    if not text and required:
         raise UsageProblem("nothing to ask: give a PROMPT, or pipe text on stdin")
     return text
