@@ -1,7 +1,7 @@
 """A shared daemon on one box, as its local users meet it (two real extra OS accounts, root
-only): trusted by default (every unrestricted model, their own knowledge bases), a model record
-narrows a model, refusals name the admin command, and `--local-users restricted` is Open WebUI's
-rules."""
+only): trusted by default (every unrestricted model, their own knowledge bases and prompts), a
+model record narrows a model, refusals name the admin command, and `--local-users restricted`
+is Open WebUI's rules."""
 
 import shutil
 import tempfile
@@ -17,6 +17,7 @@ from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import unix
 
 MODELS = ["standin:latest", "big:latest"]
+PROMPT = {"command": "mine", "name": "Mine", "content": "Summarize: {{CLIPBOARD}}"}
 
 
 @pytest.fixture(scope="module")
@@ -74,14 +75,16 @@ def test_local_users_are_trusted_by_default_and_a_record_narrows_a_model(
     alice, bob = users
     daemon = shared(open_dir / "trusted", alice.group, standin)
     try:
-        models, answer, kb = run_as(
+        models, answer, kb, prompt = run_as(
             alice,
             [
                 call(daemon, "GET", "/api/models"),
                 call(daemon, "POST", "/api/chat/completions", ask("big:latest")),
                 call(daemon, "POST", "/api/v1/knowledge/create", {"name": "mine"}),
+                call(daemon, "POST", "/api/v1/prompts/create", PROMPT),
             ],
         )
+        assert prompt["status"] == 200 and prompt["body"]["command"] == "mine", prompt
         assert models["status"] == 200, models
         assert sorted(m["id"] for m in models["body"]["data"]) == sorted(MODELS)
         assert answer["status"] == 200, answer
@@ -125,13 +128,20 @@ def test_restricted_local_users_follow_open_webui_rules_and_are_told_why(
     alice, _ = users
     daemon = shared(open_dir / "restricted", alice.group, standin, "--local-users", "restricted")
     try:
-        models, answer, kb = run_as(
+        models, answer, kb, prompt = run_as(
             alice,
             [
                 call(daemon, "GET", "/api/models"),
                 call(daemon, "POST", "/api/chat/completions", ask("standin:latest")),
                 call(daemon, "POST", "/api/v1/knowledge/create", {"name": "mine"}),
+                call(daemon, "POST", "/api/v1/prompts/create", PROMPT),
             ],
+        )
+        assert prompt["status"] == 401, prompt
+        assert prompt["body"]["detail"] == (
+            f"{alice.name} may not create prompts: an admin can run "
+            "`webui permissions set workspace.prompts true` (everyone) or "
+            "`webui permissions set workspace.prompts true --group GROUP`"
         )
         assert models["status"] == 200 and models["body"]["data"] == [], models
         assert answer["status"] == 400 and answer["body"]["detail"] == "Model not found"
