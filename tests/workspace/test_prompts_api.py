@@ -226,6 +226,13 @@ def test_versions(client: httpx.Client, users: Users) -> None:
     history = client.get(f"{url}/history", headers=alice).json()
     assert [e["snapshot"]["content"] for e in history] == ["v2", "v1"]
     assert history[0]["parent_id"] == history[1]["id"]
+    diff = client.get(
+        f"{url}/history/diff",
+        headers=alice,
+        params={"from_id": history[1]["id"], "to_id": history[0]["id"]},
+    ).json()
+    assert diff["content_diff"][2:] == ["@@ -1 +1 @@", "-v1", "+v2"]
+    assert diff["line_endings_only"] is False
     back = client.post(
         f"{url}/update/version", headers=alice, json={"version_id": made["version_id"]}
     ).json()

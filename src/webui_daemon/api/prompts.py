@@ -10,6 +10,7 @@ from webui_daemon.schemas.prompts import (
     PromptAccessGrantsForm,
     PromptAccessListResponse,
     PromptAccessResponse,
+    PromptDiff,
     PromptForm,
     PromptHistoryResponse,
     PromptMetadataForm,
@@ -113,6 +114,17 @@ async def prompt_history(
     page: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
 ) -> list[PromptHistoryResponse]:
     return await services.prompts.history(user, prompt_id, page)
+
+
+@router.get("/id/{prompt_id}/history/diff")
+async def prompt_diff(
+    prompt_id: str,
+    from_id: Annotated[str, Query(max_length=64)],
+    to_id: Annotated[str, Query(max_length=64)],
+    user: VerifiedUser,
+    services: ServicesDep,
+) -> PromptDiff:
+    return await services.prompts.diff(user, prompt_id, from_id, to_id)
 
 
 @router.get("/id/{prompt_id}/history/{history_id}")

@@ -112,6 +112,17 @@ class PromptHistoryResponse(BaseModel):
     user: PromptUser | None = None
 
 
+class PromptDiff(BaseModel):
+    """Two versions of a prompt and the unified diff of their content (0.12)."""
+
+    from_id: str
+    to_id: str
+    from_snapshot: dict[str, Any]
+    to_snapshot: dict[str, Any]
+    content_diff: list[str]
+    line_endings_only: bool
+
+
 class Prompt(BaseModel):
     """A prompt as a client reads it from a webui daemon or an Open WebUI server, 0.6 or 0.12:
     0.6 has no id and names the title `title`, its command with a slash and its time

@@ -7,6 +7,7 @@ everyone). A prompt someone may not read answers 404 as if it did not exist; one
 but not change answers 401, both as 0.12. Commands are unique across the daemon.
 """
 
+import difflib
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -18,6 +19,7 @@ from webui_daemon.schemas.prompts import (
     GrantOut,
     PromptAccessListResponse,
     PromptAccessResponse,
+    PromptDiff,
     PromptForm,
     PromptHistoryResponse,
     PromptMetadataForm,
@@ -406,6 +408,32 @@ class PromptService:
         if entry is None:
             raise errors.NotFound(errors.USER_NOT_FOUND)
         return (await self._history_out([entry]))[0]
+
+    async def diff(self, user: UserRow, prompt_id: str, from_id: str, to_id: str) -> PromptDiff:
+        await self._history_readable(user, prompt_id)
+        old = await self._repo.history_entry(prompt_id, from_id)
+        new = await self._repo.history_entry(prompt_id, to_id)
+        if old is None or new is None:
+            raise errors.NotFound(errors.USER_NOT_FOUND)
+        before = str(old.snapshot.get("content", ""))
+        after = str(new.snapshot.get("content", ""))
+        lines = list(
+            difflib.unified_diff(
+                before.splitlines(),
+                after.splitlines(),
+                fromfile=f"v{from_id[:8]}",
+                tofile=f"v{to_id[:8]}",
+                lineterm="",
+            )
+        )
+        return PromptDiff(
+            from_id=from_id,
+            to_id=to_id,
+            from_snapshot=old.snapshot,
+            to_snapshot=new.snapshot,
+            content_diff=lines,
+            line_endings_only=not lines and before != after,
+        )
 
     async def delete_history(self, user: UserRow, prompt_id: str, history_id: str) -> bool:
         row = await self._writable(user, prompt_id)
