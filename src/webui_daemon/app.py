@@ -27,6 +27,7 @@ from webui_daemon.api import completions as completions_api
 from webui_daemon.api import files as files_api
 from webui_daemon.api import knowledge as knowledge_api
 from webui_daemon.api import models as models_api
+from webui_daemon.api import notes as notes_api
 from webui_daemon.api import ollama as ollama_api
 from webui_daemon.api import openai as openai_api
 from webui_daemon.api import retrieval as retrieval_api
@@ -76,6 +77,7 @@ from webui_daemon.services.scheduling.usage import UsageRecorder
 from webui_daemon.services.task_generation import TaskGenerationService, task_defaults
 from webui_daemon.services.turns import TurnManager
 from webui_daemon.services.users import UserService
+from webui_daemon.services.workspace.notes import NoteService
 from webui_daemon.settings import Settings
 from webui_daemon.storage.chats import ChatRepo
 from webui_daemon.storage.config import ConfigRepo
@@ -86,6 +88,7 @@ from webui_daemon.storage.folders import FolderRepo
 from webui_daemon.storage.groups import GroupRepo
 from webui_daemon.storage.knowledge import KnowledgeRepo
 from webui_daemon.storage.models import ModelRepo
+from webui_daemon.storage.notes import NoteRepo
 from webui_daemon.storage.shares import ShareRepo
 from webui_daemon.storage.tags import TagRepo
 from webui_daemon.storage.usage import UsageRepo
@@ -154,6 +157,7 @@ class Services:
     message_events: MessageEventService
     admin_config: AdminConfigService
     task_generation: TaskGenerationService
+    notes: NoteService
     listen: ListenInfo = field(default_factory=ListenInfo)
 
 
@@ -235,7 +239,11 @@ def rag_defaults(settings: Settings) -> RagConfig:
 
 
 async def build_rag(
-    settings: Settings, db: Database, config_repo: ConfigRepo, auth: AuthService
+    settings: Settings,
+    db: Database,
+    config_repo: ConfigRepo,
+    auth: AuthService,
+    notes: NoteService | None = None,
 ) -> KnowledgeServices:
     """Nothing here imports lancedb or a model: the engine makes those on first use."""
     rag_config = RagConfigService(config_repo, rag_defaults(settings))
@@ -280,7 +288,7 @@ async def build_rag(
         ),
         retrieval=retrieval,
         admin=RagAdminService(rag_config, engine, ingest, local),
-        context=RagContextService(retrieval, file_repo, knowledge_repo, rag_config),
+        context=RagContextService(retrieval, file_repo, knowledge_repo, rag_config, notes),
     )
 
 
@@ -356,7 +364,15 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         on_finished=usage.finished,
     )
     completions = CompletionService(models, providers.providers, providers.pool, scheduler)
-    rag = await build_rag(settings, db, config_repo, auth)
+    notes = NoteService(
+        NoteRepo(db),
+        users_repo,
+        group_repo,
+        auth.permissions,
+        enabled=settings.enable_notes,
+        max_bytes=settings.note_max_bytes,
+    )
+    rag = await build_rag(settings, db, config_repo, auth, notes)
     answers = AnswerService(completions, rag.context)
     turns = TurnManager(
         chat_service,
@@ -406,6 +422,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
             config_repo,
             task_defaults(settings.task_model, settings.enable_title_generation),
         ),
+        notes=notes,
         listen=listen,
     )
 
@@ -468,7 +485,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in (models_api, tasks, ollama_api, openai_api):
         app.include_router(module.router)
-    for module in (files_api, knowledge_api, retrieval_api):
+    for module in (files_api, knowledge_api, retrieval_api, notes_api):
         app.include_router(module.router)
     for module in (task_completions, workspace):  # 0.12's task routes; the rest's shapes
         app.include_router(module.router)

@@ -27,8 +27,6 @@ router = APIRouter(prefix="/api/v1")
 
 @router.get("/prompts/", tags=["prompts"])
 @router.get("/prompts/tags", tags=["prompts"])
-@router.get("/notes/", tags=["notes"])
-@router.get("/notes/pinned", tags=["notes"])
 @router.get("/memories/", tags=["memories"])
 @router.get("/tools/", tags=["tools"])
 @router.get("/tools/list", tags=["tools"])
@@ -43,14 +41,12 @@ async def empty_admin_list(_: AdminUser) -> list[Any]:
 
 
 @router.get("/prompts/list", tags=["prompts"])
-@router.get("/notes/search", tags=["notes"])
 async def empty_page(_: VerifiedUser) -> EmptyPage:
     return EmptyPage()
 
 
 _CREATE = {
     "/prompts/create": ("Prompts", "prompts"),
-    "/notes/create": ("Notes", "notes"),
     "/memories/add": ("Memories", "memories"),
     "/tools/create": ("Tools", "tools"),
     "/functions/create": ("Functions", "functions"),

@@ -19,7 +19,9 @@ SHARING_REFUSED = "You do not have permission to share with the requested audien
 _SHARING: dict[str, tuple[str, str]] = {
     "model": ("models", "public_models"),
     "knowledge": ("knowledge", "public_knowledge"),
+    "note": ("notes", "public_notes"),
 }
+Resource = Literal["model", "knowledge", "note"]
 
 
 def grants_from_access_control(access_control: dict[str, Any] | None) -> list[dict[str, str]]:
@@ -74,7 +76,7 @@ def check_sharing(
     user: UserRow,
     permissions: Permissions,
     grants: Iterable[dict[str, Any]],
-    resource: Literal["model", "knowledge"],
+    resource: Resource,
 ) -> None:
     """Open WebUI 0.12's rule for an access update: admins give any grant; others need
     `sharing.<resource>` for any grant, `sharing.public_<resource>` for public read, and
@@ -82,17 +84,32 @@ def check_sharing(
     One grant too many refuses the whole update (403): nothing is changed."""
     if user.role == "admin":
         return
+    for grant in grants:
+        if not _may_give(permissions, grant, resource):
+            raise errors.Forbidden(SHARING_REFUSED)
+
+
+def allowed_grants(
+    user: UserRow,
+    permissions: Permissions,
+    grants: Iterable[dict[str, Any]],
+    resource: Resource,
+) -> list[dict[str, Any]]:
+    """Open WebUI 0.12's rule for the grants a new record asks for: the same as
+    `check_sharing`, but a grant the caller may not give is dropped, not refused."""
+    if user.role == "admin":
+        return list(grants)
+    return [g for g in grants if _may_give(permissions, g, resource)]
+
+
+def _may_give(permissions: Permissions, grant: dict[str, Any], resource: Resource) -> bool:
     sharing = permissions.get("sharing", {})
     audiences = permissions.get("access_grants", {})
     key, public_key = _SHARING[resource]
-    for grant in grants:
-        if is_public(grant):
-            allowed = sharing.get(key, False) and sharing.get(public_key, False)
-        else:
-            audience = "allow_groups" if grant.get("principal_type") == "group" else "allow_users"
-            allowed = sharing.get(key, False) and audiences.get(audience, True)
-        if not allowed:
-            raise errors.Forbidden(SHARING_REFUSED)
+    if is_public(grant):
+        return sharing.get(key, False) and sharing.get(public_key, False)
+    audience = "allow_groups" if grant.get("principal_type") == "group" else "allow_users"
+    return sharing.get(key, False) and audiences.get(audience, True)
 
 
 def is_public(grant: dict[str, Any]) -> bool:

@@ -6,6 +6,7 @@ WebUIError                      400  generic bad request
 ├── Forbidden                   403  refused on purpose (primary admin, disabled feature)
 ├── NotFound                    404  unknown resource, where Open WebUI answers 404
 ├── Conflict                    400  already exists (Open WebUI answers 400)
+├── TooLarge                    413  over a size limit (an upload, a note); names the limit
 ├── RateLimited                 429  too many attempts or waiting requests (+ Retry-After)
 ├── Unavailable                 503  a disabled provider (Open WebUI answers 503)
 └── UpstreamError               any  a provider's error before the first token: its status and
@@ -41,6 +42,10 @@ class NotFound(WebUIError):
 
 class Conflict(WebUIError):
     status = 400
+
+
+class TooLarge(WebUIError):
+    status = 413
 
 
 class RateLimited(WebUIError):

@@ -32,10 +32,6 @@ MB = 1024 * 1024
 _UNSAFE = dict.fromkeys(range(32), None)
 
 
-class TooLarge(errors.WebUIError):
-    status = 413
-
-
 def file_response(row: FileRow, *, content: bool = True) -> FileModelResponse:
     data: dict[str, Any] = {"status": row.status}
     if row.error:
@@ -75,7 +71,7 @@ def _store(source: IO[bytes], target: Path, limit: int) -> tuple[str, int]:
             while block := source.read(1024 * 1024):
                 size += len(block)
                 if size > limit:
-                    raise TooLarge(f"File size exceeds the limit of {limit // MB} MB.")
+                    raise errors.TooLarge(f"File size exceeds the limit of {limit // MB} MB.")
                 digest.update(block)
                 fd.write(block)
         target.chmod(0o600)

@@ -1,0 +1,1 @@
+"""Workspace features: prompts, memories and notes."""
