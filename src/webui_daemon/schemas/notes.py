@@ -74,9 +74,9 @@ class NoteUser(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     id: str
-    name: str
-    role: str
-    email: str
+    name: str = ""
+    role: str = "user"
+    email: str = ""
 
 
 class NoteModel(_SanitizedData):

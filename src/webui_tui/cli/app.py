@@ -18,6 +18,7 @@ from webui_tui.cli import (
     groups,
     kb,
     models,
+    notes,
     permissions,
     ps,
     serve,
@@ -101,6 +102,7 @@ app.add_typer(config.app, name="config")
 app.add_typer(connections.app, name="connections")
 app.add_typer(kb.app, name="kb")
 app.add_typer(permissions.app, name="permissions")
+app.add_typer(notes.app, name="notes")
 
 
 def _fail(message: str, code: int) -> int:

@@ -37,6 +37,7 @@ from webui_tui.client.folders import FoldersMixin
 from webui_tui.client.knowledge import KnowledgeMixin
 from webui_tui.client.model_admin import ModelAdminMixin
 from webui_tui.client.models import ModelsMixin
+from webui_tui.client.notes import NotesMixin
 from webui_tui.client.permissions import PermissionsMixin
 
 # Open WebUI 0.12: the caller's own user record; API keys may read it.
@@ -54,6 +55,7 @@ class WebUIClient(
     ConnectionsMixin,
     KnowledgeMixin,
     PermissionsMixin,
+    NotesMixin,
 ):
     """One connection pool to one server; use as `async with WebUIClient(target) as client`.
 
