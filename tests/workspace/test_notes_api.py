@@ -349,3 +349,15 @@ def test_a_deleted_note_takes_its_grants_and_pins(
     finally:
         db.close()
     assert grants == (0,) and pins == (0,)
+
+
+def test_enable_notes_false_switches_notes_off(tmp_path_factory: pytest.TempPathFactory) -> None:
+    proc = start_daemon(tmp_path_factory.mktemp("notes-off"), env={"ENABLE_NOTES": "false"})
+    try:
+        with tcp(proc) as c:
+            admin = bearer(signup(c, "Admin", "admin@example.com")["token"])
+            for method, path in (("GET", f"{NOTES}/"), ("POST", f"{NOTES}/create")):
+                r = c.request(method, path, headers=admin, json={"title": "x"})
+                assert assert_error(r, 403) == "Notes is disabled"
+    finally:
+        proc.stop()
