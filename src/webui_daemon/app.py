@@ -28,6 +28,7 @@ from webui_daemon.api import completions as completions_api
 from webui_daemon.api import files as files_api
 from webui_daemon.api import knowledge as knowledge_api
 from webui_daemon.api import models as models_api
+from webui_daemon.api import notes as notes_api
 from webui_daemon.api import ollama as ollama_api
 from webui_daemon.api import openai as openai_api
 from webui_daemon.api import retrieval as retrieval_api
@@ -77,6 +78,7 @@ from webui_daemon.services.scheduling.usage import UsageRecorder
 from webui_daemon.services.task_generation import TaskGenerationService, task_defaults
 from webui_daemon.services.turns import TurnManager
 from webui_daemon.services.users import UserService
+from webui_daemon.services.workspace.notes import NoteService
 from webui_daemon.services.workspace.prompts import PromptService
 from webui_daemon.settings import Settings
 from webui_daemon.storage.chats import ChatRepo
@@ -88,6 +90,7 @@ from webui_daemon.storage.folders import FolderRepo
 from webui_daemon.storage.groups import GroupRepo
 from webui_daemon.storage.knowledge import KnowledgeRepo
 from webui_daemon.storage.models import ModelRepo
+from webui_daemon.storage.notes import NoteRepo
 from webui_daemon.storage.prompts import PromptRepo
 from webui_daemon.storage.shares import ShareRepo
 from webui_daemon.storage.tags import TagRepo
@@ -158,6 +161,7 @@ class Services:
     admin_config: AdminConfigService
     task_generation: TaskGenerationService
     prompts: PromptService
+    notes: NoteService
     listen: ListenInfo = field(default_factory=ListenInfo)
 
 
@@ -239,7 +243,11 @@ def rag_defaults(settings: Settings) -> RagConfig:
 
 
 async def build_rag(
-    settings: Settings, db: Database, config_repo: ConfigRepo, auth: AuthService
+    settings: Settings,
+    db: Database,
+    config_repo: ConfigRepo,
+    auth: AuthService,
+    notes: NoteService | None = None,
 ) -> KnowledgeServices:
     """Nothing here imports lancedb or a model: the engine makes those on first use."""
     rag_config = RagConfigService(config_repo, rag_defaults(settings))
@@ -284,7 +292,7 @@ async def build_rag(
         ),
         retrieval=retrieval,
         admin=RagAdminService(rag_config, engine, ingest, local),
-        context=RagContextService(retrieval, file_repo, knowledge_repo, rag_config),
+        context=RagContextService(retrieval, file_repo, knowledge_repo, rag_config, notes),
     )
 
 
@@ -360,7 +368,15 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         on_finished=usage.finished,
     )
     completions = CompletionService(models, providers.providers, providers.pool, scheduler)
-    rag = await build_rag(settings, db, config_repo, auth)
+    notes = NoteService(
+        NoteRepo(db),
+        users_repo,
+        group_repo,
+        auth.permissions,
+        enabled=settings.enable_notes,
+        max_bytes=settings.note_max_bytes,
+    )
+    rag = await build_rag(settings, db, config_repo, auth, notes)
     answers = AnswerService(completions, rag.context)
     turns = TurnManager(
         chat_service,
@@ -411,6 +427,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
             task_defaults(settings.task_model, settings.enable_title_generation),
         ),
         prompts=PromptService(PromptRepo(db), users_repo, group_repo, auth.permissions),
+        notes=notes,
         listen=listen,
     )
 
@@ -475,7 +492,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in (files_api, knowledge_api, retrieval_api):
         app.include_router(module.router)
-    for module in (prompts,):  # the workspace
+    for module in (prompts, notes_api):  # the workspace
         app.include_router(module.router)
     for module in (task_completions, workspace):  # 0.12's task routes; the rest's shapes
         app.include_router(module.router)

@@ -146,6 +146,13 @@ class Settings(BaseSettings):
     file_max_text_bytes: int = Field(
         default=10 * 1024 * 1024, gt=0, alias="WEBUI_FILE_MAX_TEXT_BYTES"
     )
+    # --- notes (Open WebUI 0.12's /api/v1/notes) ---
+    enable_notes: bool = Field(default=True, alias="ENABLE_NOTES")
+    # Largest note, in UTF-8 bytes of its title and its `data` as compact JSON (the Markdown,
+    # and the html/json copies the web editor keeps): a bigger create or update is refused
+    # with 413 naming this limit, and nothing is stored. Request bodies are also bounded by
+    # WEBUI_MAX_BODY_BYTES (2 MiB); raise both for bigger notes.
+    note_max_bytes: int = Field(default=1024 * 1024, gt=0, alias="WEBUI_NOTE_MAX_BYTES")
     chunk_size: int = Field(default=1000, gt=0, alias="CHUNK_SIZE")
     chunk_overlap: int = Field(default=100, ge=0, alias="CHUNK_OVERLAP")
     enable_markdown_header_text_splitter: bool = Field(

@@ -1,5 +1,5 @@
 """0.12 route families webui does not implement yet, answering documented shapes, never 404:
-the workspace lists (notes, memories, tools, functions) answer empty, their create
+the workspace lists (memories, tools, functions) answer empty, their create
 routes 403 naming the feature; /api/v1/configs answers banners, suggestions, the models page,
 tool servers (none) and export/import of the stored config (services.admin_config).
 """
@@ -11,7 +11,6 @@ from fastapi import APIRouter
 from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
 from webui_daemon.schemas.workspace import (
     BannerModel,
-    EmptyPage,
     ImportConfigForm,
     ModelsConfigForm,
     SetBannersForm,
@@ -25,8 +24,6 @@ router = APIRouter(prefix="/api/v1")
 # --- workspace lists: nothing stored here yet -----------------------------------------------
 
 
-@router.get("/notes/", tags=["notes"])
-@router.get("/notes/pinned", tags=["notes"])
 @router.get("/memories/", tags=["memories"])
 @router.get("/tools/", tags=["tools"])
 @router.get("/tools/list", tags=["tools"])
@@ -40,13 +37,7 @@ async def empty_admin_list(_: AdminUser) -> list[Any]:
     return []
 
 
-@router.get("/notes/search", tags=["notes"])
-async def empty_page(_: VerifiedUser) -> EmptyPage:
-    return EmptyPage()
-
-
 _CREATE = {
-    "/notes/create": ("Notes", "notes"),
     "/memories/add": ("Memories", "memories"),
     "/tools/create": ("Tools", "tools"),
     "/functions/create": ("Functions", "functions"),

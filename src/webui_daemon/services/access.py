@@ -85,43 +85,34 @@ def check_sharing(
     One grant too many refuses the whole update (403): nothing is changed."""
     if user.role == "admin":
         return
-    sharing = permissions.get("sharing", {})
-    audiences = permissions.get("access_grants", {})
-    key, public_key = _SHARING[resource]
     for grant in grants:
-        if is_public(grant):
-            allowed = sharing.get(key, False) and sharing.get(public_key, False)
-        else:
-            audience = "allow_groups" if grant.get("principal_type") == "group" else "allow_users"
-            allowed = sharing.get(key, False) and audiences.get(audience, True)
-        if not allowed:
+        if not _may_give(permissions, grant, resource):
             raise errors.Forbidden(SHARING_REFUSED)
 
 
 def allowed_grants(
-    user: UserRow, permissions: Permissions, grants: Iterable[dict[str, Any]], resource: Resource
+    user: UserRow,
+    permissions: Permissions,
+    grants: Iterable[dict[str, Any]],
+    resource: Resource,
 ) -> list[dict[str, str]]:
-    """Open WebUI 0.12's rule for the sharing a new record asks for: the grants the caller may
-    give (as check_sharing), the others dropped without a word."""
+    """Open WebUI 0.12's rule for the grants a new record asks for: the same as
+    `check_sharing`, but a grant the caller may not give is dropped, not refused. Valid
+    grants only, each once (`normalize`)."""
     wanted = normalize(grants)
     if user.role == "admin":
         return wanted
+    return [g for g in wanted if _may_give(permissions, g, resource)]
+
+
+def _may_give(permissions: Permissions, grant: dict[str, Any], resource: Resource) -> bool:
     sharing = permissions.get("sharing", {})
     audiences = permissions.get("access_grants", {})
     key, public_key = _SHARING[resource]
-    if not sharing.get(key, False):
-        return []
-    return [
-        g
-        for g in wanted
-        if (
-            sharing.get(public_key, False)
-            if is_public(g)
-            else audiences.get(
-                "allow_groups" if g["principal_type"] == "group" else "allow_users", True
-            )
-        )
-    ]
+    if is_public(grant):
+        return sharing.get(key, False) and sharing.get(public_key, False)
+    audience = "allow_groups" if grant.get("principal_type") == "group" else "allow_users"
+    return sharing.get(key, False) and audiences.get(audience, True)
 
 
 def is_public(grant: dict[str, Any]) -> bool:

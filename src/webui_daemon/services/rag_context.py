@@ -4,15 +4,16 @@ messages carrying the context (spec 5.2, 7.4-7.6).
     new_messages, sources = await services.rag_context.build_context(user, files, messages)
 
 Items: {"type": "file", "id"}, {"type": "collection", "id"}, {"type": "text", "content",
-"name"}, any of them with "context": "full" for whole documents instead of the top k chunks, and
+"name"}, any of them with "context": "full" for whole documents instead of the top k chunks,
+{"type": "note", "id"} (a note's whole Markdown, as Open WebUI 0.12 attaches a note), and
 Open WebUI 0.6's legacy forms ({"id": <collection name>, "legacy": true}, {"collection_names":
-[...]}). Other types (url, chat, note, folder, web_search) are skipped. An item the caller may
+[...]}). Other types (url, chat, folder, web_search) are skipped. An item the caller may
 not read, or that does not exist, is skipped as if absent. The query is the last user message.
 """
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -24,11 +25,13 @@ from webui_daemon.rag.template import (
     source_context,
 )
 from webui_daemon.schemas.completions import RetrievalItem
+from webui_daemon.schemas.notes import note_markdown
 from webui_daemon.services import errors
 from webui_daemon.services.rag_config import RagConfig, RagConfigService
 from webui_daemon.services.retrieval import RetrievalService, hit_metadata
 from webui_daemon.storage.files import FileRepo, FileRow
 from webui_daemon.storage.knowledge import KnowledgeRepo
+from webui_daemon.storage.notes import NoteRow
 from webui_daemon.storage.rows import UserRow
 
 log = logging.getLogger(__name__)
@@ -86,6 +89,12 @@ def retrieval_items(
     return out
 
 
+class NoteReader(Protocol):
+    async def readable(self, user: UserRow, note_id: str) -> NoteRow | None:
+        """The note if `user` may read it, else None."""
+        ...
+
+
 class RagContextService:
     def __init__(
         self,
@@ -93,11 +102,13 @@ class RagContextService:
         files: FileRepo,
         knowledge: KnowledgeRepo,
         config: RagConfigService,
+        notes: NoteReader | None = None,
     ) -> None:
         self._retrieval = retrieval
         self._files = files
         self._knowledge = knowledge
         self._config = config
+        self._notes = notes
 
     async def build_context(
         self, user: UserRow, files: list[RetrievalItem], messages: list[Item]
@@ -153,6 +164,8 @@ class RagContextService:
                 "document": [content],
                 "metadata": [{"name": name, "source": name}],
             }
+        if kind == "note":
+            return await self._note(user, item, source)
         if kind == "collection" and item.collection_names:
             names = list(item.collection_names)
         elif kind in ("file", "collection") or (item.legacy and item.id):
@@ -174,6 +187,21 @@ class RagContextService:
             "document": [hit.text for hit, _ in pairs],
             "metadata": [hit_metadata(hit, row, key) for hit, row in pairs],
             "distances": [hit.score for hit, _ in pairs],
+        }
+
+    async def _note(self, user: UserRow, item: RetrievalItem, source: Item) -> Item | None:
+        """A note the caller may read: its whole Markdown, named by its title (0.12)."""
+        if self._notes is None or not item.id:
+            return None
+        row = await self._notes.readable(user, item.id)
+        markdown = note_markdown(row.data) if row is not None else ""
+        if row is None or not markdown.strip():
+            return None
+        source.setdefault("name", row.title)
+        return {
+            "source": source,
+            "document": [markdown],
+            "metadata": [{"file_id": row.id, "name": row.title}],
         }
 
     @staticmethod

@@ -337,6 +337,36 @@ MIGRATIONS: tuple[Migration, ...] = (
         END;
         """,
     ),
+    Migration(
+        "0007_notes",
+        """
+        -- Open WebUI 0.12's notes: Markdown (and the web editor's html/json) in `data`; their
+        -- grants live in access_grant (resource_type 'note'). Times are nanoseconds, as 0.12.
+        CREATE TABLE note (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+            title TEXT NOT NULL,
+            data TEXT,
+            meta TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX note_user ON note (user_id, updated_at);
+        CREATE INDEX note_updated ON note (updated_at);
+        -- Each user's pinned notes (a pin is personal: pinning a shared note pins it for you).
+        CREATE TABLE pinned_note (
+            user_id TEXT NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+            note_id TEXT NOT NULL REFERENCES note (id) ON DELETE CASCADE,
+            created_at INTEGER NOT NULL,
+            PRIMARY KEY (user_id, note_id)
+        );
+        CREATE INDEX pinned_note_note ON pinned_note (note_id);
+        -- A note's grants go with it, also when its owner's deletion removes it.
+        CREATE TRIGGER note_grants_gone AFTER DELETE ON note BEGIN
+            DELETE FROM access_grant WHERE resource_type = 'note' AND resource_id = OLD.id;
+        END;
+        """,
+    ),
 )
 
 

@@ -18,6 +18,7 @@ from webui_tui.cli import (
     groups,
     kb,
     models,
+    notes,
     permissions,
     prompts,
     ps,
@@ -103,6 +104,7 @@ app.add_typer(connections.app, name="connections")
 app.add_typer(kb.app, name="kb")
 app.add_typer(permissions.app, name="permissions")
 app.add_typer(prompts.app, name="prompts")
+app.add_typer(notes.app, name="notes")
 
 
 def _fail(message: str, code: int) -> int:

@@ -70,6 +70,16 @@ def chat(
             show_default=False,
         ),
     ] = None,
+    notes: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--note",
+            metavar="NOTE",
+            help="Give the model this note as context: id, 4+ characters of it, or its title "
+            "(repeatable).",
+            show_default=False,
+        ),
+    ] = None,
     attach: Annotated[
         str | None,
         typer.Option(
@@ -123,7 +133,7 @@ def chat(
 
     if attach is not None:
         extra = prompt or model or system or continue_last or chat_id or temporary or kbs or files
-        extra = extra or template or variables
+        extra = extra or template or variables or notes
         if extra:
             raise UsageProblem("--attach takes only a chat id (and --json or --raw)")
         out = writer_for(json_out=json_out, raw=raw)
@@ -153,6 +163,7 @@ def chat(
         temporary=temporary,
         kbs=list(kbs or []),
         files=[_readable(path) for path in files or []],
+        notes=list(notes or []),
     )
     out = writer_for(json_out=json_out, raw=raw)
     try:

@@ -19,7 +19,7 @@ from typing import Any
 
 from webui_daemon.schemas.chats import ChatResponse
 from webui_tui.cli.answer_out import AnswerWriter, OutputClosed, WaitingLine
-from webui_tui.cli.ids import find_chat_id, find_knowledge
+from webui_tui.cli.ids import find_chat_id, find_knowledge, find_note_id
 from webui_tui.cli.interrupts import Interrupts
 from webui_tui.cli.output import note
 from webui_tui.cli.runtime import UsageProblem
@@ -45,6 +45,7 @@ class ChatOptions:
     temporary: bool = False
     kbs: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -205,12 +206,16 @@ async def _client_turn(
 
 
 async def _retrieval_items(client: WebUIClient, options: ChatOptions) -> list[dict[str, Any]]:
-    """The completion's `files`: each --kb as a collection, each --file uploaded and, once
-    the daemon has read it, attached."""
+    """The completion's `files`: each --kb as a collection, each --note as Open WebUI 0.12's
+    note item (the server adds its Markdown), each --file uploaded and, once the daemon has
+    read it, attached."""
     items: list[dict[str, Any]] = []
     for ref in options.kbs:
         kb = await find_knowledge(client, ref)
         items.append({"type": "collection", "id": kb.id, "name": kb.name})
+    for ref in options.notes:
+        note = await client.get_note(await find_note_id(client, ref))
+        items.append({"type": "note", "id": note.id, "name": note.title, "status": "processed"})
     for path in options.files:
         record = await client.upload_file(path)
         status = await client.wait_processed(record.id)

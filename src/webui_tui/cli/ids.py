@@ -1,5 +1,5 @@
-"""Chats and knowledge bases by what people type: a whole id, a unique prefix of one (4 characters
-or more), `last` for the latest chat, or a knowledge base's name.
+"""Chats, knowledge bases and notes by what people type: a whole id, a unique prefix of one (4
+characters or more), `last` for the latest chat, or a knowledge base's name (a note's title).
 
 A miss reads the same everywhere ("not found: no chat matches 386851d2", exit 2); a prefix that
 fits several is one line naming them, ids and titles (a usage problem, exit 1).
@@ -12,9 +12,10 @@ from typing import TypeVar
 
 from webui_daemon.schemas.chats import ChatTitleIdResponse
 from webui_daemon.schemas.knowledge import KnowledgeResponse
+from webui_daemon.schemas.notes import NoteItemResponse
 from webui_tui.cli.runtime import UsageProblem
 from webui_tui.client.api import WebUIClient
-from webui_tui.client.errors import AuthFailed, NotFound
+from webui_tui.client.errors import AuthFailed, Forbidden, NotFound
 
 MIN_PREFIX = 4
 # A whole chat id (a UUID), looked up directly rather than among the listed chats.
@@ -126,3 +127,35 @@ async def find_knowledge(client: WebUIClient, ref: str) -> KnowledgeResponse:
     if not found:
         raise not_found("knowledge base", ref, "/api/v1/knowledge/")
     return found[0]
+
+
+# --- notes ---
+
+_NOTES = "/api/v1/notes/"
+
+
+async def find_note_id(client: WebUIClient, ref: str) -> str:
+    """`ref` is a note id, a unique prefix of one (4 characters or more), or a note's exact
+    title (case does not matter). A note the caller may not read is not found, whatever the
+    server says (Open WebUI answers 403 for someone else's note)."""
+    wanted = ref.strip()
+    if WHOLE_ID.fullmatch(wanted):
+        try:
+            return (await client.get_note(wanted)).id
+        except (NotFound, Forbidden, AuthFailed):
+            raise not_found("note", ref, _NOTES) from None
+    notes = await client.list_notes()
+    exact = [n for n in notes if n.id == wanted]
+    if exact:
+        return exact[0].id
+    found: list[NoteItemResponse] = []
+    if len(wanted) >= MIN_PREFIX:
+        found = matching(notes, wanted, lambda note: note.id)
+    if not found:
+        found = [n for n in notes if n.title.strip().casefold() == wanted.casefold()]
+    if len(found) > 1:
+        pairs = [(note.id, note.title) for note in found]
+        raise ambiguous("note", ref, pairs, "give more of the id")
+    if not found:
+        raise not_found("note", ref, _NOTES)
+    return found[0].id

@@ -37,6 +37,7 @@ from webui_tui.client.folders import FoldersMixin
 from webui_tui.client.knowledge import KnowledgeMixin
 from webui_tui.client.model_admin import ModelAdminMixin
 from webui_tui.client.models import ModelsMixin
+from webui_tui.client.notes import NotesMixin
 from webui_tui.client.permissions import PermissionsMixin
 from webui_tui.client.prompts import PromptsMixin
 
@@ -56,6 +57,7 @@ class WebUIClient(
     KnowledgeMixin,
     PermissionsMixin,
     PromptsMixin,
+    NotesMixin,
 ):
     """One connection pool to one server; use as `async with WebUIClient(target) as client`.
 
