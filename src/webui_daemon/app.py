@@ -26,6 +26,7 @@ from webui_daemon.api import (
 from webui_daemon.api import completions as completions_api
 from webui_daemon.api import files as files_api
 from webui_daemon.api import knowledge as knowledge_api
+from webui_daemon.api import memories as memories_api
 from webui_daemon.api import models as models_api
 from webui_daemon.api import ollama as ollama_api
 from webui_daemon.api import openai as openai_api
@@ -76,6 +77,7 @@ from webui_daemon.services.scheduling.usage import UsageRecorder
 from webui_daemon.services.task_generation import TaskGenerationService, task_defaults
 from webui_daemon.services.turns import TurnManager
 from webui_daemon.services.users import UserService
+from webui_daemon.services.workspace.memories import MemoryService, MemorySettings
 from webui_daemon.settings import Settings
 from webui_daemon.storage.chats import ChatRepo
 from webui_daemon.storage.config import ConfigRepo
@@ -85,6 +87,7 @@ from webui_daemon.storage.files import FileRepo
 from webui_daemon.storage.folders import FolderRepo
 from webui_daemon.storage.groups import GroupRepo
 from webui_daemon.storage.knowledge import KnowledgeRepo
+from webui_daemon.storage.memories import MemoryRepo
 from webui_daemon.storage.models import ModelRepo
 from webui_daemon.storage.shares import ShareRepo
 from webui_daemon.storage.tags import TagRepo
@@ -118,6 +121,7 @@ class KnowledgeServices:
     retrieval: RetrievalService
     admin: RagAdminService
     context: RagContextService
+    config: RagConfigService
 
     async def aclose(self) -> None:
         await self.ingest.aclose()
@@ -147,6 +151,7 @@ class Services:
     ollama_admin: OllamaAdmin
     embeddings: EmbeddingService
     rag: KnowledgeServices
+    memories: MemoryService
     answers: AnswerService
     turns: TurnManager
     generations: Generations
@@ -281,6 +286,17 @@ async def build_rag(
         retrieval=retrieval,
         admin=RagAdminService(rag_config, engine, ingest, local),
         context=RagContextService(retrieval, file_repo, knowledge_repo, rag_config),
+        config=rag_config,
+    )
+
+
+def memory_settings(settings: Settings) -> MemorySettings:
+    return MemorySettings(
+        enabled=settings.enable_memories,
+        system_context=settings.enable_memory_system_context,
+        user_char_limit=settings.memories_user_char_limit,
+        context_char_limit=settings.memories_context_char_limit,
+        max_chars=settings.memory_max_chars,
     )
 
 
@@ -357,7 +373,10 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
     )
     completions = CompletionService(models, providers.providers, providers.pool, scheduler)
     rag = await build_rag(settings, db, config_repo, auth)
-    answers = AnswerService(completions, rag.context)
+    memories = MemoryService(
+        db, MemoryRepo(db), rag.engine, rag.config, auth.permissions, memory_settings(settings)
+    )
+    answers = AnswerService(completions, rag.context, memories)
     turns = TurnManager(
         chat_service,
         answers,
@@ -395,6 +414,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         ollama_admin=OllamaAdmin(providers.http, providers.ollama, providers.catalog, connections),
         embeddings=EmbeddingService(models, completions, providers.http),
         rag=rag,
+        memories=memories,
         answers=answers,
         turns=turns,
         generations=Generations(scheduler, turns),
@@ -468,7 +488,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in (models_api, tasks, ollama_api, openai_api):
         app.include_router(module.router)
-    for module in (files_api, knowledge_api, retrieval_api):
+    for module in (files_api, knowledge_api, retrieval_api, memories_api):
         app.include_router(module.router)
     for module in (task_completions, workspace):  # 0.12's task routes; the rest's shapes
         app.include_router(module.router)

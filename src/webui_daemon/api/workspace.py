@@ -1,5 +1,5 @@
 """0.12 route families webui does not implement yet, answering documented shapes, never 404:
-the workspace lists (prompts, notes, memories, tools, functions) answer empty, their create
+the workspace lists (prompts, notes, tools, functions) answer empty, their create
 routes 403 naming the feature; /api/v1/configs answers banners, suggestions, the models page,
 tool servers (none) and export/import of the stored config (services.admin_config).
 """
@@ -29,7 +29,6 @@ router = APIRouter(prefix="/api/v1")
 @router.get("/prompts/tags", tags=["prompts"])
 @router.get("/notes/", tags=["notes"])
 @router.get("/notes/pinned", tags=["notes"])
-@router.get("/memories/", tags=["memories"])
 @router.get("/tools/", tags=["tools"])
 @router.get("/tools/list", tags=["tools"])
 @router.get("/functions/", tags=["functions"])
@@ -51,7 +50,6 @@ async def empty_page(_: VerifiedUser) -> EmptyPage:
 _CREATE = {
     "/prompts/create": ("Prompts", "prompts"),
     "/notes/create": ("Notes", "notes"),
-    "/memories/add": ("Memories", "memories"),
     "/tools/create": ("Tools", "tools"),
     "/functions/create": ("Functions", "functions"),
     "/configs/tool_servers": ("Tool servers", "configs"),

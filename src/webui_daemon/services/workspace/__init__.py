@@ -1,0 +1,1 @@
+"""Workspace features of a user: memories (and, as they come, prompts and notes)."""
