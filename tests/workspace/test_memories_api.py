@@ -103,9 +103,7 @@ def test_query_by_meaning(client: httpx.Client, users: dict[str, Any]) -> None:
     assert result["ids"] == [[cat["id"]]]  # k defaults to 1
     assert result["documents"] == [[cat["content"]]]
     assert result["metadatas"][0][0]["type"] == "context"
-    r = client.post(
-        f"{MEMORIES}/query", headers=bob, json={"content": "hiking holidays", "k": 3}
-    )
+    r = client.post(f"{MEMORIES}/query", headers=bob, json={"content": "hiking holidays", "k": 3})
     scores = r.json()["distances"][0]
     assert len(scores) == 3 and scores == sorted(scores, reverse=True)
     assert all(0.0 <= s <= 1.0 for s in scores)
@@ -134,9 +132,7 @@ def test_each_user_sees_only_their_own(client: httpx.Client, users: dict[str, An
     r = client.delete(f"{MEMORIES}/{secret['id']}", headers=bob)
     assert r.status_code == 200 and r.json() is False
     # Bob's search never finds Alice's memory, however close it is.
-    r = client.post(
-        f"{MEMORIES}/query", headers=bob, json={"content": "locker code 4711", "k": 50}
-    )
+    r = client.post(f"{MEMORIES}/query", headers=bob, json={"content": "locker code 4711", "k": 50})
     assert secret["id"] not in r.json()["ids"][0] and "4711" not in r.text
     assert mine["id"] in r.json()["ids"][0]
     # Bob clearing his memories leaves Alice's.
@@ -164,9 +160,7 @@ def test_bad_input(client: httpx.Client, users: dict[str, Any]) -> None:
     one = add(client, alice, "I drink my coffee black.")
     r = client.post(f"{MEMORIES}/{one['id']}/update", headers=alice, json={})
     assert assert_error(r, 400) == "No memory update provided"
-    r = client.post(
-        f"{MEMORIES}/{one['id']}/update", headers=alice, json={"content": "z" * 501}
-    )
+    r = client.post(f"{MEMORIES}/{one['id']}/update", headers=alice, json={"content": "z" * 501})
     assert assert_error(r, 413)
     r = client.post(f"{MEMORIES}/no-such-id/update", headers=alice, json={"content": "x"})
     assert assert_error(r, 404) == NOT_FOUND

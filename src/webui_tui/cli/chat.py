@@ -91,6 +91,14 @@ def chat(
     raw: Annotated[
         bool, typer.Option("--raw", help="Plain text on a terminal too (no Markdown).")
     ] = False,
+    memory: Annotated[
+        bool | None,
+        typer.Option(
+            "--memory/--no-memory",
+            help="Add your memories to this request, or leave them out (default: your setting).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Ask a model and stream its answer; Ctrl-C stops it and keeps what arrived.
 
@@ -125,6 +133,7 @@ def chat(
         temporary=temporary,
         kbs=list(kbs or []),
         files=[_readable(path) for path in files or []],
+        memory=memory,
     )
     out = writer_for(json_out=json_out, raw=raw)
     try:
