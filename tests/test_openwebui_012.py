@@ -338,7 +338,6 @@ def test_unimplemented_lists_answer_empty(user: httpx.Client, path: str, shape: 
     [
         ("/api/v1/prompts/create", "Prompts"),
         ("/api/v1/notes/create", "Notes"),
-        ("/api/v1/memories/add", "Memories"),
         ("/api/v1/tools/create", "Tools"),
         ("/api/v1/functions/create", "Functions"),
     ],
