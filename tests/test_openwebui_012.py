@@ -336,7 +336,6 @@ def test_unimplemented_lists_answer_empty(user: httpx.Client, path: str, shape: 
 @pytest.mark.parametrize(
     ("path", "feature"),
     [
-        ("/api/v1/memories/add", "Memories"),
         ("/api/v1/tools/create", "Tools"),
         ("/api/v1/functions/create", "Functions"),
     ],

@@ -27,6 +27,7 @@ from webui_daemon.api import (
 from webui_daemon.api import completions as completions_api
 from webui_daemon.api import files as files_api
 from webui_daemon.api import knowledge as knowledge_api
+from webui_daemon.api import memories as memories_api
 from webui_daemon.api import models as models_api
 from webui_daemon.api import notes as notes_api
 from webui_daemon.api import ollama as ollama_api
@@ -78,6 +79,7 @@ from webui_daemon.services.scheduling.usage import UsageRecorder
 from webui_daemon.services.task_generation import TaskGenerationService, task_defaults
 from webui_daemon.services.turns import TurnManager
 from webui_daemon.services.users import UserService
+from webui_daemon.services.workspace.memories import MemoryService, MemorySettings
 from webui_daemon.services.workspace.notes import NoteService
 from webui_daemon.services.workspace.prompts import PromptService
 from webui_daemon.settings import Settings
@@ -89,6 +91,7 @@ from webui_daemon.storage.files import FileRepo
 from webui_daemon.storage.folders import FolderRepo
 from webui_daemon.storage.groups import GroupRepo
 from webui_daemon.storage.knowledge import KnowledgeRepo
+from webui_daemon.storage.memories import MemoryRepo
 from webui_daemon.storage.models import ModelRepo
 from webui_daemon.storage.notes import NoteRepo
 from webui_daemon.storage.prompts import PromptRepo
@@ -124,6 +127,7 @@ class KnowledgeServices:
     retrieval: RetrievalService
     admin: RagAdminService
     context: RagContextService
+    config: RagConfigService
 
     async def aclose(self) -> None:
         await self.ingest.aclose()
@@ -153,6 +157,7 @@ class Services:
     ollama_admin: OllamaAdmin
     embeddings: EmbeddingService
     rag: KnowledgeServices
+    memories: MemoryService
     answers: AnswerService
     turns: TurnManager
     generations: Generations
@@ -293,6 +298,17 @@ async def build_rag(
         retrieval=retrieval,
         admin=RagAdminService(rag_config, engine, ingest, local),
         context=RagContextService(retrieval, file_repo, knowledge_repo, rag_config, notes),
+        config=rag_config,
+    )
+
+
+def memory_settings(settings: Settings) -> MemorySettings:
+    return MemorySettings(
+        enabled=settings.enable_memories,
+        system_context=settings.enable_memory_system_context,
+        user_char_limit=settings.memories_user_char_limit,
+        context_char_limit=settings.memories_context_char_limit,
+        max_chars=settings.memory_max_chars,
     )
 
 
@@ -377,7 +393,10 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         max_bytes=settings.note_max_bytes,
     )
     rag = await build_rag(settings, db, config_repo, auth, notes)
-    answers = AnswerService(completions, rag.context)
+    memories = MemoryService(
+        db, MemoryRepo(db), rag.engine, rag.config, auth.permissions, memory_settings(settings)
+    )
+    answers = AnswerService(completions, rag.context, memories)
     turns = TurnManager(
         chat_service,
         answers,
@@ -415,6 +434,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         ollama_admin=OllamaAdmin(providers.http, providers.ollama, providers.catalog, connections),
         embeddings=EmbeddingService(models, completions, providers.http),
         rag=rag,
+        memories=memories,
         answers=answers,
         turns=turns,
         generations=Generations(scheduler, turns),
@@ -492,7 +512,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in (files_api, knowledge_api, retrieval_api):
         app.include_router(module.router)
-    for module in (prompts, notes_api):  # the workspace
+    for module in (prompts, notes_api, memories_api):  # the workspace
         app.include_router(module.router)
     for module in (task_completions, workspace):  # 0.12's task routes; the rest's shapes
         app.include_router(module.router)

@@ -211,6 +211,17 @@ class Settings(BaseSettings):
     # first search does not pay for it (off: a daemon never asked about documents stays small).
     rag_warmup: bool = Field(default=False, alias="WEBUI_RAG_WARMUP")
 
+    # --- memories (Open WebUI 0.12's names) ---
+    # Off: /api/v1/memories answers 404 and chats get no memories.
+    enable_memories: bool = Field(default=True, alias="ENABLE_MEMORIES")
+    # Add a user's memories to the system prompt of their chats (when their setting is on).
+    enable_memory_system_context: bool = Field(default=True, alias="ENABLE_MEMORY_SYSTEM_CONTEXT")
+    # Characters of the "User Memory" part and of the other parts of that block.
+    memories_user_char_limit: int = Field(default=2000, alias="MEMORIES_USER_CHAR_LIMIT")
+    memories_context_char_limit: int = Field(default=2000, alias="MEMORIES_CONTEXT_CHAR_LIMIT")
+    # The longest memory accepted, in characters (longer: 413).
+    memory_max_chars: int = Field(default=10_000, gt=0, alias="WEBUI_MEMORY_MAX_CHARS")
+
     # --- chat turns ---
     # Name a chat after its first exchange, asking TASK_MODEL (empty: the chat's own model).
     enable_title_generation: bool = Field(default=True, alias="ENABLE_TITLE_GENERATION")

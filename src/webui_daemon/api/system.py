@@ -76,7 +76,7 @@ async def config(request: Request, services: ServicesDep) -> ConfigResponse:
             "enable_image_generation": False,
             "enable_code_interpreter": False,
             "enable_folders": True,
-            "enable_memories": False,
+            "enable_memories": settings.enable_memories,
             "enable_title_generation": True,
             "enable_community_sharing": False,
             "enable_message_rating": True,

@@ -1,5 +1,5 @@
 """0.12 route families webui does not implement yet, answering documented shapes, never 404:
-the workspace lists (memories, tools, functions) answer empty, their create
+the workspace lists (tools, functions) answer empty, their create
 routes 403 naming the feature; /api/v1/configs answers banners, suggestions, the models page,
 tool servers (none) and export/import of the stored config (services.admin_config).
 """
@@ -24,7 +24,6 @@ router = APIRouter(prefix="/api/v1")
 # --- workspace lists: nothing stored here yet -----------------------------------------------
 
 
-@router.get("/memories/", tags=["memories"])
 @router.get("/tools/", tags=["tools"])
 @router.get("/tools/list", tags=["tools"])
 @router.get("/functions/", tags=["functions"])
@@ -38,7 +37,6 @@ async def empty_admin_list(_: AdminUser) -> list[Any]:
 
 
 _CREATE = {
-    "/memories/add": ("Memories", "memories"),
     "/tools/create": ("Tools", "tools"),
     "/functions/create": ("Functions", "functions"),
     "/configs/tool_servers": ("Tool servers", "configs"),

@@ -12,6 +12,7 @@ from pathlib import Path
 from webui_daemon.rag.batcher import EmbedBatcher
 from webui_daemon.rag.embedders import Embedder, EmbeddingConfig, make_embedder
 from webui_daemon.rag.index import LanceIndex
+from webui_daemon.rag.memory_index import MemoryIndex
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,7 @@ class RagEngine:
         self._batcher: EmbedBatcher | None = None
         self._index: LanceIndex | None = None
         self._index_lock = asyncio.Lock()
+        self._memory_index: MemoryIndex | None = None
 
     @property
     def key(self) -> str:
@@ -74,6 +76,15 @@ class RagEngine:
                 await index.open()
                 self._index = index
             return self._index
+
+    @property
+    def memory_index(self) -> MemoryIndex:
+        """Users' memory vectors (under `index_dir/memories`, a folder per embedding model)."""
+        if self._memory_index is None or self._memory_index.key != self.key:
+            self._memory_index = MemoryIndex(
+                self.index_dir / "memories", self.key, self._index_pool
+            )
+        return self._memory_index
 
     async def reconfigure(self, embedding: EmbeddingConfig) -> bool:
         """Switch embedding settings; True when the vector space changed (re-index needed)."""
@@ -128,5 +139,8 @@ class RagEngine:
         if self._index is not None:
             await self._index.aclose()
             self._index = None
+        if self._memory_index is not None:
+            await self._memory_index.aclose()
+            self._memory_index = None
         for pool in (self.parse_pool, self._document_pool, self._query_pool, self._index_pool):
             pool.shutdown(wait=False, cancel_futures=True)

@@ -134,6 +134,15 @@ class RetrievalItem(BaseModel):
         return self
 
 
+class CompletionFeatures(BaseModel):
+    """`features`: what the web UI switched on for this request. `memory` is read here (None:
+    the user's own setting decides); the other flags are kept as sent."""
+
+    model_config = ConfigDict(extra="allow")
+
+    memory: bool | None = None
+
+
 class ChatCompletionForm(BaseModel):
     """`POST /api/chat/completions`: an OpenAI body plus Open WebUI's extensions."""
 
@@ -151,6 +160,8 @@ class ChatCompletionForm(BaseModel):
     files: list[RetrievalItem] | None = None
     # Values for the system prompt's {{VARIABLES}}.
     variables: dict[str, Any] | None = None
+    # Per-request switches (`memory`: add the user's memories to the system prompt).
+    features: CompletionFeatures | None = None
     # Chat persistence keys (server-side turns); never sent to the provider.
     chat_id: str | None = None
     id: str | None = None

@@ -1,6 +1,7 @@
-"""Chat answers: a completion plus retrieval (the request's `files`, a preset's knowledge).
+"""Chat answers: a completion plus the user's memories and retrieval (the request's `files`, a
+preset's knowledge).
 
-answer = await answers.prepare(user, form)   # model, preset, params, RAG context
+answer = await answers.prepare(user, form)   # model, preset, params, memories, RAG context
 async for chunk in answers.stream(answer):   # {"sources": [...]} first when retrieval found any
 reply = await answers.complete(answer)       # chat.completion (+ "sources")
 """
@@ -12,6 +13,7 @@ from typing import Any
 from webui_daemon.schemas.completions import ChatCompletionForm
 from webui_daemon.services.completions import CompletionService, PreparedCompletion
 from webui_daemon.services.rag_context import RagContextService, retrieval_items
+from webui_daemon.services.workspace.memories import MemoryService
 from webui_daemon.storage.rows import UserRow
 
 
@@ -26,14 +28,35 @@ class Answer:
 
 
 class AnswerService:
-    def __init__(self, completions: CompletionService, rag: RagContextService) -> None:
+    def __init__(
+        self,
+        completions: CompletionService,
+        rag: RagContextService,
+        memories: MemoryService | None = None,
+    ) -> None:
         self._completions = completions
         self._rag = rag
+        self._memories = memories
 
     async def prepare(
-        self, user: UserRow, form: ChatCompletionForm, *, interactive: bool = True
+        self,
+        user: UserRow,
+        form: ChatCompletionForm,
+        *,
+        interactive: bool = True,
+        memory: bool = True,
     ) -> Answer:
+        """`memory`: False for the daemon's own task prompts (titles, tags), which never carry
+        memories; a chat's request gets them when `features.memory` or the user's setting
+        says so (services.workspace.memories)."""
         prepared = await self._completions.prepare(user, form, interactive=interactive)
+        memories = self._memories
+        if memory and memories is not None and memories.wanted(user, form.features):
+            # Before retrieval, as Open WebUI: memories first, then the RAG context.
+            meta = prepared.preset.meta if prepared.preset is not None else None
+            remembered = await memories.context(user, prepared.body.get("messages") or [], meta)
+            if remembered is not None:
+                prepared.body["messages"] = remembered
         files = retrieval_items(
             prepared.preset.meta if prepared.preset is not None else None, form.files
         )

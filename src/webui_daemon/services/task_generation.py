@@ -174,7 +174,7 @@ class TaskGenerationService:
         }
         form = ChatCompletionForm.model_validate(body)
         # Interactive: a person's client is waiting for the title or suggestions.
-        answer = await self._answers.prepare(user, form)
+        answer = await self._answers.prepare(user, form, memory=False)  # a task, not a chat
         return await self._answers.complete(answer)
 
     @staticmethod

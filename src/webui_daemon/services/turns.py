@@ -73,7 +73,12 @@ class Completer(Protocol):
     """What turns need of the answer service."""
 
     async def prepare(
-        self, user: UserRow, form: ChatCompletionForm, *, interactive: bool = True
+        self,
+        user: UserRow,
+        form: ChatCompletionForm,
+        *,
+        interactive: bool = True,
+        memory: bool = True,
     ) -> Answer: ...
 
     def stream(self, answer: Answer) -> AsyncGenerator[dict[str, Any], None]: ...
@@ -296,7 +301,8 @@ class TurnManager:
                     "max_tokens": 50,
                 }
             )
-            reply = await self._completions.complete(await self._completions.prepare(user, form))
+            prepared = await self._completions.prepare(user, form, memory=False)
+            reply = await self._completions.complete(prepared)
             title = parse_title(reply_text(reply))
             if title:
                 await self._chats.set_title(turn.chat_id, title)

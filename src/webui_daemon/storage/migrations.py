@@ -367,6 +367,25 @@ MIGRATIONS: tuple[Migration, ...] = (
         END;
         """,
     ),
+    Migration(
+        "0008_memories",
+        """
+        -- Open WebUI 0.12's memories: what a user asked to be remembered (type 'user': facts
+        -- about them; 'context': anything else), optionally filed under a path. Their vectors
+        -- live in the user's own LanceDB table (rag.memory_index).
+        CREATE TABLE memory (
+            id TEXT PRIMARY KEY,
+            user_id TEXT NOT NULL REFERENCES user (id) ON DELETE CASCADE,
+            type TEXT NOT NULL DEFAULT 'context' CHECK (type IN ('user', 'context')),
+            path TEXT,
+            content TEXT NOT NULL,
+            meta TEXT,
+            created_at INTEGER NOT NULL,
+            updated_at INTEGER NOT NULL
+        );
+        CREATE INDEX memory_user ON memory (user_id, updated_at);
+        """,
+    ),
 )
 
 

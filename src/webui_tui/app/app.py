@@ -14,6 +14,7 @@ from webui_tui.app.config import TuiConfig
 from webui_tui.app.screens.admin import AdminScreen
 from webui_tui.app.screens.chat import ChatScreen
 from webui_tui.app.screens.knowledge import KnowledgeScreen
+from webui_tui.app.screens.memories import MemoriesScreen
 from webui_tui.app.screens.settings import SettingsScreen
 from webui_tui.app.widgets.notice import Problem, Reconnected
 from webui_tui.app.workers import ReportsWorkerFailures, work
@@ -31,6 +32,9 @@ class WebUIApp(ReportsWorkerFailures, App[None]):
         Binding("f3", "mode('knowledge')", "Knowledge", id="app.knowledge"),
         Binding("f4", "mode('admin')", "Admin", id="app.admin"),
         Binding("f5", "mode('settings')", "Settings", id="app.settings"),
+        # Not in the footer (its line is full at 80 columns): Settings and the guide name it.
+        # Priority: the chat's text area has f6 (select line) too.
+        Binding("f6", "mode('memories')", "Memories", id="app.memories", show=False, priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -52,6 +56,7 @@ class WebUIApp(ReportsWorkerFailures, App[None]):
         self.add_mode("knowledge", lambda: KnowledgeScreen(client))
         self.add_mode("admin", lambda: AdminScreen(client))
         self.add_mode("settings", lambda: SettingsScreen(client, self.config))
+        self.add_mode("memories", lambda: MemoriesScreen(client))
         if self.config.keys:
             self.set_keymap(self.config.keys)
 

@@ -17,6 +17,7 @@ from webui_tui.cli import (
     daemon,
     groups,
     kb,
+    memories,
     models,
     notes,
     permissions,
@@ -102,6 +103,7 @@ app.add_typer(models.app, name="models")
 app.add_typer(config.app, name="config")
 app.add_typer(connections.app, name="connections")
 app.add_typer(kb.app, name="kb")
+app.add_typer(memories.app, name="memories")
 app.add_typer(permissions.app, name="permissions")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(notes.app, name="notes")

@@ -121,6 +121,14 @@ def chat(
             show_default=False,
         ),
     ] = None,
+    memory: Annotated[
+        bool | None,
+        typer.Option(
+            "--memory/--no-memory",
+            help="Add your memories to this request, or leave them out (default: your setting).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Ask a model and stream its answer; Ctrl-C stops it and keeps what arrived.
 
@@ -164,6 +172,7 @@ def chat(
         kbs=list(kbs or []),
         files=[_readable(path) for path in files or []],
         notes=list(notes or []),
+        memory=memory,
     )
     out = writer_for(json_out=json_out, raw=raw)
     try:

@@ -46,6 +46,7 @@ class ChatOptions:
     kbs: list[str] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    memory: bool | None = None  # --memory/--no-memory: `features.memory` (None: the setting)
 
 
 @dataclass(slots=True)
@@ -155,6 +156,8 @@ async def _answer(
 ) -> Outcome:
     items = await _retrieval_items(client, options)
     extra: dict[str, Any] = {"files": items} if items else {}
+    if options.memory is not None:
+        extra["features"] = {"memory": options.memory}
     if options.temporary:
         messages: list[dict[str, Any]] = []
         if options.system:

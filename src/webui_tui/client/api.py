@@ -1,8 +1,8 @@
 """WebUIClient: typed async calls to a webui daemon or an Open WebUI server.
 
 The plumbing is `base.BaseClient`; chats, folders and tags, models (and their administration),
-completions, connections, knowledge and permissions (with access grants) come from the mixins
-of their modules. System, auth, users and groups are here.
+completions, connections, knowledge, memories and permissions (with access grants) come from
+the mixins of their modules. System, auth, users and groups are here.
 """
 
 from pydantic import TypeAdapter
@@ -35,6 +35,7 @@ from webui_tui.client.connections import ConnectionsMixin
 from webui_tui.client.errors import BadResponse, Forbidden, NotFound, RequestFailed
 from webui_tui.client.folders import FoldersMixin
 from webui_tui.client.knowledge import KnowledgeMixin
+from webui_tui.client.memories import MemoriesMixin
 from webui_tui.client.model_admin import ModelAdminMixin
 from webui_tui.client.models import ModelsMixin
 from webui_tui.client.notes import NotesMixin
@@ -55,6 +56,7 @@ class WebUIClient(
     ModelAdminMixin,
     ConnectionsMixin,
     KnowledgeMixin,
+    MemoriesMixin,
     PermissionsMixin,
     PromptsMixin,
     NotesMixin,

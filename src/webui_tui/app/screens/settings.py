@@ -1,4 +1,5 @@
-"""Settings: your default model (kept by the daemon), the theme and where keybindings live.
+"""Settings: your default model and memory switch (kept by the server), the theme and where
+keybindings live.
 
 The theme is saved in the TUI's config file; keybinding overrides are edited there by hand
 (`[keys]`, binding id = keys) and read when the app starts.
@@ -8,7 +9,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Select, Static
+from textual.widgets import Footer, Label, Select, Static, Switch
 
 from webui_tui.app.config import TuiConfig, config_path
 from webui_tui.app.widgets.notice import Problem, Reconnected
@@ -22,7 +23,8 @@ KEYS_HELP = """Keybindings: add overrides to {path}
 Binding ids: chat.new chat.model chat.search chat.chats chat.messages chat.regenerate
 chat.stop message.prev_branch message.next_branch message.regenerate message.edit
 message.copy message.copy_code chats.rename chats.delete chats.pin chats.archive
-chats.tag chats.export app.chat app.knowledge app.admin app.settings app.quit"""
+chats.tag chats.export memories.new memories.edit memories.delete app.chat app.knowledge
+app.admin app.settings app.memories app.quit"""
 
 
 class SettingsScreen(ReportsWorkerFailures, Screen[None]):
@@ -39,6 +41,8 @@ class SettingsScreen(ReportsWorkerFailures, Screen[None]):
         with VerticalScroll(id="form"):
             yield Label("Default model (new chats)")
             yield Select[str]([], id="default-model", prompt="(first listed)")
+            yield Label("Memory: give chats what you asked to be remembered (F6 manages it)")
+            yield Switch(value=False, id="memory")
             yield Label("Theme")
             themes = sorted(self.app.available_themes)
             yield Select[str](
@@ -62,6 +66,7 @@ class SettingsScreen(ReportsWorkerFailures, Screen[None]):
         try:
             models = await self.client.list_models()
             current = await self.client.default_model()
+            memory = await self.client.memory_enabled()
         except WebUIClientError as exc:
             self.post_message(Problem(exc, "loading settings"))
             return
@@ -69,6 +74,7 @@ class SettingsScreen(ReportsWorkerFailures, Screen[None]):
         select.set_options((m.display_name, m.id) for m in models)
         if current in {m.id for m in models}:
             select.value = current
+        self.query_one("#memory", Switch).value = memory
         self.call_after_refresh(self._loaded)
 
     def _loaded(self) -> None:
@@ -89,6 +95,20 @@ class SettingsScreen(ReportsWorkerFailures, Screen[None]):
             self.post_message(Problem(exc, "saving the default model"))
             return
         self.notify(f"Default model: {model_id or '(first listed)'}")
+
+    @on(Switch.Changed, "#memory")
+    def _memory_changed(self, event: Switch.Changed) -> None:
+        if not self._loading:
+            self.save_memory(event.value)
+
+    @work(exclusive=True, group="save-memory")
+    async def save_memory(self, enabled: bool) -> None:
+        try:
+            await self.client.set_memory_enabled(enabled)
+        except WebUIClientError as exc:
+            self.post_message(Problem(exc, "saving the memory setting"))
+            return
+        self.notify("Memory on: chats get your memories" if enabled else "Memory off")
 
     @on(Select.Changed, "#theme")
     def _theme_changed(self, event: Select.Changed) -> None:
