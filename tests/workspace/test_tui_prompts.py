@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 import pytest
+from textual.widgets import Input, TextArea
 
 from tests.daemon_proc import DaemonProc, start_daemon
 from tests.standins import StandIn, provider_env, start_ollama
@@ -29,6 +30,7 @@ PROMPTS = [
         "Essay",
         'Write about {{topic}} in a {{tone | select:options=["short","long"]:required}} way.',
     ),
+    ("points", "Key points", "Give {{count | number:default=3}} points on:\n{{CLIPBOARD}}"),
 ]
 LIST_PATH = "/api/v1/prompts/"
 
@@ -223,6 +225,23 @@ async def test_input_variables_are_asked_in_a_form(daemon: DaemonProc, tmp_path:
         assert app.focused is composer(app)
         assert composer(app).cursor_location == composer(app).document.end
         assert chat.chat is None  # nothing sent
+
+
+async def test_defaults_and_the_clipboard_are_offered(daemon: DaemonProc, tmp_path: Path) -> None:
+    """No clipboard to read in a terminal: {{CLIPBOARD}} is asked, offering what the TUI copied."""
+    app = make_app(daemon, tmp_path)
+    async with app.run_test(size=(80, 30)) as pilot:
+        await started(pilot)
+        app.copy_to_clipboard("a copied answer")  # what c on a message does
+        await pilot.press(*"/points", "enter")
+        form = await until(pilot, lambda: isinstance(app.screen, PromptInputsScreen) and app.screen)
+        assert [name for name, _, _ in form.fields] == ["count", "CLIPBOARD"]
+        count, pasted = form.fields[0][2], form.fields[1][2]
+        assert isinstance(count, Input) and count.value == "3"
+        assert isinstance(pasted, TextArea) and pasted.text == "a copied answer"
+        await pilot.press("ctrl+s")
+        await until(pilot, lambda: app.screen is not form)
+        assert composer(app).text == "Give 3 points on:\na copied answer"
 
 
 async def test_cancel_leaves_the_unfilled_template(daemon: DaemonProc, tmp_path: Path) -> None:
