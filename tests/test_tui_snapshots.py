@@ -209,7 +209,6 @@ def test_chat_prompt_picker(snap_compare: Any, daemon: DaemonProc, tmp_path: Pat
     async def run_before(pilot: Any) -> None:
         await ready(pilot)
         screen = pilot.app.screen
-        await until(pilot, lambda: screen._prompts)
         await pilot.press("/", "s", "u", "down")
         await until(pilot, lambda: len(screen.picker.matches) == 2)
         await pilot.pause()

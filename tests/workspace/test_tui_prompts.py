@@ -99,7 +99,6 @@ def note(app: Any) -> str:
 async def started(pilot: Any) -> None:
     app = pilot.app
     await until(pilot, lambda: screen(app).model, what="the model list")
-    await until(pilot, lambda: screen(app)._prompts is not None, what="the prompt list")
     composer(app).focus()
 
 
@@ -113,7 +112,7 @@ async def test_slash_lists_the_prompts_and_typing_filters(
     app = make_app(daemon, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
-        assert not picker(app).is_open
+        assert not picker(app).is_open and screen(app)._prompts is None  # read when first asked
         await pilot.press("/")
         await until(pilot, lambda: listed(app), what="the picker")
         assert sorted(listed(app)) == sorted(c for c, _, _ in PROMPTS)
@@ -172,8 +171,10 @@ async def test_down_and_tab_choose_and_the_list_loads_once(
         await pilot.press("tab")
         await until(pilot, lambda: composer(app).text == f"TL;DR, as of {today()}:")
         assert app.focused is composer(app)
+        await pilot.press("ctrl+a", "ctrl+k", "/")  # reopened within 30 s: the same list
+        await until(pilot, lambda: len(listed(app)) == len(PROMPTS))
         loads = [p for m, p, _ in recording.sent if m == "GET" and p == LIST_PATH]
-        assert len(loads) == 1  # loaded with the screen, not again for a fresh list
+        assert len(loads) == 1
 
 
 async def test_an_old_list_is_loaded_again_when_the_picker_opens(
@@ -182,6 +183,9 @@ async def test_an_old_list_is_loaded_again_when_the_picker_opens(
     app = make_app(daemon, tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
+        await pilot.press("/")
+        await until(pilot, lambda: listed(app), what="the list read")
+        await pilot.press("backspace")
         with daemon.unix_client(timeout=10) as c:
             form = {"command": "fresh", "name": "Made later", "content": "New."}
             made = c.post("/api/v1/prompts/create", json=form).json()
@@ -189,7 +193,7 @@ async def test_an_old_list_is_loaded_again_when_the_picker_opens(
             await pilot.press(*"/fre")
             await until(pilot, lambda: picker(app).is_open)
             await pilot.pause(0.3)
-            assert listed(app) == []  # the list of the screen's start
+            assert listed(app) == []  # the list read a moment ago
             await pilot.press("escape", "backspace", "backspace", "backspace", "backspace")
             screen(app)._prompts_at -= 31  # the list is now over 30 s old
             await pilot.press(*"/fre")
@@ -285,9 +289,9 @@ async def test_a_user_without_prompts_is_told_and_types_on(
     app = make_app(daemon, tmp_path, transport=recording, token=bob)
     async with app.run_test(size=(80, 24)) as pilot:
         await started(pilot)
-        assert screen(app)._prompts == []
         await pilot.press("/")
-        await until(pilot, lambda: picker(app).is_open)
+        await until(pilot, lambda: screen(app)._prompts == [], what="the (empty) list read")
+        assert picker(app).is_open
         assert note(app) == "No prompts yet" and not composer(app).picking
         await pilot.press(*"hi")
         assert note(app) == "No prompts yet"
@@ -309,10 +313,10 @@ class NoPrompts(Recording):
 async def test_a_failed_load_is_one_line(daemon: DaemonProc, tmp_path: Path) -> None:
     app = make_app(daemon, tmp_path, transport=NoPrompts(daemon))
     async with app.run_test(size=(80, 24)) as pilot:
-        await until(pilot, lambda: screen(app)._prompts_error is not None)
-        composer(app).focus()
+        await started(pilot)
         await pilot.press(*"/x")
-        await until(pilot, lambda: picker(app).is_open)
+        await until(pilot, lambda: screen(app)._prompts_error is not None, what="the failure")
+        assert picker(app).is_open
         assert note(app).startswith("Could not load the prompts: ")
         assert not app._notifications  # said there, not as a notice
         assert composer(app).text == "/x" and not composer(app).picking

@@ -99,7 +99,6 @@ class ChatScreen(PromptPicking, SidebarScreen):
         self.conversation.show([], EMPTY)
         self.composer.focus()
         self.load()
-        self.load_prompts()
 
     def _show_top(self) -> None:
         self.query_one("#topbar", Static).update(
@@ -127,7 +126,6 @@ class ChatScreen(PromptPicking, SidebarScreen):
 
     def on_reconnected(self, _: Reconnected) -> None:
         self.load()
-        self.load_prompts()
 
     def on_chat_list_opened(self, event: ChatList.Opened) -> None:
         self.open_chat(event.chat_id)

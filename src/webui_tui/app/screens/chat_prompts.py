@@ -2,8 +2,9 @@
 (Open WebUI's `/command` templates); the one chosen replaces the command with its text, the
 clock and user variables filled in, and its own input variables asked in a form.
 
-`PromptPicking` is mixed into `ChatScreen`; the list is loaded in a worker once per screen and
-again when the picker opens after `STALE_S`.
+`PromptPicking` is mixed into `ChatScreen`. The list is loaded in a worker when the picker first
+opens (a screen whose user never types `/` asks nothing), and again when it opens with a list
+over `STALE_S` old or after a failed load.
 """
 
 import time
@@ -52,11 +53,16 @@ class PromptPicking(Screen[None]):
         try:
             prompts = await self.client.list_prompts()
         except WebUIClientError as exc:
-            self._prompts_error = exc.message
+            self._prompts_error = exc.message  # a list read before is still shown
         else:
             self._prompts, self._prompts_error = prompts, None
         self._prompts_at = time.monotonic()
         self._show_picker(command_query(self.composer.text))
+
+    def _prompts_stale(self) -> bool:
+        if self._prompts is None or self._prompts_error is not None:
+            return True
+        return time.monotonic() - self._prompts_at > STALE_S
 
     def _show_picker(self, query: str | None) -> None:
         """Open, refresh or close the picker for the composer's `/query` (None: no command)."""
@@ -77,7 +83,7 @@ class PromptPicking(Screen[None]):
         if query is None:
             self._picker_dismissed = False
         opening = query is not None and not self.picker.is_open and not self._picker_dismissed
-        if opening and time.monotonic() - self._prompts_at > STALE_S:
+        if opening and self._prompts_stale():
             self.load_prompts()  # the list shown meanwhile is the one there is
         self._show_picker(query)
 
