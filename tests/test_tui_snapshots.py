@@ -102,6 +102,10 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterat
         doc = {"title": "A plans", "models": [MODEL], "history": {"messages": {}}}
         c.post("/api/v1/chats/new", json={"chat": doc, "folder_id": work})
         c.post(f"/api/v1/chats/{chat_id_in(c, 'C branches')}/tags", json={"name": "marsupials"})
+        # Prompts for the picker (`/`).
+        for command, name in (("summarize", "Summarize"), ("tldr", "Summary in brief")):
+            form = {"command": command, "name": name, "content": "Summarize {{CLIPBOARD}}"}
+            assert c.post("/api/v1/prompts/create", json=form).status_code == 200
     yield proc
     proc.stop()
 
@@ -195,6 +199,19 @@ def test_chat_streaming(snap_compare: Any, daemon: DaemonProc, tmp_path: Path) -
         conversation.feed("One, two, ")
         conversation.feed("three")
         await pilot.pause(0.2)
+
+    assert snap_compare(make_app(daemon, tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+def test_chat_prompt_picker(snap_compare: Any, daemon: DaemonProc, tmp_path: Path) -> None:
+    """`/su` typed: the prompts whose command or name holds "su", the second highlighted."""
+
+    async def run_before(pilot: Any) -> None:
+        await ready(pilot)
+        screen = pilot.app.screen
+        await pilot.press("/", "s", "u", "down")
+        await until(pilot, lambda: len(screen.picker.matches) == 2)
+        await pilot.pause()
 
     assert snap_compare(make_app(daemon, tmp_path), terminal_size=SIZE, run_before=run_before)
 

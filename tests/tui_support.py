@@ -28,12 +28,14 @@ def make_app(
     mode: str = "chat",
     client_turns: bool = False,
     transport: httpx.AsyncBaseTransport | None = None,
+    token: str | None = None,
     **config: Any,
 ) -> WebUIApp:
     """The app with a client on the daemon's socket and a private config file;
-    `client_turns`: turns saved from the client, as against Open WebUI."""
+    `client_turns`: turns saved from the client, as against Open WebUI; `token`: signed in
+    as that user instead of the socket's own OS account."""
     target = Target(source="WEBUI_SOCKET", socket=daemon.socket_path)
-    client = TuiClient(target, timeout=10, transport=transport)
+    client = TuiClient(target, token=token, timeout=10, transport=transport)
     client.client_turns = client_turns
     cfg = TuiConfig(path=tmp / "tui.toml", **config)
     return WebUIApp(client, config=cfg, start_mode=mode)

@@ -7,6 +7,8 @@ up as one `Problem` message to the app.
 A server that does not save turns itself (Open WebUI, or `WEBUI_CLIENT_TURNS=1`) gets them
 saved from here, as `webui chat` does (`client_turns`): esc hangs up and what arrived is saved,
 marked interrupted; an answer still generating there cannot be re-attached to.
+
+`/` at the start of the composer picks a prompt from the library (`PromptPicking`).
 """
 
 import asyncio
@@ -23,6 +25,7 @@ from textual.worker import get_current_worker
 
 from webui_daemon.schemas.chats import ChatResponse
 from webui_tui.app.screens.chat_doc import chat_model, infos_of
+from webui_tui.app.screens.chat_prompts import PromptPicking
 from webui_tui.app.screens.chat_sidebar import SidebarScreen
 from webui_tui.app.screens.dialogs import PickScreen
 from webui_tui.app.tree import leaf_under, siblings, usage_line
@@ -31,6 +34,7 @@ from webui_tui.app.widgets.composer import Composer
 from webui_tui.app.widgets.conversation import Conversation
 from webui_tui.app.widgets.message_view import MessageInfo, MessageView
 from webui_tui.app.widgets.notice import Reconnected
+from webui_tui.app.widgets.prompt_picker import PromptPicker
 from webui_tui.app.widgets.sources import SourcesPanel
 from webui_tui.app.workers import work
 from webui_tui.client.client_turns import (
@@ -50,7 +54,7 @@ from webui_tui.client.tui_extra import TuiClient
 EMPTY = "Ask anything. Enter sends, ctrl+j adds a line, ctrl+o picks the model."
 
 
-class ChatScreen(SidebarScreen):
+class ChatScreen(PromptPicking, SidebarScreen):
     CSS_PATH = "chat.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+n", "new_chat", "New", id="chat.new"),
@@ -82,6 +86,7 @@ class ChatScreen(SidebarScreen):
                 yield Static("New chat", id="chat-title")
                 yield Conversation(id="conversation")
                 yield Static("", id="stats")
+                yield PromptPicker(id="picker")
                 yield Composer(id="composer")
             yield SourcesPanel(id="sources")
         yield Footer()
@@ -89,10 +94,6 @@ class ChatScreen(SidebarScreen):
     @property
     def conversation(self) -> Conversation:
         return self.query_one(Conversation)
-
-    @property
-    def composer(self) -> Composer:
-        return self.query_one(Composer)
 
     def on_mount(self) -> None:
         self.conversation.show([], EMPTY)
@@ -325,6 +326,8 @@ class ChatScreen(SidebarScreen):
 
     def action_stop(self) -> None:
         sources = self.query_one(SourcesPanel)
+        if self.close_picker():
+            return
         if self.streaming and self._hang_up is not None:
             self._hung_up = True
             self._hang_up()

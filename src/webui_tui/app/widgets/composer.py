@@ -1,14 +1,29 @@
-"""The multi-line composer: Enter sends; ctrl+j (and shift+enter where reported) adds a line."""
+"""The multi-line composer: Enter sends; ctrl+j (and shift+enter where reported) adds a line.
+
+A composer holding only `/word` is a prompt command being typed (`command_query`); while the
+screen shows prompts to pick from (`picking`), ↑ ↓ enter and tab go to the picker instead.
+"""
+
+import re
 
 from textual import events
 from textual.message import Message
 from textual.widgets import TextArea
 
 NEWLINE_KEYS = ("ctrl+j", "shift+enter")
+PICKER_KEYS = ("up", "down", "enter", "tab")
+_COMMAND = re.compile(r"/(\S*)")
+
+
+def command_query(text: str) -> str | None:
+    """What follows the `/` when the whole text is one `/word` (`""` for a lone `/`); else None."""
+    match = _COMMAND.fullmatch(text)
+    return match.group(1) if match else None
 
 
 class Composer(TextArea):
-    """Posts `Composer.Submitted`; `editing` names the message being edited, if any."""
+    """Posts `Composer.Submitted`; `editing` names the message being edited, if any.
+    While `picking`, posts `Composer.PickerKey` for the keys of `PICKER_KEYS`."""
 
     DEFAULT_CSS = """
     Composer { height: auto; min-height: 3; max-height: 10; }
@@ -20,9 +35,17 @@ class Composer(TextArea):
             self.text = text
             self.editing = editing
 
+    class PickerKey(Message):
+        """A key meant for the prompt picker: "up", "down", "enter" or "tab"."""
+
+        def __init__(self, key: str) -> None:
+            super().__init__()
+            self.key = key
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, compact=True)
         self.editing: str | None = None
+        self.picking = False
         self._set_hint()
 
     def _set_hint(self) -> None:
@@ -33,9 +56,13 @@ class Composer(TextArea):
 
     def start_edit(self, message_id: str, text: str) -> None:
         self.editing = message_id
+        self.put(text)
+        self._set_hint()
+
+    def put(self, text: str) -> None:
+        """Replace the text, the cursor at its end, and take the focus."""
         self.text = text
         self.move_cursor(self.document.end)
-        self._set_hint()
         self.focus()
 
     def cancel_edit(self) -> bool:
@@ -47,6 +74,11 @@ class Composer(TextArea):
         return True
 
     async def _on_key(self, event: events.Key) -> None:
+        if self.picking and event.key in PICKER_KEYS:
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.PickerKey(event.key))
+            return
         if event.key == "enter":
             event.stop()
             event.prevent_default()
