@@ -13,7 +13,7 @@ from tests.daemon_proc import DaemonProc
 from tests.support import add_user, assert_error, bearer, signup, tcp
 
 Users = dict[str, Any]
-TAKEN = "Uh-oh! This command is already registered. Please choose another command string."
+TAKEN = "Uh-oh! This command is already registered. Please choose another command string. ({})"
 
 
 @pytest.fixture(scope="module")
@@ -101,7 +101,7 @@ def test_a_taken_command_is_refused_and_nothing_is_stored(
             headers=h(users, "bob"),
             json={"command": command, "name": "Other", "content": "x"},
         )
-        assert assert_error(r, 400) == TAKEN
+        assert assert_error(r, 400) == TAKEN.format("/translate")
     assert commands(client, users, "admin") == before
 
 

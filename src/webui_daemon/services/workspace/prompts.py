@@ -39,6 +39,11 @@ HISTORY_PAGE = 20
 COMMAND_TAKEN = "Uh-oh! This command is already registered. Please choose another command string."
 
 
+def command_taken(command: str) -> errors.Conflict:
+    """0.12's words, and which command (the issue asks that the refusal names it)."""
+    return errors.Conflict(f"{COMMAND_TAKEN} (/{command})")
+
+
 def grant_id(prompt_id: str, grant: GrantRow) -> str:
     """0.12 gives each grant an id; ours are rows keyed by their content, so the id is derived."""
     key = f"prompt/{prompt_id}/{grant.principal_type}/{grant.principal_id}/{grant.permission}"
@@ -237,7 +242,7 @@ class PromptService:
                 )
         _too_large(form.content)
         if await self._repo.by_command(form.command) is not None:
-            raise errors.Conflict(COMMAND_TAKEN)
+            raise command_taken(form.command)
         now = int(time.time())
         row = PromptRow(
             id=str(uuid.uuid4()),
@@ -254,14 +259,14 @@ class PromptService:
         )
         stored = await self._repo.insert(row, form.commit_message or "Initial version")
         if stored is None:  # another request took the command meanwhile
-            raise errors.Conflict(COMMAND_TAKEN)
+            raise command_taken(form.command)
         return self._model(stored)
 
     async def _command_free(self, row: PromptRow, command: str) -> None:
         if command != row.command:
             other = await self._repo.by_command(command)
             if other is not None and other.id != row.id:
-                raise errors.Conflict(COMMAND_TAKEN)
+                raise command_taken(command)
 
     async def _save(
         self,
@@ -273,7 +278,7 @@ class PromptService:
     ) -> PromptModel:
         stored = await self._repo.save(row, history_by=history_by, message=message, grants=grants)
         if stored is None:
-            raise errors.Conflict(COMMAND_TAKEN)
+            raise command_taken(row.command)
         return self._model(stored)
 
     async def update(self, user: UserRow, prompt_id: str, form: PromptForm) -> PromptModel:
