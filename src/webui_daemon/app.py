@@ -396,7 +396,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
     memories = MemoryService(
         db, MemoryRepo(db), rag.engine, rag.config, auth.permissions, memory_settings(settings)
     )
-    answers = AnswerService(completions, rag.context, memories)
+    answers = AnswerService(completions, rag.context, memories, rag.files.image_data_url)
     turns = TurnManager(
         chat_service,
         answers,

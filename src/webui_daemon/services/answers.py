@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webui_daemon.schemas.completions import ChatCompletionForm
+from webui_daemon.services.chat_images import Resolve, inline_images
 from webui_daemon.services.completions import CompletionService, PreparedCompletion
 from webui_daemon.services.rag_context import RagContextService, retrieval_items
 from webui_daemon.services.workspace.memories import MemoryService
@@ -33,10 +34,12 @@ class AnswerService:
         completions: CompletionService,
         rag: RagContextService,
         memories: MemoryService | None = None,
+        images: Resolve | None = None,
     ) -> None:
         self._completions = completions
         self._rag = rag
         self._memories = memories
+        self._images = images
 
     async def prepare(
         self,
@@ -50,6 +53,10 @@ class AnswerService:
         memories; a chat's request gets them when `features.memory` or the user's setting
         says so (services.workspace.memories)."""
         prepared = await self._completions.prepare(user, form, interactive=interactive)
+        if self._images is not None:
+            prepared.body["messages"] = await inline_images(
+                user, prepared.body.get("messages") or [], self._images
+            )
         memories = self._memories
         if memory and memories is not None and memories.wanted(user, form.features):
             # Before retrieval, as Open WebUI: memories first, then the RAG context.

@@ -37,6 +37,7 @@ from webui_daemon.providers.catalog import ProviderModel, Route
 from webui_daemon.providers.router import NodePool, NodeState
 from webui_daemon.schemas.completions import ChatCompletionForm, ChatMessage
 from webui_daemon.services import errors, model_params, system_prompt
+from webui_daemon.services.chat_images import file_id_of
 from webui_daemon.services.models import MODEL_NOT_FOUND, ModelService
 from webui_daemon.services.scheduling.queue import (
     NodeGone,
@@ -57,7 +58,9 @@ CONNECTION_ERROR = "Server Connection Error: no provider node serving this model
 # Image parts may carry the image (data:) or say where to fetch it (http, https); anything else
 # (file://, a bare path) would have the provider read its own disk on the caller's behalf.
 IMAGE_URL_SCHEMES = ("data:", "http://", "https://")
-BAD_IMAGE_URL = "An image_url must be a data: URL or an http(s) URL."
+BAD_IMAGE_URL = (
+    "An image_url must be a data: URL, an http(s) URL or a file (/api/v1/files/{id}/content)."
+)
 
 
 @dataclass(slots=True)
@@ -142,10 +145,10 @@ def _text_length(chunk: dict[str, Any]) -> int:
 
 
 def check_images(messages: list[ChatMessage]) -> None:
-    """400 unless every image part's URL is a data: or http(s) URL."""
+    """400 unless every image part's URL is a data: or http(s) URL or names a file."""
     for message in messages:
         for url in message.image_urls():
-            if not url.lower().startswith(IMAGE_URL_SCHEMES):
+            if not url.lower().startswith(IMAGE_URL_SCHEMES) and file_id_of(url) is None:
                 raise errors.WebUIError(BAD_IMAGE_URL)
 
 
@@ -196,6 +199,10 @@ class CompletionService:
             raise errors.WebUIError(MODEL_NOT_FOUND)
         check_images(form.messages)
         resolved = await self._models.resolve(user, form.model)
+        if resolved.record is not None and any(m.image_urls() for m in form.messages):
+            capabilities = (resolved.record.meta or {}).get("capabilities") or {}
+            if capabilities.get("vision") is False:  # the 0.12 web UI's words for it
+                raise errors.WebUIError(f"Model {resolved.record.name} is not vision capable")
         body = form.provider_body()
         params = model_params.merge(resolved.params, form.params)
         model_params.fill_body(body, params, openai_only=resolved.base.kind == "openai")

@@ -2,6 +2,7 @@
 extracted text, follow and cancel processing, delete (with the file's index rows)."""
 
 import asyncio
+import base64
 import contextlib
 import fnmatch
 import hashlib
@@ -11,6 +12,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import IO, Any
 
+from webui_daemon.schemas import images
 from webui_daemon.schemas.files import (
     CancelResponse,
     FileListItem,
@@ -234,6 +236,16 @@ class FileService:
         if row.kind != "upload" or not row.path or not await asyncio.to_thread(_is_file, row.path):
             raise errors.NotFound(errors.USER_NOT_FOUND)
         return Path(row.path), row.filename, str(row.meta.get("content_type") or "")
+
+    async def image_data_url(self, user: UserRow, file_id: str) -> str:
+        """A stored image as the data URL a model is sent (the caller must be able to read the
+        file; what it is comes from its bytes, not its name)."""
+        path, name, _ = await self.raw(user, file_id)
+        data = await asyncio.to_thread(path.read_bytes)
+        info = images.sniff(data[:65536])
+        if info is None:
+            raise errors.WebUIError(f"{name} is not an image (PNG, JPEG, GIF or WebP).")
+        return f"data:{info.mime};base64,{base64.b64encode(data).decode('ascii')}"
 
     async def data_content(self, user: UserRow, file_id: str) -> str:
         row = await self._access.file(user, file_id, content=True)

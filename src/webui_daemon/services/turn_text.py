@@ -4,6 +4,8 @@ import contextlib
 import json
 from typing import Any
 
+from webui_daemon.schemas.images import model_content
+
 TITLE_PROMPT = (
     "Write a concise title of 3 to 5 words for the conversation below, in its language. "
     'Answer with JSON only: {{"title": "..."}}\n\n{transcript}'
@@ -27,8 +29,9 @@ def parse_title(text: str) -> str:
 
 
 def wire_message(message: dict[str, Any]) -> dict[str, Any]:
-    """A stored chat message as an OpenAI message (role and content only)."""
-    return {"role": message.get("role", "user"), "content": message.get("content", "")}
+    """A stored chat message as an OpenAI message: role and content, a user message's images
+    as content parts (schemas.images.model_content)."""
+    return {"role": message.get("role", "user"), "content": model_content(message)}
 
 
 def reply_text(reply: dict[str, Any]) -> str:

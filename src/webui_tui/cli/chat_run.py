@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from webui_daemon.schemas.chats import ChatResponse
+from webui_daemon.schemas.images import ImageInfo, model_content, sniff
 from webui_tui.cli.answer_out import AnswerWriter, OutputClosed, WaitingLine
 from webui_tui.cli.ids import find_chat_id, find_knowledge, find_note_id
 from webui_tui.cli.interrupts import Interrupts
@@ -154,7 +155,9 @@ async def _answer(
     chat: ChatResponse | None,
     model: str,
 ) -> Outcome:
-    items = await _retrieval_items(client, options)
+    images, documents = split_images(options.files)  # before anything is uploaded
+    items = await _retrieval_items(client, options, documents)
+    pictures = await upload_images(client, images)
     extra: dict[str, Any] = {"files": items} if items else {}
     if options.memory is not None:
         extra["features"] = {"memory": options.memory}
@@ -162,11 +165,12 @@ async def _answer(
         messages: list[dict[str, Any]] = []
         if options.system:
             messages.append({"role": "system", "content": options.system})
-        messages.append({"role": "user", "content": options.prompt})
+        asked = {"role": "user", "content": options.prompt, "files": pictures}
+        messages.append({"role": "user", "content": model_content(asked)})
         opened_temporary = client.stream_completion(model, messages, **extra)
         return await _streamed(opened_temporary, out, interrupts)
     if not await client.server_turns():
-        return await _client_turn(client, options, out, interrupts, chat, model, extra)
+        return await _client_turn(client, options, out, interrupts, chat, model, extra, pictures)
     created = chat is None
     if chat is None:
         chat = await client.new_chat(model, system=options.system)
@@ -176,7 +180,7 @@ async def _answer(
     interrupts.stop = lambda: client.stop_chat(chat_id)
     _, parent_id = history_of(chat.chat)
     opened = client.stream_turn(
-        chat_id, options.prompt, model, parent_id=parent_id, extra=extra or None
+        chat_id, options.prompt, model, parent_id=parent_id, extra=extra or None, files=pictures
     )
     try:
         return await _checked(client, await _streamed(opened, out, interrupts))
@@ -195,10 +199,13 @@ async def _client_turn(
     chat: ChatResponse | None,
     model: str,
     extra: dict[str, Any],
+    pictures: list[dict[str, Any]],
 ) -> Outcome:
     """A server that does not save turns (Open WebUI): this client adds the question, asks
     the branch and saves the answer; Ctrl-C hangs up and saves what arrived."""
-    turn = await begin_turn(client, chat, options.prompt, model, system=options.system)
+    turn = await begin_turn(
+        client, chat, options.prompt, model, system=options.system, files=pictures
+    )
     try:
         outcome = await _streamed(turn.open(extra or None), out, interrupts)
     except WebUIClientError as exc:
@@ -208,10 +215,53 @@ async def _client_turn(
     return outcome
 
 
-async def _retrieval_items(client: WebUIClient, options: ChatOptions) -> list[dict[str, Any]]:
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
+
+
+def split_images(paths: list[Path]) -> tuple[list[tuple[Path, ImageInfo]], list[Path]]:
+    """The --file paths that are images (by their bytes) and the documents. A file named like
+    an image that is not one is a usage error: nothing is uploaded."""
+    images, documents = [], []
+    for path in paths:
+        with path.open("rb") as handle:
+            info = sniff(handle.read(65536))
+        if info is not None:
+            images.append((path, info))
+        elif path.suffix.lower() in IMAGE_SUFFIXES:
+            raise UsageProblem(f"{path} is not an image (PNG, JPEG, GIF or WebP)")
+        else:
+            documents.append(path)
+    return images, documents
+
+
+async def upload_images(
+    client: WebUIClient, images: list[tuple[Path, ImageInfo]]
+) -> list[dict[str, Any]]:
+    """Each image stored as a file (not processed) and named in the message as Open WebUI's
+    web app names it: a `files` item of type "image" whose url is the file's content."""
+    items = []
+    for path, info in images:
+        record = await client.upload_file(path, process=False, content_type=info.mime)
+        items.append(
+            {
+                "type": "image",
+                "id": record.id,
+                "url": f"/api/v1/files/{record.id}/content",
+                "name": path.name,
+                "content_type": info.mime,
+                "width": info.width,
+                "height": info.height,
+            }
+        )
+    return items
+
+
+async def _retrieval_items(
+    client: WebUIClient, options: ChatOptions, documents: list[Path]
+) -> list[dict[str, Any]]:
     """The completion's `files`: each --kb as a collection, each --note as Open WebUI 0.12's
-    note item (the server adds its Markdown), each --file uploaded and, once the daemon has
-    read it, attached."""
+    note item (the server adds its Markdown), each --file that is not an image uploaded and,
+    once the daemon has read it, attached."""
     items: list[dict[str, Any]] = []
     for ref in options.kbs:
         kb = await find_knowledge(client, ref)
@@ -219,7 +269,7 @@ async def _retrieval_items(client: WebUIClient, options: ChatOptions) -> list[di
     for ref in options.notes:
         note = await client.get_note(await find_note_id(client, ref))
         items.append({"type": "note", "id": note.id, "name": note.title, "status": "processed"})
-    for path in options.files:
+    for path in documents:
         record = await client.upload_file(path)
         status = await client.wait_processed(record.id)
         if status.get("status") != "completed":

@@ -25,6 +25,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from webui_daemon.schemas.chats import ChatResponse
+from webui_daemon.schemas.images import model_content
 from webui_tui.client.chats import new_document
 from webui_tui.client.completions import COMPLETIONS, ChatStream, new_id, user_message
 from webui_tui.client.errors import RequestFailed, WebUIClientError
@@ -65,7 +66,7 @@ def completion_messages(document: dict[str, Any]) -> list[dict[str, Any]]:
     for message in branch(document):
         role, content = message.get("role"), message.get("content")
         if role in ("user", "assistant", "system") and isinstance(content, str):
-            out.append({"role": role, "content": content})
+            out.append({"role": role, "content": model_content(message)})
     return out
 
 
@@ -176,8 +177,10 @@ async def begin_turn(
     model: str,
     *,
     system: str | None = None,
+    files: list[dict[str, Any]] | None = None,
 ) -> ClientTurn:
-    """Add the question to `chat` (None: a new chat) and store it; the turn to answer."""
+    """Add the question (with its attached `files`) to `chat` (None: a new chat) and store
+    it; the turn to answer."""
     if chat is None:
         document = new_document([model], system=system, title=title_for(content))
     else:
@@ -185,7 +188,7 @@ async def begin_turn(
         if system is not None:
             document["system"] = system
     _, parent_id = history_of(document)
-    question = user_message(content, model, parent_id)
+    question = user_message(content, model, parent_id, files=files)
     add_message(document, question)
     if chat is None:
         saved = await client.create_chat(document)

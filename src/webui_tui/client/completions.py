@@ -58,10 +58,16 @@ def new_id() -> str:
 
 
 def user_message(
-    content: str, model: str, parent_id: str | None, *, message_id: str | None = None
+    content: str,
+    model: str,
+    parent_id: str | None,
+    *,
+    message_id: str | None = None,
+    files: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """A user message as Open WebUI's chat tree keeps it (timestamp in epoch seconds)."""
-    return {
+    """A user message as Open WebUI's chat tree keeps it (timestamp in epoch seconds); `files`
+    are its attachments (images as {"type": "image", "url", ...})."""
+    message: dict[str, Any] = {
         "id": message_id or new_id(),
         "parentId": parent_id,
         "childrenIds": [],
@@ -70,6 +76,9 @@ def user_message(
         "timestamp": int(time.time()),
         "models": [model],
     }
+    if files:
+        message["files"] = files
+    return message
 
 
 class ChatStream:
@@ -204,13 +213,14 @@ class CompletionsMixin(BaseClient):
         message_id: str | None = None,
         user_message_id: str | None = None,
         extra: dict[str, Any] | None = None,
+        files: list[dict[str, Any]] | None = None,
     ) -> AsyncIterator[ChatStream]:
         """Ask `content` in chat `chat_id`, under `parent_id` (the current leaf; None at first).
 
         `extra` adds body keys (`params`, `files`, ...). Raises a RequestFailed before any
         event when the daemon refuses (400 "Model not found", the upstream's status, ...).
         """
-        asked = user_message(content, model, parent_id, message_id=user_message_id)
+        asked = user_message(content, model, parent_id, message_id=user_message_id, files=files)
         answer_id = message_id or new_id()
         body: dict[str, Any] = {
             **(extra or {}),

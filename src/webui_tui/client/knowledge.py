@@ -118,13 +118,19 @@ class KnowledgeMixin(BaseClient):
     # --- files ---
 
     async def upload_file(
-        self, path: Path, *, metadata: dict[str, Any] | None = None
+        self,
+        path: Path,
+        *,
+        metadata: dict[str, Any] | None = None,
+        process: bool = True,
+        content_type: str = "application/octet-stream",
     ) -> FileModelResponse:
-        """Upload a file; the daemon extracts and embeds it in the background."""
+        """Upload a file; the daemon extracts and embeds it in the background (unless
+        `process` is False: an image, kept as it is)."""
         data = await asyncio.to_thread(path.read_bytes)
-        files = {"file": (path.name, data, "application/octet-stream")}
+        files = {"file": (path.name, data, content_type)}
         form = {"metadata": json.dumps(metadata)} if metadata else None
-        params = {"process": "true", "process_in_background": "true"}
+        params = {"process": str(process).lower(), "process_in_background": "true"}
         try:
             response = await self._http.post(f"{FILES}/", files=files, data=form, params=params)
         except httpx.TransportError as exc:

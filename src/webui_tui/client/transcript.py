@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 from webui_daemon.schemas.chats import ChatResponse
+from webui_daemon.schemas.images import image_files, label
 
 
 def history_of(document: dict[str, Any]) -> tuple[dict[str, Any], str | None]:
@@ -52,9 +53,15 @@ def speaker(message: dict[str, Any]) -> str:
     return {"user": "You", "system": "System"}.get(role, role)
 
 
+def image_label(item: dict[str, Any]) -> str:
+    """`photo.png 1024×768` for an image attachment (its size when the client stored it)."""
+    return label(str(item.get("name") or "image"), item.get("width"), item.get("height"))
+
+
 def message_notes(message: dict[str, Any]) -> list[str]:
-    """Short remarks on a message's state: still generating, stopped, failed."""
-    notes = []
+    """Short remarks on a message: its images, and its state (still generating, stopped,
+    failed)."""
+    notes = [f"image: {image_label(f)}" for f in image_files(message)]
     if message.get("role") == "assistant" and message.get("done") is False:
         notes.append("still generating")
     if message.get("interrupted"):
