@@ -3,6 +3,7 @@
 from fastapi import APIRouter
 
 from webui_daemon.api.deps import ServicesDep, VerifiedUser
+from webui_daemon.api.openapi import error_answers
 from webui_daemon.schemas.memories import (
     AddMemoryForm,
     MemoryModel,
@@ -12,7 +13,9 @@ from webui_daemon.schemas.memories import (
 )
 from webui_daemon.storage.memories import MemoryRow
 
-router = APIRouter(prefix="/api/v1/memories", tags=["memories"])
+# 404 everywhere: memories switched off (ENABLE_MEMORIES=false), as 0.12; a query with no
+# memories too. 503: the embedder failed (nothing stored).
+router = APIRouter(prefix="/api/v1/memories", tags=["memories"], responses=error_answers(404, 503))
 
 
 def memory_model(row: MemoryRow) -> MemoryModel:
