@@ -100,7 +100,8 @@ class Attaching(Screen[None]):
                 raise WebUIClientError(f"cannot attach {path.name}: {reason}")
             attachment.ready = True
         except (WebUIClientError, OSError) as exc:
-            if attachment in self.attached:
-                self.attached.remove(attachment)
             self.post_message(Problem(exc, f"attaching {path.name}"))
-        self._show_attachments()
+        finally:
+            if not attachment.ready and attachment in self.attached:
+                self.attached.remove(attachment)  # failed: it does not go with the message
+            self._show_attachments()

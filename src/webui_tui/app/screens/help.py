@@ -117,7 +117,7 @@ class HelpScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             with VerticalScroll(id="help-keys"):
-                yield Static(self._table(), id="help-table")
+                yield Static(self.table(), id="help-table")
             yield Static("esc or F1 closes · ↑ ↓ scroll · ctrl+p: every command", id="help-hint")
 
     def on_mount(self) -> None:
@@ -125,7 +125,7 @@ class HelpScreen(ModalScreen[None]):
         box.border_title = f"Keys: {self.title_text}"
         self.query_one("#help-keys").focus()
 
-    def _table(self) -> Group:
+    def table(self) -> Group:
         parts: list[RenderableType] = []
         for index, section in enumerate(self.sections):
             title = Text(("\n" if index else "") + section.title, style="bold underline")
