@@ -2,6 +2,7 @@
 100 columns with F1 first and no key cut; Escape closes every overlay."""
 
 import io
+import itertools
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,7 @@ def check_footer(app: Any, where: str) -> None:
     shown = [f"{k.key_display} {k.description}" for k in keys]
     assert shown[0] == "F1 Help", (where, shown)
     spans = sorted((k.region.x, k.region.right) for k in keys)
-    for (start, end), (next_start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (next_start, _) in itertools.pairwise(spans):
         assert end <= next_start, (where, shown, spans)
     for key in keys:
         text = f" {key.key_display} {key.description} "
