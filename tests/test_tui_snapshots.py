@@ -275,3 +275,15 @@ def test_settings(snap_compare: Any, daemon: DaemonProc) -> None:
 
     app = make_app(daemon, Path("/nonexistent/webui"), mode="settings")
     assert snap_compare(app, terminal_size=SIZE, run_before=run_before)
+
+
+def test_help_screen(snap_compare: Any, daemon: DaemonProc, tmp_path: Path) -> None:
+    """F1 on the chat screen: its keys, read from the bindings."""
+
+    async def run_before(pilot: Any) -> None:
+        await ready(pilot)
+        await pilot.press("f1")
+        await until(pilot, lambda: type(pilot.app.screen).__name__ == "HelpScreen")
+        await pilot.pause(0.3)
+
+    assert snap_compare(make_app(daemon, tmp_path), terminal_size=SIZE, run_before=run_before)

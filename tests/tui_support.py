@@ -63,7 +63,10 @@ class Recording(httpx.AsyncBaseTransport):
         self.sent: list[tuple[str, str, Any]] = []
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        body = json.loads(request.content) if request.content else None
+        try:
+            body = json.loads(request.content) if request.content else None
+        except (ValueError, httpx.RequestNotRead):  # an upload's multipart body
+            body = None
         self.sent.append((request.method, request.url.path, body))
         return await self.inner.handle_async_request(request)
 

@@ -1,23 +1,16 @@
 """`webui tui` (and bare `webui` on a terminal): open the Textual app; textual is imported here."""
 
-from typing import Annotated
-
 import typer
 
 from webui_tui.cli.runtime import cli_state, resolve_target
 
 
-def tui(
-    ctx: typer.Context,
-    inline: Annotated[
-        bool, typer.Option("--inline", help="Draw under the prompt, not on the alternate screen.")
-    ] = False,
-) -> None:
-    """Open the terminal UI: chats, knowledge, admin and settings."""
-    run_tui(ctx, inline=inline)
+def tui(ctx: typer.Context) -> None:
+    """Open the terminal UI: chats, knowledge, admin, settings and memories (F1: the keys)."""
+    run_tui(ctx)
 
 
-def run_tui(ctx: typer.Context, *, inline: bool = False) -> None:
+def run_tui(ctx: typer.Context) -> None:
     from webui_tui.app.app import WebUIApp
     from webui_tui.client.connect import autostart_disabled
     from webui_tui.client.credentials import resolve_token
@@ -32,4 +25,4 @@ def run_tui(ctx: typer.Context, *, inline: bool = False) -> None:
         # Started quietly: a line on stderr would land in the middle of the screen.
         transport = AutostartTransport(target.socket)
     client = TuiClient(target, token=resolve_token(target), transport=transport)
-    WebUIApp(client).run(inline=inline)
+    WebUIApp(client).run()

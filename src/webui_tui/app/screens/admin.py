@@ -10,7 +10,7 @@ from typing import Any, ClassVar, cast, get_args
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Static, TabbedContent, TabPane
 
 from webui_daemon.schemas.auths import AddUserForm, Role
 from webui_daemon.schemas.groups import GroupForm
@@ -21,6 +21,7 @@ from webui_tui.app.screens.dialogs import (
     PickScreen,
     PromptScreen,
 )
+from webui_tui.app.widgets.keys_footer import KeysFooter
 from webui_tui.app.widgets.notice import Problem, Reconnected
 from webui_tui.app.workers import ReportsWorkerFailures, work
 from webui_tui.client.connections import guess_kind
@@ -77,7 +78,7 @@ class AdminScreen(ReportsWorkerFailures, PermissionsTab):
                 yield DataTable(id="connections", cursor_type="row")
             with TabPane("Permissions", id="perm-tab"):
                 yield from self.permission_widgets()
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#users", DataTable).add_columns("Name", "Email", "Role")

@@ -8,7 +8,8 @@ A server that does not save turns itself (Open WebUI, or `WEBUI_CLIENT_TURNS=1`)
 saved from here, as `webui chat` does (`client_turns`): esc hangs up and what arrived is saved,
 marked interrupted; an answer still generating there cannot be re-attached to.
 
-`/` at the start of the composer picks a prompt from the library (`PromptPicking`).
+`/` at the start of the composer picks a prompt from the library (`PromptPicking`); ctrl+b
+attaches knowledge bases and files to the next message (`Attaching`).
 """
 
 import asyncio
@@ -20,18 +21,22 @@ from typing import Any, ClassVar
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from webui_daemon.schemas.chats import ChatResponse
+from webui_tui.app.screens.chat_attach import Attaching
 from webui_tui.app.screens.chat_doc import chat_model, infos_of
+from webui_tui.app.screens.chat_messages import EMPTY, MessageActions
 from webui_tui.app.screens.chat_prompts import PromptPicking
 from webui_tui.app.screens.chat_sidebar import SidebarScreen
 from webui_tui.app.screens.dialogs import PickScreen
-from webui_tui.app.tree import leaf_under, siblings, usage_line
+from webui_tui.app.tree import usage_line
+from webui_tui.app.widgets.attachments import Attachments
 from webui_tui.app.widgets.chat_list import ChatList
 from webui_tui.app.widgets.composer import Composer
 from webui_tui.app.widgets.conversation import Conversation
+from webui_tui.app.widgets.keys_footer import KeysFooter
 from webui_tui.app.widgets.message_view import MessageInfo, MessageView
 from webui_tui.app.widgets.notice import Reconnected
 from webui_tui.app.widgets.prompt_picker import PromptPicker
@@ -42,7 +47,6 @@ from webui_tui.client.client_turns import (
     answer_again,
     at_leaf,
     begin_turn,
-    save_tree,
 )
 from webui_tui.client.completions import ChatStream
 from webui_tui.client.errors import WebUIClientError
@@ -51,22 +55,54 @@ from webui_tui.client.tasks import uncancel_current
 from webui_tui.client.transcript import history_of
 from webui_tui.client.tui_extra import TuiClient
 
-EMPTY = "Ask anything. Enter sends, ctrl+j adds a line, ctrl+o picks the model."
 
-
-class ChatScreen(PromptPicking, SidebarScreen):
+class ChatScreen(MessageActions, Attaching, PromptPicking, SidebarScreen):
     CSS_PATH = "chat.tcss"
+    # The footer shows the first of the shown ones that fit (80 columns: up to Attach); the
+    # help screen (F1) lists them all, with the tooltip as the longer description.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+n", "new_chat", "New", id="chat.new"),
-        Binding("ctrl+o", "pick_model", "Model", id="chat.model"),
-        Binding("ctrl+f", "search", "Search", id="chat.search"),
+        Binding("ctrl+n", "new_chat", "New", id="chat.new", tooltip="New chat"),
+        Binding("ctrl+o", "pick_model", "Model", id="chat.model", tooltip="Pick the model"),
         # Not ctrl+k: the composer and the search box delete to the end of the line with it.
-        Binding("ctrl+t", "focus_chats", "Chats", id="chat.chats"),
-        Binding("ctrl+g", "filter_tag", "Tags", id="chat.tags"),
-        Binding("ctrl+l", "last_message", "Messages", id="chat.messages"),
-        Binding("ctrl+r", "regenerate_last", "Regenerate", id="chat.regenerate"),
-        Binding("escape", "stop", "Stop", id="chat.stop", priority=True),
+        Binding("ctrl+t", "focus_chats", "Chats", id="chat.chats", tooltip="The chat list"),
+        Binding(
+            "ctrl+b",
+            "attach",
+            "Attach",
+            id="chat.attach",
+            tooltip="Attach knowledge bases or files to the next message",
+        ),
+        Binding("ctrl+f", "search", "Search", id="chat.search", show=False, tooltip="Search chats"),
+        Binding(
+            "ctrl+g", "filter_tag", "Tags", id="chat.tags", show=False, tooltip="Filter by tag"
+        ),
+        Binding(
+            "ctrl+l",
+            "last_message",
+            "Messages",
+            id="chat.messages",
+            show=False,
+            tooltip="Go to the last message (then ↑ ↓)",
+        ),
+        Binding(
+            "ctrl+r",
+            "regenerate_last",
+            "Regenerate",
+            id="chat.regenerate",
+            show=False,
+            tooltip="Regenerate the last answer (a new branch)",
+        ),
+        Binding(
+            "escape",
+            "stop",
+            "Stop",
+            id="chat.stop",
+            priority=True,
+            show=False,
+            tooltip="Stop the answer; else close the prompt list, sources, an edit",
+        ),
     ]
+    HELP_WIDGETS = (Composer, Attachments, ChatList, MessageView, SourcesPanel)
 
     def __init__(self, client: TuiClient) -> None:
         super().__init__(client)
@@ -86,14 +122,11 @@ class ChatScreen(PromptPicking, SidebarScreen):
                 yield Static("New chat", id="chat-title")
                 yield Conversation(id="conversation")
                 yield Static("", id="stats")
+                yield Attachments(id="attachments")
                 yield PromptPicker(id="picker")
                 yield Composer(id="composer")
             yield SourcesPanel(id="sources")
-        yield Footer()
-
-    @property
-    def conversation(self) -> Conversation:
-        return self.query_one(Conversation)
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.conversation.show([], EMPTY)
@@ -167,6 +200,8 @@ class ChatScreen(PromptPicking, SidebarScreen):
             )
 
     def _render_chat(self, chat: ChatResponse) -> None:
+        if self.chat is None or self.chat.id != chat.id:
+            self.query_one("#stats", Static).update("")  # the last answer's, of another chat
         self.chat = chat
         self.model = chat_model(chat.chat) or self.model
         self.query_one("#chat-title", Static).update(chat.title)
@@ -179,6 +214,11 @@ class ChatScreen(PromptPicking, SidebarScreen):
         if self.streaming:
             self.notify("An answer is still streaming: esc stops it", severity="warning")
             return
+        files = self.files_items()
+        if files is None:
+            self.notify("A file is still being read: send again in a moment", severity="warning")
+            self.composer.put(event.text)
+            return
         parent: str | None = None
         if self.chat is not None:
             messages, current = history_of(self.chat.chat)
@@ -187,10 +227,11 @@ class ChatScreen(PromptPicking, SidebarScreen):
                 parent = (messages.get(event.editing) or {}).get("parentId")
                 self.conversation.show(infos_of(self.chat.chat, parent) if parent else [])
         self.conversation.add(MessageInfo(id="", role="user", speaker="You", content=event.text))
-        self._ask(event.text, parent)
+        self._ask(event.text, parent, {"files": files} if files else None)
+        self.clear_attachments()
 
     @work(exclusive=True, group="turn")
-    async def _ask(self, text: str, parent: str | None) -> None:
+    async def _ask(self, text: str, parent: str | None, extra: dict[str, Any] | None) -> None:
         created = False
         try:
             # Asked before the model list arrived: the same choice the list would make.
@@ -199,12 +240,14 @@ class ChatScreen(PromptPicking, SidebarScreen):
                 chat = at_leaf(self.chat, parent) if self.chat is not None else None
                 turn = await begin_turn(self.client, chat, text, model)
                 self.chat = turn.chat
-                await self._client_turn(turn)
+                await self._client_turn(turn, extra)
                 return
             if self.chat is None:
                 self.chat = await self.client.new_chat(model)
                 created = True
-            opened = self.client.stream_turn(self.chat.id, text, model, parent_id=parent)
+            opened = self.client.stream_turn(
+                self.chat.id, text, model, parent_id=parent, extra=extra
+            )
             await self._stream(opened, model)
         except WebUIClientError as exc:
             self._problem(exc, "asking")
@@ -243,11 +286,11 @@ class ChatScreen(PromptPicking, SidebarScreen):
         finally:
             await self._after_turn(False)
 
-    async def _client_turn(self, turn: ClientTurn) -> None:
+    async def _client_turn(self, turn: ClientTurn, extra: dict[str, Any] | None = None) -> None:
         """Stream a turn this client saves: then save all of the answer, what arrived before
         esc hung up, or what arrived with the error."""
         try:
-            hung_up = await self._stream(turn.open(), turn.model, hangs_up=True)
+            hung_up = await self._stream(turn.open(extra), turn.model, hangs_up=True)
         except WebUIClientError as exc:
             if await turn.abandon(exc):  # a new chat refused: it is gone
                 self.chat = None
@@ -349,96 +392,12 @@ class ChatScreen(PromptPicking, SidebarScreen):
         except WebUIClientError as exc:
             self._problem(exc, "stopping")
 
-    # --- messages ---
-
-    def on_message_view_move_asked(self, event: MessageView.MoveAsked) -> None:
-        views = self.conversation.views
-        index = views.index(event.view) + event.step if event.view in views else -1
-        if index < 0:
-            first = self.conversation.load_earlier()
-            if first is not None:
-                self.call_after_refresh(self._focus_before, first)
-            return
-        if index >= len(views):
-            self.composer.focus()
-            return
-        views[index].focus()
-        self.conversation.scroll_to_widget(views[index], animate=False)
-
-    def _focus_before(self, view: MessageView) -> None:
-        views = self.conversation.views
-        if view in views and views.index(view) > 0:
-            views[views.index(view) - 1].focus()
-
-    def on_message_view_branch_asked(self, event: MessageView.BranchAsked) -> None:
-        if self.chat is None or self.streaming:
-            return
-        messages, _ = history_of(self.chat.chat)
-        sibs = siblings(messages, event.message_id)
-        if len(sibs) < 2 or event.message_id not in sibs:
-            return
-        chosen = sibs[(sibs.index(event.message_id) + event.step) % len(sibs)]
-        leaf = leaf_under(messages, chosen)
-        self.chat.chat.setdefault("history", {})["currentId"] = leaf
-        self.conversation.show(infos_of(self.chat.chat), EMPTY)
-        view = self.conversation.view_of(chosen)
-        if view is not None:
-            view.focus()
-        self._save_current(self.chat, leaf)
-
-    @work(group="branch")
-    async def _save_current(self, chat: ChatResponse, leaf: str) -> None:
-        try:
-            if await self.client.server_turns():
-                await self.client.set_current(chat.id, leaf)
-            else:  # Open WebUI replaces `history` whole: send all of it
-                await save_tree(self.client, chat.id, chat.chat)
-        except WebUIClientError as exc:
-            self._problem(exc, "switching branch")
-
-    def on_message_view_action_asked(self, event: MessageView.ActionAsked) -> None:
-        if self.chat is None:
-            return
-        messages, _ = history_of(self.chat.chat)
-        message: dict[str, Any] = messages.get(event.message_id) or {}
-        if event.action == "sources":
-            view = self.conversation.view_of(event.message_id)
-            self.query_one(SourcesPanel).show_sources(view.info.sources if view else [])
-        elif event.action == "edit":
-            if message.get("role") != "user":
-                self.notify("Only your own messages can be edited", severity="warning")
-                return
-            self.composer.start_edit(event.message_id, str(message.get("content") or ""))
-        elif event.action == "regenerate":
-            self._regenerate_from(message)
-
-    def _regenerate_from(self, message: dict[str, Any]) -> None:
-        if self.streaming or self.chat is None:
-            return
-        user_id = message.get("id") if message.get("role") == "user" else message.get("parentId")
-        if not user_id:
-            return
-        self.conversation.show(infos_of(self.chat.chat, str(user_id)))
-        self._regenerate(str(user_id))
-
-    def action_regenerate_last(self) -> None:
-        if self.chat is None:
-            return
-        messages, current = history_of(self.chat.chat)
-        if current and current in messages:
-            self._regenerate_from(messages[current])
-
-    def action_last_message(self) -> None:
-        views = self.conversation.views
-        if views:
-            views[-1].focus()
-            self.conversation.scroll_end(animate=False)
-
     def action_new_chat(self) -> None:
         if self.streaming:
             self.notify("An answer is still streaming: esc stops it", severity="warning")
             return
         self.chat = None
+        self.query_one("#stats", Static).update("")
         self.query_one("#chat-title", Static).update("New chat")
         self.conversation.show([], EMPTY)
         self.composer.cancel_edit()

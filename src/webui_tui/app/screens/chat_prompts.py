@@ -87,6 +87,14 @@ class PromptPicking(Screen[None]):
             self.load_prompts()  # the list shown meanwhile is the one there is
         self._show_picker(query)
 
+    def action_prompt_library(self) -> None:
+        """The palette's "use a prompt": `/` in an empty composer opens the picker."""
+        if self.composer.text.strip():
+            self.notify("Empty the composer first: / picks a prompt at the start", timeout=4)
+            self.composer.focus()
+            return
+        self.composer.put("/")
+
     def close_picker(self) -> bool:
         """Escape: close the picker, leaving the text; whether it was open."""
         if not self.picker.close():

@@ -108,6 +108,12 @@ class SidebarScreen(ReportsWorkerFailures, Screen[None]):
     def action_search(self) -> None:
         self.query_one("#search", Input).focus()
 
+    def action_export_chat(self) -> None:
+        if self.chat is None:
+            self.notify("Open or start a chat first", severity="warning")
+            return
+        self._chat_action("export", self.chat.id)
+
     def action_focus_chats(self) -> None:
         self.query_one(ChatList).focus()
 

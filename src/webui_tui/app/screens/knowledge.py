@@ -15,11 +15,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Input, OptionList, ProgressBar, Static
+from textual.widgets import DataTable, Input, OptionList, ProgressBar, Static
 from textual.widgets.option_list import Option
 
 from webui_daemon.schemas.knowledge import KnowledgeFilesResponse, KnowledgeResponse
 from webui_tui.app.screens.dialogs import ConfirmScreen, PromptScreen
+from webui_tui.app.widgets.keys_footer import KeysFooter
 from webui_tui.app.widgets.notice import Problem, Reconnected
 from webui_tui.app.workers import ReportsWorkerFailures, work
 from webui_tui.client.errors import WebUIClientError
@@ -32,11 +33,25 @@ PROCESS_TIMEOUT_S = 300.0
 class KnowledgeScreen(ReportsWorkerFailures, Screen[None]):
     CSS_PATH = "knowledge.tcss"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("ctrl+n", "new_kb", "New base", id="knowledge.new"),
-        Binding("ctrl+u", "add_files", "Add files", id="knowledge.add"),
-        Binding("ctrl+d", "remove_file", "Remove file", id="knowledge.remove"),
-        Binding("ctrl+x", "delete_kb", "Delete base", id="knowledge.delete"),
-        Binding("ctrl+f", "search", "Search", id="knowledge.search"),
+        Binding("ctrl+n", "new_kb", "New", id="knowledge.new", tooltip="New knowledge base"),
+        Binding("ctrl+u", "add_files", "Add", id="knowledge.add", tooltip="Add files (globs)"),
+        Binding("ctrl+f", "search", "Search", id="knowledge.search", tooltip="Search this base"),
+        Binding(
+            "ctrl+d",
+            "remove_file",
+            "Remove",
+            id="knowledge.remove",
+            tooltip="Remove the highlighted file",
+        ),
+        Binding(
+            "ctrl+x",
+            "delete_kb",
+            "Delete",
+            id="knowledge.delete",
+            show=False,
+            tooltip="Delete the knowledge base",
+        ),
+        Binding("escape", "leave_search", "Back", show=False, tooltip="Leave the search box"),
     ]
 
     def __init__(self, client: TuiClient) -> None:
@@ -57,7 +72,7 @@ class KnowledgeScreen(ReportsWorkerFailures, Screen[None]):
                 yield ProgressBar(id="progress", show_eta=False)
                 yield Input(placeholder="Search this knowledge base", id="kb-search")
                 yield DataTable(id="results", cursor_type="row")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#files", DataTable).add_columns("File", "Status", "Size")
@@ -230,6 +245,12 @@ class KnowledgeScreen(ReportsWorkerFailures, Screen[None]):
 
     def action_search(self) -> None:
         self.query_one("#kb-search", Input).focus()
+
+    def action_leave_search(self) -> None:
+        """Escape in the search box: back to the files (or the bases when there are none)."""
+        if self.focused is self.query_one("#kb-search", Input):
+            files = self.query_one("#files", DataTable)
+            (files if files.row_count else self.query_one("#kbs", OptionList)).focus()
 
     @on(Input.Submitted, "#kb-search")
     def _search_submitted(self, event: Input.Submitted) -> None:

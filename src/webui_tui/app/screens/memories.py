@@ -11,10 +11,11 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable, Static
 
 from webui_daemon.schemas.memories import MemoryModel, MemoryType
 from webui_tui.app.screens.dialogs import ConfirmScreen, PickScreen, PromptScreen
+from webui_tui.app.widgets.keys_footer import KeysFooter
 from webui_tui.app.widgets.notice import Problem, Reconnected
 from webui_tui.app.workers import ReportsWorkerFailures, work
 from webui_tui.client.errors import WebUIClientError
@@ -43,7 +44,7 @@ class MemoriesScreen(ReportsWorkerFailures, Screen[None]):
         yield Static("webui · Memories", id="topbar")
         yield Static("", id="memories-title")
         yield DataTable(id="memories", cursor_type="row", zebra_stripes=True)
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#memories", DataTable).add_columns("Type", "Path", "Memory")

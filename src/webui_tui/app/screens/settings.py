@@ -9,9 +9,10 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Select, Static, Switch
+from textual.widgets import Label, Select, Static, Switch
 
 from webui_tui.app.config import TuiConfig, config_path
+from webui_tui.app.widgets.keys_footer import KeysFooter
 from webui_tui.app.widgets.notice import Problem, Reconnected
 from webui_tui.app.workers import ReportsWorkerFailures, work
 from webui_tui.client.errors import WebUIClientError
@@ -52,7 +53,7 @@ class SettingsScreen(ReportsWorkerFailures, Screen[None]):
                 value=self.app.theme,
             )
             yield Static(KEYS_HELP.format(path=self.config.path or config_path()), id="keys-help")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.load()

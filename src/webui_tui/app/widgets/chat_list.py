@@ -20,15 +20,33 @@ class ChatList(OptionList):
     `ActionAsked` (r d p a t x m on a chat), `FolderActionAsked` (r d on a folder)
     and `NewFolderAsked` (n)."""
 
+    HELP_TITLE = "Chat list (ctrl+t; enter opens a chat or a folder)"
+    # The footer shows three; the help screen (F1) all of them.
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("r", "ask('rename')", "Rename", id="chats.rename"),
-        Binding("d", "ask('delete')", "Delete", id="chats.delete"),
-        Binding("p", "ask('pin')", "Pin", id="chats.pin"),
-        Binding("a", "ask('archive')", "Archive", id="chats.archive"),
-        Binding("t", "ask('tag')", "Tag", id="chats.tag"),
-        Binding("x", "ask('export')", "Export", id="chats.export"),
-        Binding("m", "ask('move')", "Move", id="chats.move"),
-        Binding("n", "new_folder", "New folder", id="chats.folder"),
+        Binding("r", "ask('rename')", "Rename", id="chats.rename", tooltip="Rename (a folder too)"),
+        Binding("d", "ask('delete')", "Delete", id="chats.delete", tooltip="Delete (a folder too)"),
+        Binding("m", "ask('move')", "Move", id="chats.move", tooltip="Move into a folder"),
+        Binding("p", "ask('pin')", "Pin", id="chats.pin", show=False, tooltip="Pin / unpin"),
+        Binding(
+            "a",
+            "ask('archive')",
+            "Archive",
+            id="chats.archive",
+            show=False,
+            tooltip="Archive / unarchive",
+        ),
+        Binding(
+            "t", "ask('tag')", "Tag", id="chats.tag", show=False, tooltip="Tag (-name removes)"
+        ),
+        Binding(
+            "x",
+            "ask('export')",
+            "Export",
+            id="chats.export",
+            show=False,
+            tooltip="Export as Markdown",
+        ),
+        Binding("n", "new_folder", "New folder", id="chats.folder", show=False),
     ]
 
     class Opened(Message):

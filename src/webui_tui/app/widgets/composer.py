@@ -5,6 +5,7 @@ screen shows prompts to pick from (`picking`), ↑ ↓ enter and tab go to the p
 """
 
 import re
+from typing import ClassVar
 
 from textual import events
 from textual.message import Message
@@ -24,6 +25,14 @@ def command_query(text: str) -> str | None:
 class Composer(TextArea):
     """Posts `Composer.Submitted`; `editing` names the message being edited, if any.
     While `picking`, posts `Composer.PickerKey` for the keys of `PICKER_KEYS`."""
+
+    # Handled in `_on_key` below, not bound: the help screen lists them from here.
+    HELP_KEYS: ClassVar[list[tuple[str, str]]] = [
+        ("enter", "Send (or resend an edit as a new branch)"),
+        (" ".join(NEWLINE_KEYS), "New line"),
+        ("/", "At the start: pick a prompt from your library"),
+        (" ".join(PICKER_KEYS), "In the prompt list: move, use the highlighted prompt"),
+    ]
 
     DEFAULT_CSS = """
     Composer { height: auto; min-height: 3; max-height: 10; }

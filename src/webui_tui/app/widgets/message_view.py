@@ -1,4 +1,5 @@
-"""One message of the conversation: who, branch position `◀ 2/3 ▶`, Markdown, notes, usage."""
+"""One message of the conversation: who, branch position `◀ 2/3 ▶`, Markdown, its numbered
+sources, notes, usage."""
 
 import re
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from webui_tui.app.widgets.streamed import Rendered, StreamedMarkdown, markdown
+from webui_tui.client.knowledge import number_sources
 
 CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 
@@ -39,16 +41,44 @@ class MessageView(Static, can_focus=True):
     MessageView:focus { background: $primary 15%; }
     """
 
+    HELP_TITLE = "A message (ctrl+l, then ↑ ↓)"
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("left,[", "branch(-1)", "◀ branch", id="message.prev_branch"),
-        Binding("right,]", "branch(1)", "branch ▶", id="message.next_branch"),
-        Binding("r", "ask('regenerate')", "Regenerate", id="message.regenerate"),
-        Binding("e", "ask('edit')", "Edit", id="message.edit"),
+        Binding("e", "ask('edit')", "Edit", id="message.edit", tooltip="Edit and resend yours"),
+        Binding(
+            "r",
+            "ask('regenerate')",
+            "Regen",
+            id="message.regenerate",
+            tooltip="Regenerate from here (a new branch)",
+        ),
         Binding("s", "ask('sources')", "Sources", id="message.sources"),
-        Binding("c", "copy", "Copy", id="message.copy"),
-        Binding("y", "copy_code", "Copy code", id="message.copy_code"),
-        Binding("up,k", "move(-1)", "Previous", show=False),
-        Binding("down,j", "move(1)", "Next", show=False),
+        Binding("c", "copy", "Copy", id="message.copy", tooltip="Copy the message (OSC 52)"),
+        Binding(
+            "left,[",
+            "branch(-1)",
+            "◀ branch",
+            id="message.prev_branch",
+            show=False,
+            tooltip="Previous branch",
+        ),
+        Binding(
+            "right,]",
+            "branch(1)",
+            "branch ▶",
+            id="message.next_branch",
+            show=False,
+            tooltip="Next branch",
+        ),
+        Binding(
+            "y",
+            "copy_code",
+            "Copy code",
+            id="message.copy_code",
+            show=False,
+            tooltip="Copy its last code block",
+        ),
+        Binding("up,k", "move(-1)", "Previous", show=False, tooltip="Previous message"),
+        Binding("down,j", "move(1)", "Next", show=False, tooltip="Next message"),
     ]
 
     class BranchAsked(Message):
@@ -121,10 +151,14 @@ class MessageView(Static, can_focus=True):
                 parts.append(Rendered(markdown(info.content)))
         elif info.role == "assistant" and not info.notes:
             parts.append(Text(self.waiting or "…", style="dim"))
-        foot = []
-        if info.sources:
-            foot.append(f"{len(info.sources)} source(s): press s")
-        foot += info.notes
+        citations = number_sources(info.sources) if not self.streaming else []
+        if citations:  # numbered as the answer cites them, as `webui chat --kb` lists them
+            listed = Text("Sources", style="bold dim")
+            listed.append("  (s: what each says)", style="dim")
+            for citation in citations:
+                listed.append("\n" + citation.line(), style="dim")
+            parts.append(listed)
+        foot = list(info.notes)
         if info.stats:
             foot.append(info.stats)
         if foot:

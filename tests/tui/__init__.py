@@ -1,0 +1,1 @@
+"""TUI tests: help, footer, command palette, attachments, inline mode (Pilot and tmux)."""
