@@ -271,6 +271,8 @@ def test_settings(snap_compare: Any, daemon: DaemonProc) -> None:
     async def run_before(pilot: Any) -> None:
         app = pilot.app
         await until(pilot, lambda: not app.screen._loading)
+        # The memory switch slides to its loaded value: the picture is taken once it stopped.
+        await pilot.wait_for_scheduled_animations()
         await pilot.pause()
 
     app = make_app(daemon, Path("/nonexistent/webui"), mode="settings")

@@ -19,6 +19,8 @@ _MAGIC = (
     (b"GIF87a", "image/gif"),
     (b"GIF89a", "image/gif"),
 )
+# Names that promise an image: such a file that is not one is refused, not read as a document.
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
 FILE_CONTENT_URL = re.compile(r"^/api/v1/files/([^/?#]+)/content(?:[?#]|$)")
 
 
@@ -96,6 +98,19 @@ def _jpeg_size(head: bytes) -> tuple[int | None, int | None]:
             return width, height
         at += 2 + length
     return None, None
+
+
+def image_item(file_id: str, name: str, info: ImageInfo) -> dict[str, Any]:
+    """How a user message names a stored image (Open WebUI's `files` item; its size too)."""
+    return {
+        "type": "image",
+        "id": file_id,
+        "url": f"/api/v1/files/{file_id}/content",
+        "name": name,
+        "content_type": info.mime,
+        "width": info.width,
+        "height": info.height,
+    }
 
 
 def image_files(message: dict[str, Any]) -> list[dict[str, Any]]:

@@ -18,7 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from webui_daemon.schemas.chats import ChatResponse
-from webui_daemon.schemas.images import ImageInfo, model_content, sniff
+from webui_daemon.schemas.images import (
+    IMAGE_SUFFIXES,
+    ImageInfo,
+    image_item,
+    model_content,
+    sniff,
+)
 from webui_tui.cli.answer_out import AnswerWriter, OutputClosed, WaitingLine
 from webui_tui.cli.ids import find_chat_id, find_knowledge, find_note_id
 from webui_tui.cli.interrupts import Interrupts
@@ -215,9 +221,6 @@ async def _client_turn(
     return outcome
 
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".gif", ".webp")
-
-
 def split_images(paths: list[Path]) -> tuple[list[tuple[Path, ImageInfo]], list[Path]]:
     """The --file paths that are images (by their bytes) and the documents. A file named like
     an image that is not one is a usage error: nothing is uploaded."""
@@ -242,17 +245,7 @@ async def upload_images(
     items = []
     for path, info in images:
         record = await client.upload_file(path, process=False, content_type=info.mime)
-        items.append(
-            {
-                "type": "image",
-                "id": record.id,
-                "url": f"/api/v1/files/{record.id}/content",
-                "name": path.name,
-                "content_type": info.mime,
-                "width": info.width,
-                "height": info.height,
-            }
-        )
+        items.append(image_item(record.id, path.name, info))
     return items
 
 

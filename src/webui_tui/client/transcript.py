@@ -58,10 +58,14 @@ def image_label(item: dict[str, Any]) -> str:
     return label(str(item.get("name") or "image"), item.get("width"), item.get("height"))
 
 
+def image_labels(message: dict[str, Any]) -> list[str]:
+    """The images a message carries, as `photo.png 1024×768`."""
+    return [image_label(f) for f in image_files(message)]
+
+
 def message_notes(message: dict[str, Any]) -> list[str]:
-    """Short remarks on a message: its images, and its state (still generating, stopped,
-    failed)."""
-    notes = [f"image: {image_label(f)}" for f in image_files(message)]
+    """Short remarks on a message's state: still generating, stopped, failed."""
+    notes = []
     if message.get("role") == "assistant" and message.get("done") is False:
         notes.append("still generating")
     if message.get("interrupted"):
@@ -82,7 +86,7 @@ def to_markdown(chat: ChatResponse) -> str:
     if isinstance(system, str) and system.strip():
         lines += ["### System", "", system.strip(), ""]
     for message in branch(chat.chat):
-        notes = message_notes(message)
+        notes = [f"image: {i}" for i in image_labels(message)] + message_notes(message)
         suffix = f" ({'; '.join(notes)})" if notes else ""
         lines += [f"### {speaker(message)}{suffix}", "", str(message.get("content") or ""), ""]
     return "\n".join(lines).rstrip() + "\n"

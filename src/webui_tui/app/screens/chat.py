@@ -52,7 +52,7 @@ from webui_tui.client.completions import ChatStream
 from webui_tui.client.errors import WebUIClientError
 from webui_tui.client.sse import ContentDelta, Queued, Sources
 from webui_tui.client.tasks import uncancel_current
-from webui_tui.client.transcript import history_of
+from webui_tui.client.transcript import history_of, image_labels
 from webui_tui.client.tui_extra import TuiClient
 
 
@@ -226,19 +226,35 @@ class ChatScreen(MessageActions, Attaching, PromptPicking, SidebarScreen):
             if event.editing:
                 parent = (messages.get(event.editing) or {}).get("parentId")
                 self.conversation.show(infos_of(self.chat.chat, parent) if parent else [])
-        self.conversation.add(MessageInfo(id="", role="user", speaker="You", content=event.text))
-        self._ask(event.text, parent, {"files": files} if files else None)
+        images = [f for f in files if f.get("type") == "image"]
+        documents = [f for f in files if f.get("type") != "image"]
+        self.conversation.add(
+            MessageInfo(
+                id="",
+                role="user",
+                speaker="You",
+                content=event.text,
+                images=image_labels({"role": "user", "files": images}),
+            )
+        )
+        self._ask(event.text, parent, {"files": documents} if documents else None, images)
         self.clear_attachments()
 
     @work(exclusive=True, group="turn")
-    async def _ask(self, text: str, parent: str | None, extra: dict[str, Any] | None) -> None:
+    async def _ask(
+        self,
+        text: str,
+        parent: str | None,
+        extra: dict[str, Any] | None,
+        images: list[dict[str, Any]] | None = None,
+    ) -> None:
         created = False
         try:
             # Asked before the model list arrived: the same choice the list would make.
             model = self.model or await self.client.pick_model()
             if not await self.client.server_turns():
                 chat = at_leaf(self.chat, parent) if self.chat is not None else None
-                turn = await begin_turn(self.client, chat, text, model)
+                turn = await begin_turn(self.client, chat, text, model, files=images)
                 self.chat = turn.chat
                 await self._client_turn(turn, extra)
                 return
@@ -246,7 +262,7 @@ class ChatScreen(MessageActions, Attaching, PromptPicking, SidebarScreen):
                 self.chat = await self.client.new_chat(model)
                 created = True
             opened = self.client.stream_turn(
-                self.chat.id, text, model, parent_id=parent, extra=extra
+                self.chat.id, text, model, parent_id=parent, extra=extra, files=images
             )
             await self._stream(opened, model)
         except WebUIClientError as exc:

@@ -12,8 +12,10 @@ from typing import Any
 
 from textual.screen import Screen
 
+from webui_daemon.schemas.images import IMAGE_SUFFIXES, sniff
 from webui_tui.app.screens.attach import AttachChoice, AttachScreen
 from webui_tui.app.widgets.attachments import Attachment, Attachments
+from webui_tui.app.widgets.composer import Composer
 from webui_tui.app.widgets.notice import Problem
 from webui_tui.app.workers import work
 from webui_tui.client.errors import WebUIClientError
@@ -33,7 +35,8 @@ class Attaching(Screen[None]):
         return self._attached
 
     def files_items(self) -> list[dict[str, Any]] | None:
-        """The `files` of the next message (None while a file is still being read)."""
+        """The `files` of the next message, images among them (None while a file is still
+        being read)."""
         if any(not a.ready for a in self.attached):
             return None
         return [a.item() for a in self.attached]
@@ -52,6 +55,15 @@ class Attaching(Screen[None]):
             self.notify(f"{gone.name} will not go with the next message")
         if not self.attached:
             self.query_one("#composer").focus()
+
+    def on_composer_image_pasted(self, event: Composer.ImagePasted) -> None:
+        self._attach_image(event.path)
+
+    @work(group="attach")
+    async def _attach_image(self, path: Path) -> None:
+        await self._upload(path)
+        if any(a.kind == "image" and a.name == path.name for a in self.attached):
+            self.notify(f"{path.name} goes with the next message")
 
     def action_attach(self, focus: str = "knowledge") -> None:
         self._pick_attachments(focus)
@@ -85,11 +97,27 @@ class Attaching(Screen[None]):
             await self._upload(path)
 
     async def _upload(self, path: Path) -> None:
-        """Upload one file and wait until the server has read it (or drop it, saying why)."""
-        attachment = Attachment("file", "", path.name, ready=False)
+        """Upload one file and wait until the server has read it (or drop it, saying why).
+        An image (by its bytes) is stored as it is and goes with the message itself."""
+        try:
+            with path.open("rb") as handle:
+                image = sniff(handle.read(65536))
+        except OSError as exc:
+            self.post_message(Problem(exc, f"attaching {path.name}"))
+            return
+        if image is None and path.suffix.lower() in IMAGE_SUFFIXES:
+            problem = WebUIClientError(f"{path.name} is not an image (PNG, JPEG, GIF or WebP)")
+            self.post_message(Problem(problem, f"attaching {path.name}"))
+            return
+        kind = "image" if image is not None else "file"
+        attachment = Attachment(kind, "", path.name, ready=False, image=image)
         self.attached.append(attachment)
         self._show_attachments()
         try:
+            if image is not None:
+                record = await self.client.upload_file(path, process=False, content_type=image.mime)
+                attachment.id, attachment.ready = record.id, True
+                return
             record = await self.client.upload_file(path)
             attachment.id = record.id
             status = await self.client.wait_processed(record.id)

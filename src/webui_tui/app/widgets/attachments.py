@@ -10,25 +10,32 @@ from textual.message import Message
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
-KINDS = {"collection": "knowledge", "file": "file"}
+from webui_daemon.schemas.images import ImageInfo, image_item
+
+KINDS = {"collection": "knowledge", "file": "file", "image": "image"}
 
 
 @dataclass(eq=False)
 class Attachment:
-    """A knowledge base (`collection`) or an uploaded file; `ready` once the server read it."""
+    """A knowledge base (`collection`), an uploaded file (`ready` once the server read it) or
+    an image (`image`: kept with the message itself, as `webui chat -f photo.png` does)."""
 
     kind: str
     id: str
     name: str
     ready: bool = True
+    image: ImageInfo | None = None
 
     def item(self) -> dict[str, Any]:
-        """The completion's `files` item, as `webui chat --kb/--file` sends it."""
+        """The completion's `files` item, as `webui chat --kb/--file` sends it; for an image
+        the user message's `files` item."""
+        if self.kind == "image" and self.image is not None:
+            return image_item(self.id, self.name, self.image)
         return {"type": self.kind, "id": self.id, "name": self.name}
 
     def label(self) -> Text:
         text = Text(f"{KINDS.get(self.kind, self.kind)}: ", style="dim")
-        text.append(self.name, style="bold")
+        text.append(self.image.label(self.name) if self.image else self.name, style="bold")
         if not self.ready:
             text.append("  uploading and reading…", style="dim italic")
         return text

@@ -30,6 +30,7 @@ class MessageInfo:
     notes: list[str] = field(default_factory=list)
     stats: str = ""
     sources: list[dict[str, Any]] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)  # `photo.png 1024×768`, one line each
 
 
 class MessageView(Static, can_focus=True):
@@ -144,6 +145,7 @@ class MessageView(Static, can_focus=True):
         if self.streaming:
             head.append("  …", style="dim")
         parts: list[RenderableType] = [head]
+        parts.extend(Text(f"[image: {label}]", style="dim") for label in info.images)
         if info.content:
             if self._streamed is not None:
                 parts.append(self._streamed.update(info.content))
