@@ -18,116 +18,63 @@ PUBLIC = "deliberate: a model record created without access rules is public read
 KNOWN: dict[str, dict[str, str]] = {
     "version": {
         ". extra: webui_version": OURS,
-        ". missing: deployment_id": PART2,
     },
     "config-public": {
-        ". missing: i18n": PART2,
         "features extra: enable_api_key, enable_version_update_check": OLD,
-        "features missing: enable_signup_password_confirmation, slim": PART2,
-        "oauth missing: auto_redirect": PART2,
     },
     "auths-signup-first": {
         ". extra: bio, date_of_birth, gender": OLD,
-        "permissions missing: access_grants": PART2,
     },
     "auths-signin": {
         ". extra: bio, date_of_birth, gender": OLD,
-        "permissions missing: access_grants": PART2,
-    },
-    "auths-session": {
-        ". missing: status_emoji, status_expires_at, status_message": PART2,
-        "permissions missing: access_grants": PART2,
     },
     "config-signed-in": {
-        ". missing: default_pinned_models, default_prompt_suggestions_i18n, google_drive, i18n, license_metadata, onedrive": PART2,
-        "audio missing: realtime": PART2,
-        "code missing: interpreter_engine": PART2,
         "features extra: enable_api_key": OLD,
-        "features missing: enable_admin_analytics, enable_admin_chat_access, enable_admin_export, enable_apps, enable_autocomplete_generation, enable_automations, enable_calendar, enable_channels, enable_code_execution, enable_context_compaction, enable_direct_connections, enable_direct_integrations, enable_easter_eggs, enable_encrypted_channels, enable_follow_up_generation, enable_functions, enable_google_drive_integration, enable_notes, enable_onedrive_integration, enable_password_change_form, enable_plugins, enable_public_active_users_count, enable_pyodide_file_persistence, enable_signup_password_confirmation, enable_subagents, enable_tags_generation, enable_terminal_servers, enable_tool_permissions, enable_tool_servers, enable_tools, enable_user_status, enable_user_webhooks, enable_web_search_confirmation, folder_max_file_count, slim, web_search_confirmation_content": PART2,
-        "file missing: image_compression": PART2,
-        "google_drive missing: api_key, client_id": PART2,
-        "oauth missing: auto_redirect": PART2,
-        "onedrive missing: client_id_business, client_id_personal, sharepoint_tenant_id, sharepoint_url": PART2,
-        "permissions missing: access_grants": PART2,
-        "ui missing: default_interface_settings, iframe_csp, pending_user_overlay_content, pending_user_overlay_title, response_watermark, visibility": PART2,
     },
     "webui-info": {
         "content-type application/json, Open WebUI text/html": EXT_INFO,
     },
     "auths-session-api-key": {
-        ". extra: bio, date_of_birth, email, expires_at, gender, id, name, permissions, profile_image_url, role, token, token_type": EXT_KEYS,
+        ". extra: bio, date_of_birth, email, expires_at, gender, id, name, permissions, profile_image_url, role, status_emoji, status_expires_at, status_message, token, token_type": EXT_KEYS,
         ". missing: detail": EXT_KEYS,
-        "permissions extra: chat, features, settings, sharing, workspace": EXT_KEYS,
+        "permissions extra: access_grants, chat, features, settings, sharing, workspace": EXT_KEYS,
         "status 200, Open WebUI 403": EXT_KEYS,
     },
     "users-status-api-key": {
         ". extra: os_uid": OURS,
-        ". missing: presence_state, profile_banner_image_url, scim, status_emoji, status_expires_at, status_message": PART2,
     },
     "auths-signin-user": {
         ". extra: bio, date_of_birth, gender": OLD,
-        "permissions missing: access_grants": PART2,
     },
     "users-list": {
         "users extra: os_uid": OURS,
-        "users missing: presence_state, profile_banner_image_url, scim, status_emoji, status_expires_at, status_message": PART2,
     },
     "users-get": {
         ". extra: os_uid": OURS,
-        ". missing: presence_state, profile_banner_image_url, scim, status_emoji, status_expires_at, status_message": PART2,
     },
     "users-update-role": {
         ". extra: os_uid": OURS,
-        ". missing: presence_state, profile_banner_image_url, scim, status_emoji, status_expires_at, status_message": PART2,
-    },
-    "users-default-permissions": {
-        ". missing: access_grants": PART2,
-        "access_grants missing: allow_groups, allow_users": PART2,
-        "features missing: encrypted_channels": PART2,
-        "sharing missing: folders, open_chats, public_calendars, public_skills, skills": PART2,
-        "workspace missing: models_hidden, skills_export, skills_import": PART2,
-    },
-    "users-permissions-as-user": {
-        ". missing: access_grants": PART2,
-        "access_grants missing: allow_groups, allow_users": PART2,
-        "features missing: encrypted_channels": PART2,
-        "sharing missing: folders, open_chats, public_calendars, public_skills, skills": PART2,
-        "workspace missing: models_hidden, skills_export, skills_import": PART2,
     },
     "groups-create": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
     },
     "groups-list": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
     },
     "groups-get": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
     },
     "groups-add-member": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
     },
     "groups-list-with-member": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
     },
     "groups-remove-member": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
     },
     "groups-update": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
     },
     "models": {
         "data missing: provider": PART2,
