@@ -76,49 +76,25 @@ KNOWN: dict[str, dict[str, str]] = {
     "groups-update": {
         ". extra: user_ids": OLD,
     },
-    "models": {
-        "data missing: provider": PART2,
-    },
-    "models-api-key": {
-        "data missing: provider": PART2,
-    },
     "models-create-preset": {
         ". extra: access_control": OLD,
-        ". missing: version_id": PART2,
-        "access_grants extra: permission, principal_id, principal_type": PUBLIC,
-        "meta missing: background_image_url, capabilities, description, i18n, knowledge, profile_image_url, voice, voice_avatar": PART2,
+        "access_grants extra: created_at, id, permission, principal_id, principal_type, resource_id, resource_type": PUBLIC,
     },
     "models-get-record": {
         ". extra: access_control": OLD,
-        ". missing: user, version_id": PART2,
-        "access_grants extra: permission, principal_id, principal_type": PUBLIC,
-        "meta missing: background_image_url, capabilities, description, i18n, knowledge, profile_image_url, voice, voice_avatar": PART2,
+        "access_grants extra: created_at, id, permission, principal_id, principal_type, resource_id, resource_type": PUBLIC,
     },
     "models-update-preset": {
         ". extra: access_control": OLD,
-        ". missing: version_id": PART2,
-        "access_grants extra: permission, principal_id, principal_type": PUBLIC,
-        "meta missing: background_image_url, capabilities, description, i18n, knowledge, profile_image_url, voice, voice_avatar": PART2,
+        "access_grants extra: created_at, id, permission, principal_id, principal_type, resource_id, resource_type": PUBLIC,
     },
     "models-access-update": {
         ". extra: access_control": OLD,
-        ". missing: version_id": PART2,
         "access_control extra: read, write": OLD,
-        "access_grants missing: created_at, id, resource_id, resource_type": PART2,
-        "meta missing: background_image_url, capabilities, description, i18n, knowledge, profile_image_url, voice, voice_avatar": PART2,
-    },
-    "models-with-preset": {
-        "data missing: provider": PART2,
     },
     "models-export": {
         ". extra: access_control": OLD,
-        ". missing: background_image_data, version_id": PART2,
         "access_control extra: read, write": OLD,
-        "access_grants missing: created_at, id, resource_id, resource_type": PART2,
-        "meta missing: background_image_url, capabilities, description, i18n, knowledge, profile_image_url, voice, voice_avatar": PART2,
-    },
-    "models-refresh": {
-        "data missing: provider": PART2,
     },
     "chats-get": {
         "chat missing: share_mode": PART2,
@@ -230,14 +206,12 @@ KNOWN: dict[str, dict[str, str]] = {
     "knowledge-access-update": {
         ". extra: access_control, data, file_count, user, warnings": OLD,
         "access_control extra: read, write": OLD,
-        "access_grants missing: created_at, id, resource_id, resource_type": PART2,
         "files extra: error, filename, status": OURS_KB_FILES,
         "user extra: email, id, name, profile_image_url, role": OLD,
     },
     "knowledge-get-as-user": {
         ". extra: access_control, data, file_count, user, warnings": OLD,
         "access_control extra: read, write": OLD,
-        "access_grants missing: created_at, id, resource_id, resource_type": PART2,
         "files extra: created_at, error, filename, hash, id, meta, status, updated_at": OLD,
         "user extra: email, id, name, profile_image_url, role": OLD,
     },
@@ -249,7 +223,6 @@ KNOWN: dict[str, dict[str, str]] = {
     "knowledge-file-remove": {
         ". extra: access_control, data, file_count, user, warnings": OLD,
         "access_control extra: read, write": OLD,
-        "access_grants missing: created_at, id, resource_id, resource_type": PART2,
         "user extra: email, id, name, profile_image_url, role": OLD,
     },
     "files-upload-loose": {

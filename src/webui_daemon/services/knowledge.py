@@ -19,7 +19,12 @@ from webui_daemon.schemas.knowledge import (
 )
 from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import errors
-from webui_daemon.services.access import check_sharing, normalize, permission_refused
+from webui_daemon.services.access import (
+    check_sharing,
+    grants_out,
+    normalize,
+    permission_refused,
+)
 from webui_daemon.services.files import FileService, file_response
 from webui_daemon.services.ingest import IngestService
 from webui_daemon.services.knowledge_access import (
@@ -85,7 +90,9 @@ class KnowledgeService:
             data=row.data,
             meta=row.meta,
             access_control=access_control_from_grants(row.grants),
-            access_grants=grants_to_wire(row.grants),
+            access_grants=grants_out(
+                "knowledge", row.id, grants_to_wire(row.grants), row.updated_at
+            ),
             write_access=await self._access.can_write_knowledge(user, row),
             user=None
             if owner is None
