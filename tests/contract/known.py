@@ -1,9 +1,8 @@
 # ruff: noqa: E501  (each difference is one line, as the test prints it)
 """The differences between our daemon and Open WebUI 0.12.4 that test_contract_daemon accepts,
-each with its reason: step -> {difference: reason}. "daemon side: issue 12 part 2" marks what the
-daemon is to change next; the others are deliberate."""
+each with its reason: step -> {difference: reason}. Every one is deliberate: where the daemon
+answered less than 0.12.4, it now answers 0.12's shape (issue 12 part 2)."""
 
-PART2 = "daemon side: issue 12 part 2, not yet"
 OLD = "deliberate: the daemon follows Open WebUI 0.6.43 where 0.6 and 0.12 differ (compatibility.md); 0.6 keys stay beside 0.12's"
 OURS = "deliberate: webui's extension (compatibility.md)"
 EXT_INFO = "deliberate: GET /api/webui/info is webui's; Open WebUI answers its web page (the client reads that as: not a webui daemon)"
@@ -96,9 +95,6 @@ KNOWN: dict[str, dict[str, str]] = {
         ". extra: access_control": OLD,
         "access_control extra: read, write": OLD,
     },
-    "chats-get": {
-        "chat missing: share_mode": PART2,
-    },
     "completion-server-turn": {
         "content-type text/event-stream, Open WebUI application/json": EXT_TURNS,
     },
@@ -123,29 +119,17 @@ KNOWN: dict[str, dict[str, str]] = {
     "chats-archived": {
         ". extra: pinned": OURS_PINNED,
     },
-    "chats-export": {
-        "content-type application/json, Open WebUI application/x-ndjson": PART2,
-    },
-    "tasks-chat-stop": {
-        ". missing: message": PART2,
-    },
     "chats-message-stream": {
         "content-type text/event-stream, Open WebUI text/html": EXT_TURNS,
     },
     "folders-list": {
         ". extra: data, items, user_id": OLD,
-        ". missing: unread_count": PART2,
-    },
-    "folders-get": {
-        ". missing: access_grants, write_access": PART2,
     },
     "folders-list-expanded": {
         ". extra: data, items, user_id": OLD,
-        ". missing: unread_count": PART2,
     },
     "knowledge-create": {
-        ". extra: access_control, data, file_count, user, write_access": OLD,
-        ". missing: files": PART2,
+        ". extra: access_control, data, file_count, user, warnings, write_access": OLD,
         "access_control extra: read, write": OLD,
         "user extra: email, id, name, profile_image_url, role": OLD,
     },
@@ -157,19 +141,11 @@ KNOWN: dict[str, dict[str, str]] = {
         "access_control extra: read, write": OLD,
         "user extra: email, id, name, profile_image_url, role": OLD,
     },
-    "knowledge-files-empty": {
-        ". missing: breadcrumbs, directories": PART2,
-    },
-    "files-upload": {
-        "meta missing: file_hash": PART2,
-    },
     "files-status": {
         ". extra: chunk_count, error": OURS,
     },
     "files-get": {
         "data extra: chunk_count": OURS,
-        "data missing: error": PART2,
-        "meta missing: file_hash": PART2,
     },
     "knowledge-file-add": {
         ". extra: access_control, data, file_count, user, warnings": OLD,
@@ -190,9 +166,7 @@ KNOWN: dict[str, dict[str, str]] = {
         "user extra: email, id, name, profile_image_url, role": OLD,
     },
     "knowledge-files": {
-        ". missing: breadcrumbs, directories": PART2,
         "items extra: path": OLD,
-        "items missing: directory_id, directory_path, has_original": PART2,
     },
     "knowledge-list-with-file": {
         "items extra: access_control, data": OLD,
@@ -224,9 +198,6 @@ KNOWN: dict[str, dict[str, str]] = {
         ". extra: access_control, data, file_count, user, warnings": OLD,
         "access_control extra: read, write": OLD,
         "user extra: email, id, name, profile_image_url, role": OLD,
-    },
-    "files-upload-loose": {
-        "meta missing: file_hash": PART2,
     },
     "webui-generations": {
         "content-type application/json, Open WebUI text/html": EXT_ROUTES,

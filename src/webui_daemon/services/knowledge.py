@@ -143,7 +143,7 @@ class KnowledgeService:
 
     # ---- knowledge bases -----------------------------------------------------------------
 
-    async def create(self, user: UserRow, form: KnowledgeForm) -> KnowledgeResponse:
+    async def create(self, user: UserRow, form: KnowledgeForm) -> KnowledgeFilesResponse:
         if user.role != "admin" and not (await self._permissions(user))["workspace"].get(
             "knowledge", False
         ):
@@ -161,7 +161,8 @@ class KnowledgeService:
             updated_at=now,
         )
         await self._repo.insert(row)
-        return await self._response(user, row)
+        # A new base has no files (0.12 answers `files: null`; webui's list is empty).
+        return KnowledgeFilesResponse(**(await self._response(user, row)).model_dump(), files=[])
 
     async def list_bases(
         self, user: UserRow, *, page: int | None, query: str | None, view_option: str | None
@@ -204,6 +205,8 @@ class KnowledgeService:
         items = []
         for row in rows:
             item = file_response(row, content=False).model_dump()
+            # 0.12's folders inside a base: webui has none, every file is at the top.
+            item |= {"directory_id": None, "directory_path": "", "has_original": bool(row.path)}
             owner = await self._users.get(row.user_id)
             item["user"] = None if owner is None else {"id": owner.id, "name": owner.name}
             items.append(item)
