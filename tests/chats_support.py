@@ -1,6 +1,7 @@
 """Helpers for the chat tests: a signed-in caller, and Open WebUI-shaped documents."""
 
 import itertools
+import json
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +37,8 @@ class Caller:
     def ok(self, method: str, path: str, **kwargs: Any) -> Any:
         r = getattr(self, method)(path, **kwargs)
         assert r.status_code == 200, (method, path, r.status_code, r.text)
+        if r.headers.get("content-type", "").startswith("application/x-ndjson"):
+            return [json.loads(line) for line in r.text.splitlines() if line]  # 0.12's export
         return r.json()
 
     def new_chat(self, document: dict[str, Any] | None = None, **form: Any) -> dict[str, Any]:

@@ -79,6 +79,7 @@ async def _client_run(
             "GET",
             "/api/v1/chats/all",
             lambda b: {c["id"] for c in b} >= set(kept),
+            headers={"Accept": "application/json"},  # 0.6's array, not 0.12's NDJSON
         )
 
 

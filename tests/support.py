@@ -77,6 +77,12 @@ def assert_error(response: httpx.Response, status: int) -> Any:
     return body["detail"]
 
 
+def principals(grants: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Grants as answered, cut to who holds what (0.12 adds an id, the resource and a time)."""
+    keys = ("principal_type", "principal_id", "permission")
+    return [{key: g[key] for key in keys} for g in grants]
+
+
 def assert_no_traceback(daemon: DaemonProc) -> None:
     log = daemon.log()
     assert "Traceback" not in log, log

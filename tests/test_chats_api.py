@@ -73,6 +73,8 @@ def test_create_get_and_the_response_shape(alice: Caller) -> None:
     assert path_ids(created) == ["u1", "a1"]
     assert created["chat"]["history"]["messages"]["u1"]["files"] == [{"type": "file", "id": "f1"}]
     fetched = alice.ok("get", f"/api/v1/chats/{created['id']}")
+    # 0.12: reading a chat also says whether the reader may continue it (the owner may).
+    assert fetched["chat"].pop("share_mode") == "continue" and "share_mode" not in created["chat"]
     assert fetched == created
 
 

@@ -337,7 +337,8 @@ def test_an_answer_stopped_elsewhere_is_reported_as_stopped(
     read_until(proc, "tok3 ")
     (chat_id,) = chat_ids(daemon) - before
     with api(daemon) as c:  # another client (the TUI, a script) stops it
-        assert c.post(f"/api/tasks/chat/{chat_id}/stop").json() == {"status": True}
+        stopped = c.post(f"/api/tasks/chat/{chat_id}/stop").json()
+        assert stopped["status"] is True and stopped["message"].endswith(" stopped.")
     _, err = proc.communicate(timeout=15)
     assert proc.returncode == 130, err
     assert f"stopped; what arrived is saved in chat {chat_id}" in err

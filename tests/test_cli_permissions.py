@@ -140,7 +140,7 @@ def test_permissions_usage_errors(env: dict[str, str], people: dict[str, Any]) -
 
     section = webui("permissions", "set", "workspaces.knowledge", "true", env=env)
     assert section.returncode == 1
-    assert "sections are workspace, sharing, chat" in one_error_line(section)
+    assert "sections are workspace, sharing, access_grants, chat" in one_error_line(section)
     value = webui("permissions", "set", "workspace.knowledge", "maybe", env=env)
     assert value.returncode == 1
     assert "true or false, not 'maybe'" in one_error_line(value)

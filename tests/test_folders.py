@@ -32,8 +32,14 @@ def test_create_get_list_update(user: Caller) -> None:
     assert FOLDER_KEYS | {"created_at", "updated_at"} <= set(made)
     assert made["user_id"] == user.id and made["parent_id"] is None
     assert made["is_expanded"] is False and made["data"] == {"system_prompt": "be terse"}
-    assert user.ok("get", f"/api/v1/folders/{made['id']}") == made
-    assert [f["id"] for f in user.ok("get", "/api/v1/folders/")] == [made["id"]]
+    # 0.12: a folder read alone also carries its (webui: no) grants and the caller's write access.
+    assert user.ok("get", f"/api/v1/folders/{made['id']}") == {
+        **made,
+        "access_grants": [],
+        "write_access": True,
+    }
+    listed = user.ok("get", "/api/v1/folders/")
+    assert [(f["id"], f["unread_count"]) for f in listed] == [(made["id"], 0)]
     twin = user.post("/api/v1/folders/", json={"name": "work"})
     assert twin.status_code == 400 and "already exists" in twin.json()["detail"]
     path = f"/api/v1/folders/{made['id']}"

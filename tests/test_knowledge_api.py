@@ -11,7 +11,7 @@ import pytest
 
 from tests.corpus.make import model_env, upload, wait_done
 from tests.daemon_proc import DaemonProc, start_daemon
-from tests.support import add_user, assert_error, bearer, signup, tcp
+from tests.support import add_user, assert_error, bearer, principals, signup, tcp
 from tests.test_files_api import index_rows
 
 Users = dict[str, dict[str, Any]]
@@ -193,7 +193,7 @@ def test_sharing_rules(client: httpx.Client, users: Users) -> None:
         headers=h(users, "alice"),
         json={"access_control": {"read": {"group_ids": [users["groups"]["readers"]]}}},
     )
-    assert r.json()["access_grants"] == [
+    assert principals(r.json()["access_grants"]) == [
         {
             "principal_type": "group",
             "principal_id": users["groups"]["readers"],

@@ -8,7 +8,7 @@ import pytest
 
 from tests.daemon_proc import DaemonProc, start_daemon
 from tests.standins import StandIn, StandIns, provider_env, standins
-from tests.support import add_user, assert_error, bearer, signup, tcp
+from tests.support import add_user, assert_error, bearer, principals, signup, tcp
 
 __all__ = ["standins"]  # fixture used below
 
@@ -187,7 +187,9 @@ def test_record_crud_and_permissions(client: httpx.Client, tokens: dict[str, str
         json={**update, "access_grants": public + grants},
     )
     assert r.status_code == 200 and r.json()["name"] == "Mine v2"
-    assert r.json()["access_grants"] == grants  # public sharing needs sharing.public_models
+    assert (
+        principals(r.json()["access_grants"]) == grants
+    )  # public sharing needs sharing.public_models
     r = client.get("/api/v1/models/model", headers=bob, params={"id": "mine"})
     assert r.json()["write_access"] is True and r.json()["params"] == {"system": "S"}
     # 0.6 clients name the record in the query.
@@ -198,7 +200,7 @@ def test_record_crud_and_permissions(client: httpx.Client, tokens: dict[str, str
         json={**update, "name": "B"},
     )
     assert r.status_code == 200 and r.json()["name"] == "B"
-    assert r.json()["access_grants"] == grants  # a writer cannot change who has access
+    assert principals(r.json()["access_grants"]) == grants  # a writer cannot change who has access
     listing = client.get("/api/v1/models/list", headers=una, params={"query": "MINE"}).json()
     assert listing["total"] == 1 and listing["items"][0]["user"]["email"] == "una@example.com"
     assert listing["items"][0]["write_access"] is True

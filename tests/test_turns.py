@@ -228,7 +228,8 @@ def test_stop_closes_the_upstream_and_keeps_the_partial_answer(
         url = f"/api/v1/chats/{chat_id}/messages/{body['id']}/stream"
         with c.stream("GET", url) as attached:
             stop_at = time.monotonic()
-            assert c.post(f"/api/tasks/chat/{chat_id}/stop").json() == {"status": True}
+            stopped = c.post(f"/api/tasks/chat/{chat_id}/stop").json()
+            assert stopped == {"status": True, "message": f"Task {body['id']} stopped."}
             live = list(sse_payloads(attached.iter_lines()))
         # A client following the answer learns it was stopped from the last chunk.
         assert live[-1] == "[DONE]" and live[-2]["interrupted"] is True

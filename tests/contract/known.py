@@ -1,9 +1,8 @@
 # ruff: noqa: E501  (each difference is one line, as the test prints it)
 """The differences between our daemon and Open WebUI 0.12.4 that test_contract_daemon accepts,
-each with its reason: step -> {difference: reason}. "daemon side: issue 12 part 2" marks what the
-daemon is to change next; the others are deliberate."""
+each with its reason: step -> {difference: reason}. Every one is deliberate: where the daemon
+answered less than 0.12.4, it now answers 0.12's shape (issue 12 part 2)."""
 
-PART2 = "daemon side: issue 12 part 2, not yet"
 OLD = "deliberate: the daemon follows Open WebUI 0.6.43 where 0.6 and 0.12 differ (compatibility.md); 0.6 keys stay beside 0.12's"
 OURS = "deliberate: webui's extension (compatibility.md)"
 EXT_INFO = "deliberate: GET /api/webui/info is webui's; Open WebUI answers its web page (the client reads that as: not a webui daemon)"
@@ -18,163 +17,83 @@ PUBLIC = "deliberate: a model record created without access rules is public read
 KNOWN: dict[str, dict[str, str]] = {
     "version": {
         ". extra: webui_version": OURS,
-        ". missing: deployment_id": PART2,
     },
     "config-public": {
-        ". missing: i18n": PART2,
         "features extra: enable_api_key, enable_version_update_check": OLD,
-        "features missing: enable_signup_password_confirmation, slim": PART2,
-        "oauth missing: auto_redirect": PART2,
     },
     "auths-signup-first": {
         ". extra: bio, date_of_birth, gender": OLD,
-        "permissions missing: access_grants": PART2,
     },
     "auths-signin": {
         ". extra: bio, date_of_birth, gender": OLD,
-        "permissions missing: access_grants": PART2,
-    },
-    "auths-session": {
-        ". missing: status_emoji, status_expires_at, status_message": PART2,
-        "permissions missing: access_grants": PART2,
     },
     "config-signed-in": {
-        ". missing: default_pinned_models, default_prompt_suggestions_i18n, google_drive, i18n, license_metadata, onedrive": PART2,
-        "audio missing: realtime": PART2,
-        "code missing: interpreter_engine": PART2,
         "features extra: enable_api_key": OLD,
-        "features missing: enable_admin_analytics, enable_admin_chat_access, enable_admin_export, enable_apps, enable_autocomplete_generation, enable_automations, enable_calendar, enable_channels, enable_code_execution, enable_context_compaction, enable_direct_connections, enable_direct_integrations, enable_easter_eggs, enable_encrypted_channels, enable_follow_up_generation, enable_functions, enable_google_drive_integration, enable_notes, enable_onedrive_integration, enable_password_change_form, enable_plugins, enable_public_active_users_count, enable_pyodide_file_persistence, enable_signup_password_confirmation, enable_subagents, enable_tags_generation, enable_terminal_servers, enable_tool_permissions, enable_tool_servers, enable_tools, enable_user_status, enable_user_webhooks, enable_web_search_confirmation, folder_max_file_count, slim, web_search_confirmation_content": PART2,
-        "file missing: image_compression": PART2,
-        "google_drive missing: api_key, client_id": PART2,
-        "oauth missing: auto_redirect": PART2,
-        "onedrive missing: client_id_business, client_id_personal, sharepoint_tenant_id, sharepoint_url": PART2,
-        "permissions missing: access_grants": PART2,
-        "ui missing: default_interface_settings, iframe_csp, pending_user_overlay_content, pending_user_overlay_title, response_watermark, visibility": PART2,
     },
     "webui-info": {
         "content-type application/json, Open WebUI text/html": EXT_INFO,
     },
     "auths-session-api-key": {
-        ". extra: bio, date_of_birth, email, expires_at, gender, id, name, permissions, profile_image_url, role, token, token_type": EXT_KEYS,
+        ". extra: bio, date_of_birth, email, expires_at, gender, id, name, permissions, profile_image_url, role, status_emoji, status_expires_at, status_message, token, token_type": EXT_KEYS,
         ". missing: detail": EXT_KEYS,
-        "permissions extra: chat, features, settings, sharing, workspace": EXT_KEYS,
+        "permissions extra: access_grants, chat, features, settings, sharing, workspace": EXT_KEYS,
         "status 200, Open WebUI 403": EXT_KEYS,
     },
     "users-status-api-key": {
         ". extra: os_uid": OURS,
-        ". missing: presence_state, profile_banner_image_url, scim, status_emoji, status_expires_at, status_message": PART2,
     },
     "auths-signin-user": {
         ". extra: bio, date_of_birth, gender": OLD,
-        "permissions missing: access_grants": PART2,
     },
     "users-list": {
         "users extra: os_uid": OURS,
-        "users missing: presence_state, profile_banner_image_url, scim, status_emoji, status_expires_at, status_message": PART2,
     },
     "users-get": {
         ". extra: os_uid": OURS,
-        ". missing: presence_state, profile_banner_image_url, scim, status_emoji, status_expires_at, status_message": PART2,
     },
     "users-update-role": {
         ". extra: os_uid": OURS,
-        ". missing: presence_state, profile_banner_image_url, scim, status_emoji, status_expires_at, status_message": PART2,
-    },
-    "users-default-permissions": {
-        ". missing: access_grants": PART2,
-        "access_grants missing: allow_groups, allow_users": PART2,
-        "features missing: encrypted_channels": PART2,
-        "sharing missing: folders, open_chats, public_calendars, public_skills, skills": PART2,
-        "workspace missing: models_hidden, skills_export, skills_import": PART2,
-    },
-    "users-permissions-as-user": {
-        ". missing: access_grants": PART2,
-        "access_grants missing: allow_groups, allow_users": PART2,
-        "features missing: encrypted_channels": PART2,
-        "sharing missing: folders, open_chats, public_calendars, public_skills, skills": PART2,
-        "workspace missing: models_hidden, skills_export, skills_import": PART2,
     },
     "groups-create": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
     },
     "groups-list": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
     },
     "groups-get": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
     },
     "groups-add-member": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
     },
     "groups-list-with-member": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
     },
     "groups-remove-member": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
     },
     "groups-update": {
         ". extra: user_ids": OLD,
-        ". missing: parent_group_id": PART2,
-        "data missing: config": PART2,
-    },
-    "models": {
-        "data missing: provider": PART2,
-    },
-    "models-api-key": {
-        "data missing: provider": PART2,
     },
     "models-create-preset": {
         ". extra: access_control": OLD,
-        ". missing: version_id": PART2,
-        "access_grants extra: permission, principal_id, principal_type": PUBLIC,
-        "meta missing: background_image_url, capabilities, description, i18n, knowledge, profile_image_url, voice, voice_avatar": PART2,
+        "access_grants extra: created_at, id, permission, principal_id, principal_type, resource_id, resource_type": PUBLIC,
     },
     "models-get-record": {
         ". extra: access_control": OLD,
-        ". missing: user, version_id": PART2,
-        "access_grants extra: permission, principal_id, principal_type": PUBLIC,
-        "meta missing: background_image_url, capabilities, description, i18n, knowledge, profile_image_url, voice, voice_avatar": PART2,
+        "access_grants extra: created_at, id, permission, principal_id, principal_type, resource_id, resource_type": PUBLIC,
     },
     "models-update-preset": {
         ". extra: access_control": OLD,
-        ". missing: version_id": PART2,
-        "access_grants extra: permission, principal_id, principal_type": PUBLIC,
-        "meta missing: background_image_url, capabilities, description, i18n, knowledge, profile_image_url, voice, voice_avatar": PART2,
+        "access_grants extra: created_at, id, permission, principal_id, principal_type, resource_id, resource_type": PUBLIC,
     },
     "models-access-update": {
         ". extra: access_control": OLD,
-        ". missing: version_id": PART2,
         "access_control extra: read, write": OLD,
-        "access_grants missing: created_at, id, resource_id, resource_type": PART2,
-        "meta missing: background_image_url, capabilities, description, i18n, knowledge, profile_image_url, voice, voice_avatar": PART2,
-    },
-    "models-with-preset": {
-        "data missing: provider": PART2,
     },
     "models-export": {
         ". extra: access_control": OLD,
-        ". missing: background_image_data, version_id": PART2,
         "access_control extra: read, write": OLD,
-        "access_grants missing: created_at, id, resource_id, resource_type": PART2,
-        "meta missing: background_image_url, capabilities, description, i18n, knowledge, profile_image_url, voice, voice_avatar": PART2,
-    },
-    "models-refresh": {
-        "data missing: provider": PART2,
-    },
-    "chats-get": {
-        "chat missing: share_mode": PART2,
     },
     "completion-server-turn": {
         "content-type text/event-stream, Open WebUI application/json": EXT_TURNS,
@@ -200,29 +119,17 @@ KNOWN: dict[str, dict[str, str]] = {
     "chats-archived": {
         ". extra: pinned": OURS_PINNED,
     },
-    "chats-export": {
-        "content-type application/json, Open WebUI application/x-ndjson": PART2,
-    },
-    "tasks-chat-stop": {
-        ". missing: message": PART2,
-    },
     "chats-message-stream": {
         "content-type text/event-stream, Open WebUI text/html": EXT_TURNS,
     },
     "folders-list": {
         ". extra: data, items, user_id": OLD,
-        ". missing: unread_count": PART2,
-    },
-    "folders-get": {
-        ". missing: access_grants, write_access": PART2,
     },
     "folders-list-expanded": {
         ". extra: data, items, user_id": OLD,
-        ". missing: unread_count": PART2,
     },
     "knowledge-create": {
-        ". extra: access_control, data, file_count, user, write_access": OLD,
-        ". missing: files": PART2,
+        ". extra: access_control, data, file_count, user, warnings, write_access": OLD,
         "access_control extra: read, write": OLD,
         "user extra: email, id, name, profile_image_url, role": OLD,
     },
@@ -234,19 +141,11 @@ KNOWN: dict[str, dict[str, str]] = {
         "access_control extra: read, write": OLD,
         "user extra: email, id, name, profile_image_url, role": OLD,
     },
-    "knowledge-files-empty": {
-        ". missing: breadcrumbs, directories": PART2,
-    },
-    "files-upload": {
-        "meta missing: file_hash": PART2,
-    },
     "files-status": {
         ". extra: chunk_count, error": OURS,
     },
     "files-get": {
         "data extra: chunk_count": OURS,
-        "data missing: error": PART2,
-        "meta missing: file_hash": PART2,
     },
     "knowledge-file-add": {
         ". extra: access_control, data, file_count, user, warnings": OLD,
@@ -267,9 +166,7 @@ KNOWN: dict[str, dict[str, str]] = {
         "user extra: email, id, name, profile_image_url, role": OLD,
     },
     "knowledge-files": {
-        ". missing: breadcrumbs, directories": PART2,
         "items extra: path": OLD,
-        "items missing: directory_id, directory_path, has_original": PART2,
     },
     "knowledge-list-with-file": {
         "items extra: access_control, data": OLD,
@@ -283,14 +180,12 @@ KNOWN: dict[str, dict[str, str]] = {
     "knowledge-access-update": {
         ". extra: access_control, data, file_count, user, warnings": OLD,
         "access_control extra: read, write": OLD,
-        "access_grants missing: created_at, id, resource_id, resource_type": PART2,
         "files extra: error, filename, status": OURS_KB_FILES,
         "user extra: email, id, name, profile_image_url, role": OLD,
     },
     "knowledge-get-as-user": {
         ". extra: access_control, data, file_count, user, warnings": OLD,
         "access_control extra: read, write": OLD,
-        "access_grants missing: created_at, id, resource_id, resource_type": PART2,
         "files extra: created_at, error, filename, hash, id, meta, status, updated_at": OLD,
         "user extra: email, id, name, profile_image_url, role": OLD,
     },
@@ -302,11 +197,7 @@ KNOWN: dict[str, dict[str, str]] = {
     "knowledge-file-remove": {
         ". extra: access_control, data, file_count, user, warnings": OLD,
         "access_control extra: read, write": OLD,
-        "access_grants missing: created_at, id, resource_id, resource_type": PART2,
         "user extra: email, id, name, profile_image_url, role": OLD,
-    },
-    "files-upload-loose": {
-        "meta missing: file_hash": PART2,
     },
     "webui-generations": {
         "content-type application/json, Open WebUI text/html": EXT_ROUTES,

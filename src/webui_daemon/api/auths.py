@@ -11,6 +11,7 @@ from webui_daemon.schemas.auths import (
     AddUserResponse,
     AdminConfig,
     ApiKey,
+    SessionUserInfoResponse,
     SessionUserResponse,
     SigninForm,
     SignoutResponse,
@@ -54,9 +55,15 @@ async def _session(
 @router.get("/")
 async def session_user(
     request: Request, response: Response, user: AnyUser, services: ServicesDep
-) -> SessionUserResponse:
+) -> SessionUserInfoResponse:
     # A socket caller identified by uid sent no token: give it one, so it can use it elsewhere.
-    return await _session(services, user, response, request_token(request))
+    session = await _session(services, user, response, request_token(request))
+    return SessionUserInfoResponse(
+        **session.model_dump(),
+        status_emoji=user.status_emoji,
+        status_message=user.status_message,
+        status_expires_at=user.status_expires_at,
+    )
 
 
 @router.post("/signup", responses=error_answers(403))  # sign-up disabled

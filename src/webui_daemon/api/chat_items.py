@@ -34,7 +34,7 @@ async def require(services: ServicesDep, user: UserRow, section: str, key: str) 
 
 @router.get("/{chat_id}")
 async def get_chat(chat_id: str, user: VerifiedUser, services: ServicesDep) -> ChatResponse:
-    return await services.chats.get(user.id, chat_id)
+    return await services.chats.read(user.id, chat_id)
 
 
 @router.post("/{chat_id}")

@@ -6,7 +6,7 @@ Routes on one chat (`/{id}...`) live in api.chat_items, included last so fixed p
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Response
+from fastapi import APIRouter, Query, Request, Response
 
 from webui_daemon.api import chat_items
 from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
@@ -93,10 +93,22 @@ async def archived_chats(
     return _json(titles)
 
 
-@router.get("/all")
-async def export_chats(user: VerifiedUser, services: ServicesDep) -> list[ChatResponse]:
-    """Every chat of the caller, archived too ([0.6] a JSON array; 0.12 streams NDJSON)."""
-    return await services.chat_lists.export(user.id)
+NDJSON = "application/x-ndjson"
+
+
+@router.get(
+    "/all",
+    response_model=list[ChatResponse],
+    responses={200: {"content": {NDJSON: {"schema": {"type": "string"}}}}},
+)
+async def export_chats(request: Request, user: VerifiedUser, services: ServicesDep) -> Response:
+    """Every chat of the caller, archived too: 0.12's NDJSON (one chat a line); a client
+    that accepts only JSON (`Accept: application/json`, as 0.6's) gets 0.6's JSON array."""
+    chats = await services.chat_lists.export(user.id)
+    accept = request.headers.get("accept", "")
+    if "application/json" in accept and NDJSON not in accept:
+        return _json(b"[" + b",".join(c.model_dump_json().encode() for c in chats) + b"]")
+    return Response("".join(c.model_dump_json() + "\n" for c in chats), media_type=NDJSON)
 
 
 @router.get("/all/archived")

@@ -7,8 +7,10 @@ from webui_daemon.api.deps import ServicesDep, VerifiedUser
 from webui_daemon.schemas.folders import (
     FolderForm,
     FolderIsExpandedForm,
+    FolderListItem,
     FolderModel,
     FolderParentIdForm,
+    FolderResponse,
     FolderUpdateForm,
 )
 
@@ -16,7 +18,7 @@ router = APIRouter(prefix="/api/v1/folders", tags=["folders"])
 
 
 @router.get("/")
-async def list_folders(user: VerifiedUser, services: ServicesDep) -> list[FolderModel]:
+async def list_folders(user: VerifiedUser, services: ServicesDep) -> list[FolderListItem]:
     return await services.folders.list(user.id)
 
 
@@ -26,7 +28,7 @@ async def create_folder(form: FolderForm, user: VerifiedUser, services: Services
 
 
 @router.get("/{folder_id}")
-async def get_folder(folder_id: str, user: VerifiedUser, services: ServicesDep) -> FolderModel:
+async def get_folder(folder_id: str, user: VerifiedUser, services: ServicesDep) -> FolderResponse:
     return await services.folders.get(user.id, folder_id)
 
 

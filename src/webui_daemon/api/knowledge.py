@@ -51,7 +51,7 @@ async def list_writable(user: VerifiedUser, services: ServicesDep) -> list[Knowl
 @router.post("/create")
 async def create_knowledge(
     form: KnowledgeForm, user: VerifiedUser, services: ServicesDep
-) -> KnowledgeResponse:
+) -> KnowledgeFilesResponse:
     return await services.rag.knowledge.create(user, form)
 
 

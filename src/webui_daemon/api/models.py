@@ -6,6 +6,7 @@ from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
 from webui_daemon.schemas.models import (
     ModelAccessGrantsForm,
     ModelAccessResponse,
+    ModelExport,
     ModelForm,
     ModelIdForm,
     ModelListResponse,
@@ -111,7 +112,7 @@ async def delete_all_records(_: AdminUser, services: ServicesDep) -> bool:
 
 
 @router.get("/api/v1/models/export")
-async def export_records(user: VerifiedUser, services: ServicesDep) -> list[ModelModel]:
+async def export_records(user: VerifiedUser, services: ServicesDep) -> list[ModelExport]:
     """Admins: every record; others with `workspace.models_export`: their own."""
     return await services.preset_transfer.export(user)
 

@@ -19,7 +19,7 @@ from webui_daemon import OPEN_WEBUI_COMPAT_VERSION, __version__
 from webui_daemon.api.deps import AnyUser, ServicesDep, VerifiedUser, peer_uid, request_token
 from webui_daemon.api.openapi import error_answers
 from webui_daemon.schemas.system import ConfigResponse, DaemonInfo, StatusResponse, VersionResponse
-from webui_daemon.services import errors
+from webui_daemon.services import errors, public_config
 from webui_daemon.services.errors import WebUIError
 
 router = APIRouter(tags=["system"])
@@ -47,16 +47,18 @@ async def version() -> VersionResponse:
     return VersionResponse(version=OPEN_WEBUI_COMPAT_VERSION, webui_version=__version__)
 
 
-@router.get("/api/config", response_model_exclude_none=True)
+@router.get("/api/config")
 async def config(request: Request, services: ServicesDep) -> ConfigResponse:
     settings = services.settings
     current = services.auth.config.current
     onboarding = await services.users_repo.count() == 0
     features: dict[str, Any] = {
+        "slim": False,
         "auth": settings.webui_auth,
         "auth_trusted_header": False,
+        "enable_signup_password_confirmation": False,
         "enable_ldap": False,
-        "enable_api_key": current.enable_api_keys,
+        "enable_api_key": current.enable_api_keys,  # 0.6's name
         "enable_signup": current.enable_signup or onboarding,
         "enable_login_form": True,
         "enable_websocket": False,
@@ -70,26 +72,19 @@ async def config(request: Request, services: ServicesDep) -> ConfigResponse:
         except WebUIError:
             user = None
     if user is not None:
-        features |= {
-            "enable_api_keys": current.enable_api_keys,
-            "enable_web_search": False,
-            "enable_image_generation": False,
-            "enable_code_interpreter": False,
-            "enable_folders": True,
-            "enable_memories": settings.enable_memories,
-            "enable_title_generation": True,
-            "enable_community_sharing": False,
-            "enable_message_rating": True,
-        }
-        extra = {
-            "default_models": "",
-            "default_prompt_suggestions": [],
-            "code": {"engine": ""},
-            "audio": {"tts": {}, "stt": {}},
-            "file": {"max_size": None, "max_count": None},
-            "permissions": await services.auth.permissions(user),
-            "ui": {},
-        }
+        tasks = await services.task_generation.settings()
+        switches = public_config.Switches(
+            enable_api_keys=current.enable_api_keys,
+            enable_notes=settings.enable_notes,
+            enable_memories=settings.enable_memories,
+            enable_title_generation=bool(tasks["ENABLE_TITLE_GENERATION"]),
+            enable_follow_up_generation=bool(tasks["ENABLE_FOLLOW_UP_GENERATION"]),
+            enable_tags_generation=bool(tasks["ENABLE_TAGS_GENERATION"]),
+        )
+        features |= public_config.signed_in_features(switches)
+        extra = public_config.signed_in_settings(
+            await services.admin_config.export(), await services.auth.permissions(user)
+        )
     return ConfigResponse(
         name=settings.webui_name,
         version=OPEN_WEBUI_COMPAT_VERSION,

@@ -21,11 +21,14 @@ async def chat_tasks(chat_id: str, user: VerifiedUser, services: ServicesDep) ->
 
 
 @router.post("/api/tasks/chat/{chat_id}/stop")
-async def stop_chat(chat_id: str, user: VerifiedUser, services: ServicesDep) -> dict[str, Any]:
+async def stop_chat(chat_id: str, user: VerifiedUser, services: ServicesDep) -> StopResponse:
+    """Stop the chat's running turns; 0.12's message names the last one stopped."""
     await services.chats.get(user.id, chat_id)
+    answer = StopResponse(status=True, message="No tasks found.")
     for turn in services.turns.running(user.id, chat_id):
         await services.turns.stop(turn)
-    return {"status": True}
+        answer = StopResponse(status=True, message=f"Task {turn.message_id} stopped.")
+    return answer
 
 
 @router.get("/api/tasks")

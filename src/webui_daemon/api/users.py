@@ -12,6 +12,7 @@ from webui_daemon.schemas.users import (
     UserListResponse,
     UserModel,
     UserSettings,
+    UserStatusForm,
     UserUpdateForm,
 )
 from webui_daemon.services.mapping import user_model
@@ -84,6 +85,15 @@ async def my_status(user: VerifiedUser) -> UserModel:
     """Open WebUI 0.12: the caller's own record (what API-key scripts read to learn who they
     are, since 0.12 refuses keys on `GET /api/v1/auths/`)."""
     return user_model(user)
+
+
+@router.post("/user/status/update")
+async def update_my_status(
+    form: UserStatusForm, user: VerifiedUser, services: ServicesDep
+) -> UserModel:
+    """Open WebUI 0.12: set the caller's status emoji, message and expiry (the keys sent with
+    a value; the others stay)."""
+    return await services.users.update_status(user, form)
 
 
 @router.get("/groups")

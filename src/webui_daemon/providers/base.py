@@ -60,6 +60,8 @@ class Connection:
     # Generations this node runs at once (webui's `capacity` connection option); more wait in
     # the fair scheduler's line. 0: no limit.
     capacity: int = 0
+    # 0.12's `provider` connection option (e.g. "azure"), named on its OpenAI models.
+    provider: str = ""
 
     @property
     def node(self) -> str:

@@ -84,6 +84,7 @@ def merge(
                 "owned_by": "openai",
                 "openai": raw,
                 "connection_type": raw.get("connection_type", "external"),
+                "provider": conn.provider or str(raw.get("provider") or ""),
                 "urlIdx": conn.idx,
                 "tags": list(raw.get("tags") or []),
             }

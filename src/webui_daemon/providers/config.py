@@ -132,6 +132,7 @@ def connections(
                     or ("local" if config.kind == "ollama" else "external")
                 ),
                 capacity=_capacity(options.get("capacity"), capacity[config.kind]),
+                provider=str(options.get("provider") or ""),
             )
         )
     return out

@@ -64,6 +64,14 @@ class SessionUserResponse(BaseModel):
     date_of_birth: str | None = None
 
 
+class SessionUserInfoResponse(SessionUserResponse):
+    """`GET /auths/` (0.12): the session with the user's status."""
+
+    status_emoji: str | None = None
+    status_message: str | None = None
+    status_expires_at: int | None = None
+
+
 class AddUserResponse(BaseModel):
     id: str
     email: str

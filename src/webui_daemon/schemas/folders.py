@@ -42,3 +42,17 @@ class FolderModel(BaseModel):
     is_expanded: bool = False
     created_at: int
     updated_at: int
+
+
+class FolderListItem(FolderModel):
+    """`GET /folders/` (0.12 adds the unread chats; webui tracks no reads: 0)."""
+
+    unread_count: int = 0
+
+
+class FolderResponse(FolderModel):
+    """`GET /folders/{id}` (0.12): webui's folders are not shared, so no grants, and the one
+    who may read a folder (its owner) may change it."""
+
+    access_grants: list[dict[str, Any]] = Field(default_factory=list)
+    write_access: bool = True

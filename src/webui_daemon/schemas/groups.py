@@ -6,6 +6,8 @@ from pydantic import BaseModel, Field
 
 
 class GroupForm(BaseModel):
+    # 0.12 nests groups; webui does not (a parent other than none is refused, 400).
+    parent_group_id: str | None = None
     name: str = Field(min_length=1, max_length=200)
     description: str = Field(default="", max_length=2000)
     permissions: dict[str, dict[str, bool]] | None = None
@@ -13,6 +15,7 @@ class GroupForm(BaseModel):
 
 
 class GroupUpdateForm(BaseModel):
+    parent_group_id: str | None = None
     name: str | None = Field(default=None, min_length=1, max_length=200)
     description: str | None = Field(default=None, max_length=2000)
     permissions: dict[str, dict[str, bool]] | None = None
@@ -24,6 +27,7 @@ class UserIdsForm(BaseModel):
 
 
 class GroupResponse(BaseModel):
+    parent_group_id: str | None = None  # 0.12's nesting: always none here
     id: str
     user_id: str
     name: str

@@ -107,4 +107,7 @@ class KnowledgeListResponse(BaseModel):
 
 class KnowledgeFileListResponse(BaseModel):
     items: list[dict[str, Any]]
+    # 0.12's directories of a base, and the path to the one listed: webui has none.
+    directories: list[dict[str, Any]] = Field(default_factory=list)
+    breadcrumbs: list[dict[str, Any]] = Field(default_factory=list)
     total: int

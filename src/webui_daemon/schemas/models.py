@@ -35,6 +35,7 @@ class ModelAccessGrantsForm(BaseModel):
 class ModelModel(BaseModel):
     """A stored record, with access in both the 0.6 and the 0.12 form."""
 
+    version_id: str | None = None  # 0.12's model history; webui keeps none
     id: str
     user_id: str
     base_model_id: str | None = None
@@ -57,11 +58,18 @@ class ModelOwner(BaseModel):
 
 
 class ModelAccessResponse(ModelModel):
+    user: ModelOwner | None = None  # 0.12 sends the key; `GET /model` leaves it null
     write_access: bool = False
 
 
 class ModelUserResponse(ModelAccessResponse):
-    user: ModelOwner | None = None
+    pass
+
+
+class ModelExport(ModelModel):
+    """`/models/export` (0.12): a record with its background image inlined (webui has none)."""
+
+    background_image_data: str | None = None
 
 
 class ModelListResponse(BaseModel):

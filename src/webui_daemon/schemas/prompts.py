@@ -53,12 +53,15 @@ class PromptAccessGrantsForm(BaseModel):
 
 
 class GrantOut(BaseModel):
-    """A grant as 0.12 answers it (the resource is implicit)."""
+    """A grant as 0.12 answers it (services.access.grants_out)."""
 
     id: str
+    resource_type: str
+    resource_id: str
     principal_type: str
     principal_id: str
     permission: str
+    created_at: int
 
 
 class PromptUser(BaseModel):

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, SerializerFunctionWrapHandler, model_serializer
 
 
 class StatusResponse(BaseModel):
@@ -11,6 +11,7 @@ class StatusResponse(BaseModel):
 
 class VersionResponse(BaseModel):
     version: str
+    deployment_id: str = ""  # 0.12: names a deployment of several instances; webui has one
     # webui extension: our own release, beside the Open WebUI version we emulate.
     webui_version: str | None = None
 
@@ -24,9 +25,17 @@ class ConfigResponse(BaseModel):
     name: str = "Open WebUI"
     version: str
     default_locale: str = ""
-    oauth: dict[str, Any] = Field(default_factory=lambda: {"providers": {}})
+    i18n: dict[str, Any] = Field(default_factory=dict)
+    oauth: dict[str, Any] = Field(default_factory=lambda: {"providers": {}, "auto_redirect": False})
     features: dict[str, Any]
-    onboarding: bool | None = None
+    onboarding: bool | None = None  # sent only while nobody has signed up
+
+    @model_serializer(mode="wrap")
+    def _onboarding_only_when_true(self, handler: SerializerFunctionWrapHandler) -> Any:
+        data = handler(self)
+        if isinstance(data, dict) and data.get("onboarding") is None:
+            data.pop("onboarding", None)
+        return data
 
 
 class DaemonInfo(BaseModel):

@@ -18,13 +18,20 @@ class UserModel(BaseModel):
     role: Role
     name: str
     profile_image_url: str
+    profile_banner_image_url: str | None = None
     bio: str | None = None
     gender: str | None = None
     date_of_birth: str | None = None
     timezone: str | None = None
+    # 0.12's online status (`POST /users/user/status/update`); webui has no presence.
+    presence_state: str | None = None
+    status_emoji: str | None = None
+    status_message: str | None = None
+    status_expires_at: int | None = None
     info: dict[str, Any] | None = None
     settings: dict[str, Any] | None = None
     oauth: dict[str, Any] | None = None
+    scim: dict[str, Any] | None = None
     last_active_at: int
     updated_at: int
     created_at: int
@@ -59,6 +66,14 @@ class UserUpdateForm(BaseModel):
     email: str | None = Field(default=None, min_length=1, max_length=320)
     profile_image_url: str | None = None
     password: str | None = Field(default=None, min_length=1, max_length=1024)
+
+
+class UserStatusForm(BaseModel):
+    """`POST /users/user/status/update` (0.12): only the keys sent with a value change."""
+
+    status_emoji: str | None = Field(default=None, max_length=64)
+    status_message: str | None = Field(default=None, max_length=1000)
+    status_expires_at: int | None = Field(default=None, ge=0)
 
 
 class UserSettings(BaseModel):

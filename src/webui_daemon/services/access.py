@@ -5,7 +5,8 @@ Grants are stored in 0.12's form: `{"principal_type": "user"|"group", "principal
 {} = private (owner only), {"read"|"write": {"group_ids": [...], "user_ids": [...]}}.
 """
 
-from collections.abc import Iterable
+import uuid
+from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
 from webui_daemon.security.permissions import Permissions
@@ -57,6 +58,36 @@ def access_control_from_grants(grants: Iterable[dict[str, Any]]) -> dict[str, An
         key = "group_ids" if grant.get("principal_type") == "group" else "user_ids"
         out[permission][key].append(grant.get("principal_id"))
     return out
+
+
+def grant_id(resource_type: str, resource_id: str, grant: Mapping[str, Any]) -> str:
+    """0.12 gives each grant an id; webui keys grants by their content, so the id is derived
+    from it (the same grant of the same record always has the same id)."""
+    key = (
+        f"{resource_type}/{resource_id}/{grant.get('principal_type')}/"
+        f"{grant.get('principal_id')}/{grant.get('permission')}"
+    )
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, key))
+
+
+def grants_out(
+    resource_type: str, resource_id: str, grants: Iterable[Mapping[str, Any]], created_at: int
+) -> list[dict[str, Any]]:
+    """Grants as 0.12 answers them: `id`, `resource_type`, `resource_id`, the principal, the
+    permission and `created_at` (webui keeps no time per grant: the record's last change,
+    which is when its grants were set at the latest)."""
+    return [
+        {
+            "id": grant_id(resource_type, resource_id, grant),
+            "resource_type": resource_type,
+            "resource_id": resource_id,
+            "principal_type": grant.get("principal_type"),
+            "principal_id": grant.get("principal_id"),
+            "permission": grant.get("permission"),
+            "created_at": created_at,
+        }
+        for grant in grants
+    ]
 
 
 def normalize(grants: Iterable[dict[str, Any]]) -> list[dict[str, str]]:

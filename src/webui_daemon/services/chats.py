@@ -33,6 +33,8 @@ DEFAULT_TITLE = "New Chat"
 # Open WebUI's wording for a chat that is missing or not yours (answered with 401).
 NOT_FOUND = "We could not find what you're looking for :/"
 TEMPORARY_PREFIXES = ("local:", "temporary:")
+# 0.12's `chat.share_mode` for a reader who may write to the chat.
+SHARE_MODE_CONTINUE = "continue"
 
 
 def now() -> int:
@@ -85,6 +87,13 @@ class ChatService:
     async def get(self, user_id: str, chat_id: str) -> ChatResponse:
         """The chat with its full document; 401 "not found" when missing or not the user's."""
         return await self._response(await self._owned(user_id, chat_id))
+
+    async def read(self, user_id: str, chat_id: str) -> ChatResponse:
+        """`GET /chats/{id}`: the chat, and (0.12) whether the reader may continue it
+        (`chat.share_mode`): its owner, the only one who reads it here, may."""
+        response = await self.get(user_id, chat_id)
+        chat = {**response.chat, "share_mode": SHARE_MODE_CONTINUE}
+        return response.model_copy(update={"chat": chat})
 
     async def is_pinned(self, user_id: str, chat_id: str) -> bool:
         return (await self._owned(user_id, chat_id)).pinned
@@ -170,6 +179,7 @@ class ChatService:
             chat_tree.repair(messages)
             history = {**row.document.get("history", {}), **rest.get("history", {})}
             document = {**row.document, **rest}
+            document.pop("share_mode", None)  # what GET answered, not part of the chat (0.12)
             if history:
                 document["history"] = history
             title = rest["title"] if isinstance(rest.get("title"), str) else row.title

@@ -36,13 +36,15 @@ _UNSAFE = dict.fromkeys(range(32), None)
 
 def file_response(row: FileRow, *, content: bool = True) -> FileModelResponse:
     data: dict[str, Any] = {"status": row.status}
-    if row.error:
-        data["error"] = row.error
+    if row.error or row.status != "pending":
+        data["error"] = row.error  # 0.12: null once processed
     if row.status == "completed":
         data["chunk_count"] = row.chunk_count
     if content and row.content is not None and row.status == "completed":
         data["content"] = row.content
     meta = dict(row.meta)
+    if row.hash:
+        meta.setdefault("file_hash", row.hash)  # 0.12: the sha256 of the bytes, as `hash` here
     if row.status == "completed" and row.kind == "upload":
         meta["collection_name"] = f"file-{row.id}"
     return FileModelResponse(

@@ -3,7 +3,13 @@
 import time
 import uuid
 
-from webui_daemon.schemas.folders import FolderForm, FolderModel, FolderUpdateForm
+from webui_daemon.schemas.folders import (
+    FolderForm,
+    FolderListItem,
+    FolderModel,
+    FolderResponse,
+    FolderUpdateForm,
+)
 from webui_daemon.services import errors
 from webui_daemon.services.chat_mapping import folder_model
 from webui_daemon.services.chats import NOT_FOUND
@@ -30,11 +36,12 @@ class FolderService:
             raise errors.NotFound(NOT_FOUND)
         return row
 
-    async def list(self, user_id: str) -> list[FolderModel]:
-        return [folder_model(f) for f in await self._folders.for_user(user_id)]
+    async def list(self, user_id: str) -> list[FolderListItem]:
+        rows = await self._folders.for_user(user_id)
+        return [FolderListItem(**folder_model(f).model_dump()) for f in rows]
 
-    async def get(self, user_id: str, folder_id: str) -> FolderModel:
-        return folder_model(await self._owned(user_id, folder_id))
+    async def get(self, user_id: str, folder_id: str) -> FolderResponse:
+        return FolderResponse(**folder_model(await self._owned(user_id, folder_id)).model_dump())
 
     async def create(self, user_id: str, form: FolderForm) -> FolderModel:
         name = form.name.strip()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from webui_daemon.schemas.groups import GroupForm, GroupResponse, GroupUpdateForm
 from webui_daemon.services import errors
-from webui_daemon.services.mapping import group_response
+from webui_daemon.services.mapping import group_response, with_share_default
 from webui_daemon.storage.groups import GroupRepo
 from webui_daemon.storage.rows import GroupRow, UserRow
 
@@ -30,6 +30,7 @@ class GroupService:
         return group_response(row)
 
     async def create(self, actor: UserRow, form: GroupForm) -> GroupResponse:
+        _no_parent(form.parent_group_id)
         now = int(time.time())
         row = GroupRow(
             id=str(uuid.uuid4()),
@@ -39,14 +40,18 @@ class GroupService:
             created_at=now,
             updated_at=now,
             permissions=form.permissions,
-            data=form.data,
+            data=with_share_default(form.data),
             meta=None,
         )
         await self._groups.insert(row)
         return group_response(row)
 
     async def update(self, group_id: str, form: GroupUpdateForm) -> GroupResponse:
+        _no_parent(form.parent_group_id)
         fields = form.model_dump(exclude_unset=True, exclude_none=True)
+        fields.pop("parent_group_id", None)
+        if "data" in fields:
+            fields["data"] = with_share_default(fields["data"])
         if not await self._groups.update(group_id, **fields):
             raise errors.NotFound(errors.USER_NOT_FOUND)
         self._on_change()
@@ -69,3 +74,11 @@ class GroupService:
         await self._groups.remove_members(group_id, user_ids)
         self._on_change()
         return await self.get(group_id)
+
+
+NESTING_REFUSED = "Nested groups are not supported by webui: parent_group_id must be null."
+
+
+def _no_parent(parent_group_id: str | None) -> None:
+    if parent_group_id is not None:
+        raise errors.WebUIError(NESTING_REFUSED)

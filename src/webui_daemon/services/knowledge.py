@@ -19,7 +19,12 @@ from webui_daemon.schemas.knowledge import (
 )
 from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import errors
-from webui_daemon.services.access import check_sharing, normalize, permission_refused
+from webui_daemon.services.access import (
+    check_sharing,
+    grants_out,
+    normalize,
+    permission_refused,
+)
 from webui_daemon.services.files import FileService, file_response
 from webui_daemon.services.ingest import IngestService
 from webui_daemon.services.knowledge_access import (
@@ -85,7 +90,9 @@ class KnowledgeService:
             data=row.data,
             meta=row.meta,
             access_control=access_control_from_grants(row.grants),
-            access_grants=grants_to_wire(row.grants),
+            access_grants=grants_out(
+                "knowledge", row.id, grants_to_wire(row.grants), row.updated_at
+            ),
             write_access=await self._access.can_write_knowledge(user, row),
             user=None
             if owner is None
@@ -136,7 +143,7 @@ class KnowledgeService:
 
     # ---- knowledge bases -----------------------------------------------------------------
 
-    async def create(self, user: UserRow, form: KnowledgeForm) -> KnowledgeResponse:
+    async def create(self, user: UserRow, form: KnowledgeForm) -> KnowledgeFilesResponse:
         if user.role != "admin" and not (await self._permissions(user))["workspace"].get(
             "knowledge", False
         ):
@@ -154,7 +161,8 @@ class KnowledgeService:
             updated_at=now,
         )
         await self._repo.insert(row)
-        return await self._response(user, row)
+        # A new base has no files (0.12 answers `files: null`; webui's list is empty).
+        return KnowledgeFilesResponse(**(await self._response(user, row)).model_dump(), files=[])
 
     async def list_bases(
         self, user: UserRow, *, page: int | None, query: str | None, view_option: str | None
@@ -197,6 +205,8 @@ class KnowledgeService:
         items = []
         for row in rows:
             item = file_response(row, content=False).model_dump()
+            # 0.12's folders inside a base: webui has none, every file is at the top.
+            item |= {"directory_id": None, "directory_path": "", "has_original": bool(row.path)}
             owner = await self._users.get(row.user_id)
             item["user"] = None if owner is None else {"id": owner.id, "name": owner.name}
             items.append(item)

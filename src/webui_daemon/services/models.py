@@ -41,18 +41,35 @@ class Resolved:
     params: dict[str, Any] = field(default_factory=dict)
 
 
+# 0.12's ModelMeta fields, present (null) in every record it answers.
+META_DEFAULTS: dict[str, Any] = dict.fromkeys(
+    (
+        "profile_image_url",
+        "background_image_url",
+        "description",
+        "i18n",
+        "capabilities",
+        "knowledge",
+        "voice",
+        "voice_avatar",
+    )
+)
+
+
 def record_dict(row: ModelRow, *, full_params: bool = True) -> dict[str, Any]:
-    """A record as Open WebUI's ModelModel, with access in both the 0.6 and 0.12 form."""
+    """A record as Open WebUI's ModelModel, with access in both the 0.6 and 0.12 form.
+    `version_id` (0.12's model history) is null: webui keeps no history of records."""
     params = row.params if full_params else {k: v for k, v in row.params.items() if k != "system"}
     return {
+        "version_id": None,
         "id": row.id,
         "user_id": row.user_id,
         "base_model_id": row.base_model_id,
         "name": row.name,
         "params": params,
-        "meta": row.meta,
+        "meta": {**META_DEFAULTS, **row.meta},
         "access_control": access.access_control_from_grants(row.access_grants),
-        "access_grants": row.access_grants,
+        "access_grants": access.grants_out("model", row.id, row.access_grants, row.updated_at),
         "is_active": row.is_active,
         "updated_at": row.updated_at,
         "created_at": row.created_at,

@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from webui_daemon.schemas.models import ModelForm, ModelModel
+from webui_daemon.schemas.models import ModelExport, ModelForm, ModelModel
 from webui_daemon.services import errors
 from webui_daemon.services.models import ModelService, record_dict
 from webui_daemon.services.presets import PresetService
@@ -32,11 +32,11 @@ class PresetTransfer:
         if not workspace.get(permission, False):
             raise errors.Unauthorized(errors.UNAUTHORIZED)
 
-    async def export(self, user: UserRow) -> list[ModelModel]:
+    async def export(self, user: UserRow) -> list[ModelExport]:
         await self._allowed(user, "models_export")
         rows = sorted(self._models.records.values(), key=lambda r: (r.created_at, r.id))
         return [
-            ModelModel(**record_dict(r))
+            ModelExport(**record_dict(r))
             for r in rows
             if user.role == "admin" or r.user_id == user.id
         ]

@@ -45,7 +45,7 @@ class PresetService:
         self, user: UserRow, form: ModelForm, current: list[dict[str, Any]] | None
     ) -> list[dict[str, Any]]:
         if form.access_grants is not None:
-            grants = [g.model_dump() for g in form.access_grants]
+            grants = access.normalize(g.model_dump() for g in form.access_grants)
         elif "access_control" in form.model_fields_set:
             grants = access.grants_from_access_control(form.access_control)
         elif current is not None:

@@ -8,6 +8,7 @@ from webui_daemon.schemas.users import (
     UserDetail,
     UserListResponse,
     UserModel,
+    UserStatusForm,
     UserUpdateForm,
     UserWithGroups,
 )
@@ -103,6 +104,13 @@ class UserService:
                 await self._auth_repo.set_password(conn, user_id, new_hash)
         self._auth.invalidate()
         return user_model(await self._require(user_id))
+
+    async def update_status(self, user: UserRow, form: UserStatusForm) -> UserModel:
+        fields = form.model_dump(exclude_none=True)
+        async with self._db.transaction() as conn:
+            await self._users.update(conn, user.id, **fields)
+        self._auth.invalidate()
+        return user_model(await self._require(user.id))
 
     async def delete(self, actor: UserRow, user_id: str) -> bool:
         if user_id == actor.id:

@@ -386,6 +386,15 @@ MIGRATIONS: tuple[Migration, ...] = (
         CREATE INDEX memory_user ON memory (user_id, updated_at);
         """,
     ),
+    Migration(
+        "0009_user_status",
+        """
+        -- Open WebUI 0.12's user status (POST /api/v1/users/user/status/update).
+        ALTER TABLE user ADD COLUMN status_emoji TEXT;
+        ALTER TABLE user ADD COLUMN status_message TEXT;
+        ALTER TABLE user ADD COLUMN status_expires_at INTEGER;
+        """,
+    ),
 )
 
 

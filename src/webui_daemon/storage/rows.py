@@ -23,6 +23,9 @@ class UserRow:
     settings: dict[str, Any] | None = None
     oauth: dict[str, Any] | None = None
     os_uid: int | None = None
+    status_emoji: str | None = None
+    status_message: str | None = None
+    status_expires_at: int | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,7 +10,8 @@ from webui_daemon.storage.rows import UserRow
 
 _USER_COLUMNS = (
     "id, email, username, name, role, profile_image_url, bio, gender, date_of_birth, timezone, "
-    "info, settings, oauth, os_uid, last_active_at, created_at, updated_at"
+    "info, settings, oauth, os_uid, last_active_at, created_at, updated_at, "
+    "status_emoji, status_message, status_expires_at"
 )
 _JSON_COLUMNS = ("info", "settings", "oauth")
 # Columns an update may touch; anything else is a programming error.
@@ -29,6 +30,9 @@ _UPDATABLE = frozenset(
         "settings",
         "oauth",
         "last_active_at",
+        "status_emoji",
+        "status_message",
+        "status_expires_at",
     }
 )
 _ORDERABLE = frozenset({"created_at", "name", "email", "role", "last_active_at", "updated_at"})
@@ -48,7 +52,7 @@ class UserRepo:
     async def insert(self, conn: aiosqlite.Connection, user: UserRow, password_hash: str) -> None:
         await conn.execute(
             f"INSERT INTO user ({_USER_COLUMNS}) VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 user.id,
                 user.email,
@@ -67,6 +71,9 @@ class UserRepo:
                 user.last_active_at,
                 user.created_at,
                 user.updated_at,
+                user.status_emoji,
+                user.status_message,
+                user.status_expires_at,
             ),
         )
         await conn.execute(

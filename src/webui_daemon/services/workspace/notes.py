@@ -30,6 +30,7 @@ from webui_daemon.services.access import (
     allowed_grants,
     check_sharing,
     grants_from_access_control,
+    grants_out,
     normalize,
     permission_refused,
 )
@@ -72,7 +73,10 @@ def note_model(row: NoteRow, *, pinned: bool) -> NoteModel:
         data=row.data or {},
         meta=row.meta,
         is_pinned=pinned,
-        access_grants=grants_to_wire(row.grants),
+        # Note times are nanoseconds; a grant's are seconds, as 0.12's.
+        access_grants=grants_out(
+            "note", row.id, grants_to_wire(row.grants), row.updated_at // 1_000_000_000
+        ),
         access_control=access_control_from_grants(row.grants),
         created_at=row.created_at,
         updated_at=row.updated_at,

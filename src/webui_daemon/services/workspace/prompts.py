@@ -44,12 +44,6 @@ def command_taken(command: str) -> errors.Conflict:
     return errors.Conflict(f"{COMMAND_TAKEN} (/{command})")
 
 
-def grant_id(prompt_id: str, grant: GrantRow) -> str:
-    """0.12 gives each grant an id; ours are rows keyed by their content, so the id is derived."""
-    key = f"prompt/{prompt_id}/{grant.principal_type}/{grant.principal_id}/{grant.permission}"
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, key))
-
-
 def _too_large(content: str) -> None:
     size = len(content.encode("utf-8", "surrogatepass"))
     if size > MAX_CONTENT_BYTES:
@@ -133,7 +127,7 @@ class PromptService:
             created_at=row.created_at,
             updated_at=row.updated_at,
             access_grants=[
-                GrantOut(id=grant_id(row.id, g), **w) for g, w in zip(row.grants, wire, strict=True)
+                GrantOut(**g) for g in access.grants_out("prompt", row.id, wire, row.updated_at)
             ],
             title=row.name,
             timestamp=row.updated_at,
