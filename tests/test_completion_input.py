@@ -17,7 +17,9 @@ __all__ = ["ollama_standin", "openai_standin"]  # fixtures used below
 
 OLLAMA_MODEL, OPENAI_MODEL = "standin:latest", "standin-gpt"
 HELLO = [{"role": "user", "content": "Say hello"}]
-BAD_IMAGE = "An image_url must be a data: URL or an http(s) URL."
+BAD_IMAGE = (
+    "An image_url must be a data: URL, an http(s) URL or a file (/api/v1/files/{id}/content)."
+)
 PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG fake").decode()
 
 
