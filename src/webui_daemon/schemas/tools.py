@@ -22,6 +22,16 @@ TOOL_COMMENT = ": webui.tool "
 TOOL_KEY = "webui_tool"
 
 
+def server_id(index: int, connection: dict[str, Any]) -> str:
+    """A connection's tool id, as 0.12 names it: `server:<info.id or index>` (OpenAPI),
+    `server:mcp:<info.id or index>` (MCP)."""
+    info = connection.get("info") or {}
+    ident = info.get("id") if isinstance(info, dict) else None
+    if connection.get("type") == "mcp":
+        return f"server:mcp:{ident or index}"
+    return f"server:{ident or index}"
+
+
 class ToolServerConnection(BaseModel):
     model_config = ConfigDict(extra="allow")
 

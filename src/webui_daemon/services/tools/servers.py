@@ -20,6 +20,7 @@ from typing import Any
 
 import httpx
 
+from webui_daemon.schemas.tools import server_id
 from webui_daemon.services import errors
 from webui_daemon.services.access import has_grant
 from webui_daemon.services.tools.calls import CallLimits, Tool
@@ -56,14 +57,6 @@ class ToolSet:
     async def aclose(self) -> None:
         for link in self.links:
             await link.aclose()
-
-
-def server_id(index: int, connection: dict[str, Any]) -> str:
-    info = connection.get("info") or {}
-    ident = info.get("id") if isinstance(info, dict) else None
-    if connection.get("type") == "mcp":
-        return f"server:mcp:{ident or index}"
-    return f"server:{ident or index}"
 
 
 def _enabled(connection: dict[str, Any]) -> bool:
