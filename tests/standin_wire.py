@@ -6,7 +6,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Kind = Literal["ollama", "openai"]
@@ -27,7 +27,15 @@ class Behaviour:
     fail_times: int | None = None  # fail only this many requests, then answer normally
     cut_after: int | None = None  # drop the connection after this many tokens (0: at once)
     thinking: str | None = None  # Ollama `thinking` / OpenAI `reasoning_content` first
-    tool_calls: list[dict[str, Any]] | None = None  # [{"name": ..., "arguments": {...}}]
+    # A tool-calling model (both wires, streamed or not): with `use_tools` and `tools` in the
+    # body, or with `tool_calls` given, it calls tools until it has made `tool_rounds` rounds
+    # of calls since the last user message, then answers `reply` with the tool results in it.
+    # The calls: `tool_calls` ([{"name": ..., "arguments": {...} or a raw string}]), or one
+    # call of the first tool offered with `tool_arguments`.
+    tool_calls: list[dict[str, Any]] | None = None
+    use_tools: bool = False
+    tool_arguments: dict[str, Any] | str = field(default_factory=dict)
+    tool_rounds: int = 1
     list_delay: float = 0.0  # delay on /api/tags, /api/ps and /v1/models
     list_status: int | None = None
     version: str = "0.6.5"
@@ -101,31 +109,44 @@ class Form:
             "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
         }
 
-    def pieces(self, tokens: list[str], b: Behaviour) -> list[tuple[bytes, bool]]:
-        """(bytes, is a token) in sending order; thinking counts as tokens too."""
+    def pieces(
+        self, tokens: list[str], b: Behaviour, calls: list[dict[str, Any]] | None = None
+    ) -> list[tuple[bytes, bool]]:
+        """(bytes, is a token) in sending order; thinking counts as tokens too. `calls`: the
+        tool calls the answer makes (Ollama: one line; OpenAI: deltas, arguments in pieces)."""
         think = TOKEN.findall(b.thinking or "")
         out: list[tuple[bytes, bool]] = []
         if self.kind == "ollama":
             nd = lambda obj: json.dumps(obj).encode() + b"\n"  # noqa: E731
             out += [(nd(self._ollama_line("", thinking=t)), True) for t in think]
             out += [(nd(self._ollama_line(t)), True) for t in tokens]
-            if b.tool_calls:
-                calls = [{"function": c} for c in b.tool_calls]
-                out.append((nd(self._ollama_line("", tool_calls=calls)), False))
+            if calls:
+                wire = [{"function": c} for c in calls]
+                out.append((nd(self._ollama_line("", tool_calls=wire)), False))
             out.append((nd(self._final(len(tokens))), False))
             return out
         ev = lambda obj: b"data: " + json.dumps(obj).encode() + b"\n\n"  # noqa: E731
         out.append((ev(self._sse({"role": "assistant", "content": ""})), False))
         out += [(ev(self._sse({"reasoning_content": t})), True) for t in think]
         out += [(ev(self._sse({"content": t})), True) for t in tokens]
-        out.append((ev(self._sse({}, "stop")), False))
+        for index, call in enumerate(calls or []):
+            head = {"index": index, "id": call_id(self.id, index), "type": "function"}
+            head["function"] = {"name": call["name"], "arguments": ""}
+            out.append((ev(self._sse({"tool_calls": [head]})), False))
+            arguments = openai_arguments(call)
+            for start in range(0, len(arguments), 7):
+                piece = {"index": index, "function": {"arguments": arguments[start : start + 7]}}
+                out.append((ev(self._sse({"tool_calls": [piece]})), False))
+        out.append((ev(self._sse({}, "tool_calls" if calls else "stop")), False))
         if (self.body.get("stream_options") or {}).get("include_usage"):
             usage = {**self._sse({}), "choices": [], "usage": self._usage(len(tokens))}
             out.append((ev(usage), False))
         out.append((b"data: [DONE]\n\n", False))
         return out
 
-    def whole(self, text: str, b: Behaviour) -> dict[str, Any]:
+    def whole(
+        self, text: str, b: Behaviour, calls: list[dict[str, Any]] | None = None
+    ) -> dict[str, Any]:
         count = len(TOKEN.findall(text))
         if self.kind == "ollama":
             line = self._final(count)
@@ -135,20 +156,71 @@ class Form:
                 line["message"] = {"role": "assistant", "content": text}
                 if b.thinking:
                     line["message"]["thinking"] = b.thinking
+                if calls:
+                    line["message"]["tool_calls"] = [{"function": c} for c in calls]
             return line
         message: dict[str, Any] = {"role": "assistant", "content": text}
         if b.thinking:
             message["reasoning_content"] = b.thinking
+        if calls:
+            message["content"] = None
+            message["tool_calls"] = [
+                {
+                    "id": call_id(self.id, index),
+                    "type": "function",
+                    "function": {"name": call["name"], "arguments": openai_arguments(call)},
+                }
+                for index, call in enumerate(calls)
+            ]
         return {
             "id": self.id,
             "object": "chat.completion",
             "created": self.created,
             "model": self.model,
             "choices": [
-                {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
+                {
+                    "index": 0,
+                    "message": message,
+                    "logprobs": None,
+                    "finish_reason": "tool_calls" if calls else "stop",
+                }
             ],
             "usage": self._usage(count),
         }
+
+
+def call_id(answer_id: str, index: int) -> str:
+    return f"call_{answer_id[-12:]}_{index}"
+
+
+def openai_arguments(call: dict[str, Any]) -> str:
+    arguments = call.get("arguments", {})
+    return arguments if isinstance(arguments, str) else json.dumps(arguments)
+
+
+def since_last_question(body: dict[str, Any]) -> list[dict[str, Any]]:
+    messages = [m for m in body.get("messages") or [] if isinstance(m, dict)]
+    last_user = max((i for i, m in enumerate(messages) if m.get("role") == "user"), default=-1)
+    return messages[last_user + 1 :]
+
+
+def planned_calls(body: dict[str, Any], b: Behaviour) -> list[dict[str, Any]] | None:
+    """The tool calls this answer makes, or None (it answers in text)."""
+    tools = [t for t in body.get("tools") or [] if isinstance(t, dict)]
+    if not b.tool_calls and not (b.use_tools and tools):
+        return None
+    rounds = sum(1 for m in since_last_question(body) if m.get("role") == "assistant")
+    if rounds >= b.tool_rounds:
+        return None
+    if b.tool_calls:
+        return b.tool_calls
+    name = str((tools[0].get("function") or {}).get("name", ""))
+    return [{"name": name, "arguments": b.tool_arguments}]
+
+
+def tool_results(body: dict[str, Any]) -> list[str]:
+    """The contents of the tool results the model was given since the last question."""
+    return [str(m.get("content")) for m in since_last_question(body) if m.get("role") == "tool"]
 
 
 def iso() -> str:

@@ -26,9 +26,10 @@ thread.
 Behaviour (keywords of start_*/set/reset, see `Behaviour`): reply text or `tokens=N`, a
 `token_delay`, a slow start (`first_token_delay`, `header_delay`), an error status before
 streaming (`fail_status`, `fail_body`, `fail_times`), a cut after N tokens (`cut_after`),
-`thinking`, `tool_calls`, a slow or failing model list (`list_delay`, `list_status`), a
-required `api_key`, `parallel` generations at once (Ollama's queue), and `reply_fn(body) -> str`
-to answer from the request.
+`thinking`, tool calls (`use_tools`, `tool_calls`, `tool_arguments`, `tool_rounds`: a
+tool-calling model; after tool results it answers `reply` with them), a slow or failing
+model list (`list_delay`, `list_status`), a required `api_key`, `parallel` generations at
+once (Ollama's queue), and `reply_fn(body) -> str` to answer from the request.
 
 Pytest fixtures (import them into a test module): `ollama_standin`, `openai_standin` (one per
 module; call `.reset()` at the start of a test, or in an autouse fixture of your module) and
@@ -57,12 +58,14 @@ from tests.standin_wire import (
     Form,
     Recorded,
     chunk,
+    planned_calls,
     read_request,
     send,
     send_head,
     send_json,
     show,
     tag,
+    tool_results,
 )
 
 Kind = Literal["ollama", "openai"]
@@ -376,6 +379,12 @@ class StandIn:
         text = b.reply_fn(body) if b.reply_fn else b.reply
         if b.tokens is not None:
             text = "".join(f"tok{i} " for i in range(b.tokens))
+        calls = planned_calls(body, b) if path != "/api/generate" else None
+        results = tool_results(body)
+        if calls:
+            text = ""
+        elif results and not b.reply_fn:
+            text = f"{text} Tool results: {' | '.join(results)}"
         tokens = TOKEN.findall(text)
         limit = body.get("max_tokens") or (body.get("options") or {}).get("num_predict")
         if isinstance(limit, int) and limit > 0:
@@ -384,14 +393,14 @@ class StandIn:
         if not body.get("stream", kind == "ollama"):
             if await pause(b.first_token_delay + b.token_delay * len(tokens)):
                 return
-            await send_json(writer, 200, form.whole(text, b))
+            await send_json(writer, 200, form.whole(text, b, calls))
             rec.tokens_sent, rec.finished_at = len(tokens), time.monotonic()
             return
         media = "application/x-ndjson" if kind == "ollama" else "text/event-stream"
         await send_head(writer, 200, media)
         if await pause(b.first_token_delay):
             return
-        for index, (piece, is_token) in enumerate(form.pieces(tokens, b)):
+        for index, (piece, is_token) in enumerate(form.pieces(tokens, b, calls)):
             cut = b.cut_after is not None and rec.tokens_sent >= b.cut_after
             if cut and (is_token or b.cut_after == 0):
                 writer.close()

@@ -10,7 +10,17 @@ from pathlib import Path
 PASSWORD = "pw-123456"
 
 # Modules the CLI must not import on its normal path (architecture.md, section 3).
-HEAVY = ("textual", "fastapi", "aiosqlite", "lancedb", "fastembed", "uvicorn", "starlette")
+HEAVY = (
+    "textual",
+    "fastapi",
+    "aiosqlite",
+    "lancedb",
+    "fastembed",
+    "uvicorn",
+    "starlette",
+    "mcp",
+    "httpx2",
+)
 
 
 def cli_env(tmp: Path, **extra: str) -> dict[str, str]:

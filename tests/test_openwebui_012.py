@@ -340,9 +340,9 @@ def test_unimplemented_lists_answer_empty(user: httpx.Client, path: str, shape: 
         ("/api/v1/functions/create", "Functions"),
     ],
 )
-def test_creating_what_is_not_here_says_so(user: httpx.Client, path: str, feature: str) -> None:
-    detail = assert_error(user.post(path, json={}), 403)
-    assert detail == f"{feature} is not available in this webui daemon yet."
+def test_creating_python_code_is_refused(user: httpx.Client, path: str, feature: str) -> None:
+    detail = assert_error(user.post(path, json={}), 400)
+    assert detail.startswith(f"{feature} are Python code run inside the server")
 
 
 def test_configs_pages_and_export_import(admin: httpx.Client, user: httpx.Client) -> None:

@@ -33,6 +33,7 @@ from webui_daemon.api import notes as notes_api
 from webui_daemon.api import ollama as ollama_api
 from webui_daemon.api import openai as openai_api
 from webui_daemon.api import retrieval as retrieval_api
+from webui_daemon.api import tools as tools_api
 from webui_daemon.api.limits import BodySizeLimit
 from webui_daemon.api.text_guard import TextGuard
 from webui_daemon.providers.base import Kind
@@ -77,6 +78,8 @@ from webui_daemon.services.scheduling.generations import Generations
 from webui_daemon.services.scheduling.queue import Scheduler
 from webui_daemon.services.scheduling.usage import UsageRecorder
 from webui_daemon.services.task_generation import TaskGenerationService, task_defaults
+from webui_daemon.services.tools.build import open_tool_servers
+from webui_daemon.services.tools.servers import ToolServerService
 from webui_daemon.services.turns import TurnManager
 from webui_daemon.services.users import UserService
 from webui_daemon.services.workspace.memories import MemoryService, MemorySettings
@@ -167,6 +170,7 @@ class Services:
     task_generation: TaskGenerationService
     prompts: PromptService
     notes: NoteService
+    tools: ToolServerService
     listen: ListenInfo = field(default_factory=ListenInfo)
 
 
@@ -396,7 +400,22 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
     memories = MemoryService(
         db, MemoryRepo(db), rag.engine, rag.config, auth.permissions, memory_settings(settings)
     )
-    answers = AnswerService(completions, rag.context, memories, rag.files.image_data_url)
+    tools = await open_tool_servers(
+        config_repo,
+        group_repo,
+        lambda user: auth.issue(user).token,
+        connections=settings.tool_server_connections,
+        timeout_s=settings.tool_server_timeout_s,
+        max_bytes=settings.tool_result_max_bytes,
+    )
+    answers = AnswerService(
+        completions,
+        rag.context,
+        memories,
+        rag.files.image_data_url,
+        tools,
+        settings.max_tool_rounds,
+    )
     turns = TurnManager(
         chat_service,
         answers,
@@ -448,6 +467,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         ),
         prompts=PromptService(PromptRepo(db), users_repo, group_repo, auth.permissions),
         notes=notes,
+        tools=tools,
         listen=listen,
     )
 
@@ -493,6 +513,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
             await services.turns.shutdown()  # saves what each live answer has, first
             await services.usage.aclose()  # the counters of the answers just ended
             await services.rag.aclose()
+            await services.tools.aclose()
             await services.providers.aclose()
             await services.db.close()
 
@@ -514,7 +535,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in (prompts, notes_api, memories_api):  # the workspace
         app.include_router(module.router)
-    for module in (task_completions, workspace):  # 0.12's task routes; the rest's shapes
+    for module in (task_completions, tools_api, workspace):  # 0.12's tasks, tools, the rest
         app.include_router(module.router)
 
     def upload_limit() -> int:

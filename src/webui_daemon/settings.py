@@ -222,6 +222,25 @@ class Settings(BaseSettings):
     # The longest memory accepted, in characters (longer: 413).
     memory_max_chars: int = Field(default=10_000, gt=0, alias="WEBUI_MEMORY_MAX_CHARS")
 
+    # --- tools (Open WebUI 0.12's names where it has them) ---
+    # Tool servers until an admin saves some (JSON list of 0.12's connections; see
+    # docs/user-guide.md "Tools").
+    tool_server_connections: list[dict[str, Any]] = Field(
+        default_factory=list, alias="TOOL_SERVER_CONNECTIONS"
+    )
+    # Seconds one tool call may take (Open WebUI: AIOHTTP_CLIENT_TIMEOUT, 300 s); a slower
+    # tool gives the model an error result and the answer goes on.
+    tool_server_timeout_s: float = Field(
+        default=30.0, gt=0, alias="AIOHTTP_CLIENT_TIMEOUT_TOOL_SERVER"
+    )
+    # The largest tool answer read, in bytes; a bigger one gives the model an error result.
+    tool_result_max_bytes: int = Field(
+        default=256 * 1024, gt=0, alias="WEBUI_TOOL_RESULT_MAX_BYTES"
+    )
+    # Rounds of tool calls in one answer (Open WebUI's default: 256); then the model is asked
+    # once more without tools.
+    max_tool_rounds: int = Field(default=10, ge=1, alias="CHAT_RESPONSE_MAX_TOOL_CALL_ITERATIONS")
+
     # --- chat turns ---
     # Name a chat after its first exchange, asking TASK_MODEL (empty: the chat's own model).
     enable_title_generation: bool = Field(default=True, alias="ENABLE_TITLE_GENERATION")

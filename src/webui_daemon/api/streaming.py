@@ -17,6 +17,7 @@ from fastapi.responses import Response, StreamingResponse
 from starlette.types import Receive, Scope, Send
 
 from webui_daemon.providers.base import RawStream
+from webui_daemon.schemas.tools import TOOL_COMMENT, TOOL_KEY
 from webui_daemon.services.scheduling.queue import QUEUE_KEY
 from webui_daemon.services.turns import Subscription, TurnEvent
 
@@ -34,6 +35,9 @@ def sse_event(data: dict[str, Any]) -> bytes:
     if QUEUE_KEY in data:
         # A place in line (webui extension) as an SSE comment: OpenAI clients skip it.
         return b": webui.queue " + _dumps(data[QUEUE_KEY]).encode() + b"\n\n"
+    if TOOL_KEY in data:
+        # A tool call or result of the daemon's tool loop (webui extension), also a comment.
+        return TOOL_COMMENT.encode() + _dumps(data[TOOL_KEY]).encode() + b"\n\n"
     return b"data: " + _dumps(data).encode() + b"\n\n"
 
 

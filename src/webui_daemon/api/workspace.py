@@ -1,7 +1,7 @@
-"""0.12 route families webui does not implement yet, answering documented shapes, never 404:
-the workspace lists (tools, functions) answer empty, their create
-routes 403 naming the feature; /api/v1/configs answers banners, suggestions, the models page,
-tool servers (none) and export/import of the stored config (services.admin_config).
+"""0.12 route families webui answers with documented shapes, never 404: the Python tools and
+functions lists answer empty (api.tools serves the tool servers and refuses Python code);
+/api/v1/configs answers banners, suggestions, the models page and export/import of the stored
+config (services.admin_config).
 """
 
 from typing import Any
@@ -15,16 +15,13 @@ from webui_daemon.schemas.workspace import (
     ModelsConfigForm,
     SetBannersForm,
     SetDefaultSuggestionsForm,
-    ToolServersConfig,
 )
-from webui_daemon.services.admin_config import not_available
 
 router = APIRouter(prefix="/api/v1")
 
 # --- workspace lists: nothing stored here yet -----------------------------------------------
 
 
-@router.get("/tools/", tags=["tools"])
 @router.get("/tools/list", tags=["tools"])
 @router.get("/functions/", tags=["functions"])
 async def empty_list(_: VerifiedUser) -> list[Any]:
@@ -34,26 +31,6 @@ async def empty_list(_: VerifiedUser) -> list[Any]:
 @router.get("/functions/list", tags=["functions"])
 async def empty_admin_list(_: AdminUser) -> list[Any]:
     return []
-
-
-_CREATE = {
-    "/tools/create": ("Tools", "tools"),
-    "/functions/create": ("Functions", "functions"),
-    "/configs/tool_servers": ("Tool servers", "configs"),
-}
-
-
-def _refuse(feature: str) -> Any:
-    async def refuse(_: VerifiedUser) -> None:
-        raise not_available(feature)
-
-    return refuse
-
-
-for _path, (_feature, _tag) in _CREATE.items():
-    router.add_api_route(
-        _path, _refuse(_feature), methods=["POST"], tags=[_tag], responses={403: {}}
-    )
 
 
 # --- /api/v1/configs --------------------------------------------------------------------------
@@ -91,11 +68,6 @@ async def set_models_config(
 ) -> ModelsConfigForm:
     stored = await services.admin_config.set_models(form.model_dump())
     return ModelsConfigForm.model_validate(stored)
-
-
-@router.get("/configs/tool_servers", tags=["configs"])
-async def tool_servers(_: AdminUser) -> ToolServersConfig:
-    return ToolServersConfig()
 
 
 @router.get("/configs/export", tags=["configs"])

@@ -162,6 +162,8 @@ class ChatCompletionForm(BaseModel):
     variables: dict[str, Any] | None = None
     # Per-request switches (`memory`: add the user's memories to the system prompt).
     features: CompletionFeatures | None = None
+    # Tool servers the model may use (`server:0`, `server:mcp:files`): the daemon runs the loop.
+    tool_ids: list[str] | None = Field(default=None, max_length=64)
     # Chat persistence keys (server-side turns); never sent to the provider.
     chat_id: str | None = None
     id: str | None = None

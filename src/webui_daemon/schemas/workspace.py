@@ -38,10 +38,6 @@ class ModelsConfigForm(BaseModel):
     DEFAULT_MODEL_PARAMS: dict[str, Any] | None = None
 
 
-class ToolServersConfig(BaseModel):
-    TOOL_SERVER_CONNECTIONS: list[dict[str, Any]] = Field(default_factory=list)
-
-
 class ImportConfigForm(BaseModel):
     config: dict[str, Any]
 

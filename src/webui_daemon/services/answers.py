@@ -1,5 +1,5 @@
-"""Chat answers: a completion plus the user's memories and retrieval (the request's `files`, a
-preset's knowledge).
+"""Chat answers: a completion plus the user's memories, retrieval (the request's `files`, a
+preset's knowledge) and tools (`tool_ids`: the daemon runs the tool loop, services.tools.loop).
 
 answer = await answers.prepare(user, form)   # model, preset, params, memories, RAG context
 async for chunk in answers.stream(answer):   # {"sources": [...]} first when retrieval found any
@@ -14,6 +14,8 @@ from webui_daemon.schemas.completions import ChatCompletionForm
 from webui_daemon.services.chat_images import Resolve, inline_images
 from webui_daemon.services.completions import CompletionService, PreparedCompletion
 from webui_daemon.services.rag_context import RagContextService, retrieval_items
+from webui_daemon.services.tools.loop import ToolLoop
+from webui_daemon.services.tools.servers import ToolServerService
 from webui_daemon.services.workspace.memories import MemoryService
 from webui_daemon.storage.rows import UserRow
 
@@ -22,6 +24,7 @@ from webui_daemon.storage.rows import UserRow
 class Answer:
     prepared: PreparedCompletion
     sources: list[dict[str, Any]] = field(default_factory=list)
+    tools: ToolLoop | None = None  # `tool_ids` named servers this user may use
 
     @property
     def stream_requested(self) -> bool:
@@ -35,11 +38,15 @@ class AnswerService:
         rag: RagContextService,
         memories: MemoryService | None = None,
         images: Resolve | None = None,
+        tools: ToolServerService | None = None,
+        max_tool_rounds: int = 10,
     ) -> None:
         self._completions = completions
         self._rag = rag
         self._memories = memories
         self._images = images
+        self._tools = tools
+        self._max_tool_rounds = max_tool_rounds
 
     async def prepare(
         self,
@@ -67,17 +74,39 @@ class AnswerService:
         files = retrieval_items(
             prepared.preset.meta if prepared.preset is not None else None, form.files
         )
+        answer = Answer(prepared, tools=await self._tool_loop(user, form))
         if not files:
-            return Answer(prepared)
+            return answer
         messages, sources = await self._rag.build_context(
             user, files, prepared.body.get("messages") or []
         )
         prepared.body["messages"] = messages
-        return Answer(prepared, sources)
+        answer.sources = sources
+        return answer
+
+    async def _tool_loop(self, user: UserRow, form: ChatCompletionForm) -> ToolLoop | None:
+        if not form.tool_ids or self._tools is None:
+            return None
+        toolset = await self._tools.toolset(user, form.tool_ids)
+        if not toolset.tools:
+            return None
+        tools = self._tools
+        return ToolLoop(toolset, tools.http, tools.limits, self._max_tool_rounds)
+
+    def _chunks(self, answer: Answer) -> AsyncGenerator[dict[str, Any], None]:
+        prepared, loop = answer.prepared, answer.tools
+        if loop is None:
+            return self._completions.stream(prepared)
+
+        def open_(body: dict[str, Any]) -> AsyncGenerator[dict[str, Any], None]:
+            prepared.body = body
+            return self._completions.stream(prepared)
+
+        return _closing(loop.stream(prepared.body, open_), loop)
 
     async def stream(self, answer: Answer) -> AsyncGenerator[dict[str, Any], None]:
         # Open WebUI sends the citations as a bare event before the first token (spec 5.2).
-        chunks = self._completions.stream(answer.prepared)
+        chunks = self._chunks(answer)
         try:
             first = await anext(chunks, None)  # an UpstreamError surfaces before any event
             if answer.sources:
@@ -90,12 +119,36 @@ class AnswerService:
             await chunks.aclose()
 
     async def complete(self, answer: Answer) -> dict[str, Any]:
-        reply = await self._completions.complete(answer.prepared)
+        prepared, loop = answer.prepared, answer.tools
+        if loop is not None:
+
+            async def run(body: dict[str, Any]) -> dict[str, Any]:
+                prepared.body = body
+                return await self._completions.complete(prepared)
+
+            try:
+                reply = await loop.complete(prepared.body, run)
+            finally:
+                await loop.toolset.aclose()
+        else:
+            reply = await self._completions.complete(prepared)
         if answer.prepared.model.kind == "ollama":
             reply = with_token_details(reply)
         if answer.sources:
             reply = {**reply, "sources": answer.sources}
         return reply
+
+
+async def _closing(
+    chunks: AsyncGenerator[dict[str, Any], None], loop: ToolLoop
+) -> AsyncGenerator[dict[str, Any], None]:
+    """The loop's chunks; its MCP links close when the answer ends or is abandoned."""
+    try:
+        async for chunk in chunks:
+            yield chunk
+    finally:
+        await chunks.aclose()
+        await loop.toolset.aclose()
 
 
 # 0.12 gives an Ollama reply's usage OpenAI's token details; Ollama counts no reasoning or

@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -30,6 +31,8 @@ class Turn:
     reasoning: list[str] = field(default_factory=list)
     usage: dict[str, Any] | None = None
     sources: list[dict[str, Any]] | None = None
+    # 0.12's `output` items once the daemon ran a tool: messages, calls and their results.
+    output: list[dict[str, Any]] = field(default_factory=list)
     finish_reason: str | None = None
     status: TurnStatus = "running"
     error: dict[str, Any] | None = None
@@ -90,9 +93,37 @@ def turn_reply(turn: Turn) -> dict[str, Any]:
         reply["usage"] = turn.usage
     if turn.sources:
         reply["sources"] = turn.sources
+    if turn.output:
+        reply["output"] = turn.output
     if turn.error is not None:
         reply["error"] = {"message": turn.error.get("content", "")}
     return reply
+
+
+def absorb_tool_item(turn: Turn, item: dict[str, Any]) -> None:
+    """A tool call or result of the daemon's loop, into the turn's `output` (an item seen
+    again, with its new status, replaces the one before)."""
+    if not turn.output and turn.content:
+        turn.output.append(_message_item(turn.text))  # what the model said before its calls
+    if item.get("type") == "function_call_output":  # the result settles its call's status
+        for known in turn.output:
+            if known.get("type") == "function_call" and known.get("call_id") == item["call_id"]:
+                known["status"] = item.get("status", "completed")
+    for index, known in enumerate(turn.output):
+        if known.get("id") == item.get("id"):
+            turn.output[index] = item
+            return
+    turn.output.append(item)
+
+
+def _message_item(text: str) -> dict[str, Any]:
+    return {
+        "type": "message",
+        "id": f"msg_{uuid.uuid4().hex[:24]}",
+        "status": "completed",
+        "role": "assistant",
+        "content": [{"type": "output_text", "text": text}],
+    }
 
 
 def absorb(turn: Turn, chunk: dict[str, Any]) -> None:
@@ -102,6 +133,12 @@ def absorb(turn: Turn, chunk: dict[str, Any]) -> None:
         delta = choice.get("delta") or {}
         if delta.get("content"):
             turn.content.append(str(delta["content"]))
+            if turn.output:
+                last = turn.output[-1]
+                if last.get("type") != "message":
+                    last = _message_item("")
+                    turn.output.append(last)
+                last["content"][0]["text"] += str(delta["content"])
         if delta.get("reasoning_content"):
             turn.reasoning.append(str(delta["reasoning_content"]))
         if choice.get("finish_reason"):

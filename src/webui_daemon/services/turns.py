@@ -18,6 +18,7 @@ from typing import Any, Protocol
 from pydantic import ValidationError
 
 from webui_daemon.schemas.completions import ChatCompletionForm, ChatMessage
+from webui_daemon.schemas.tools import TOOL_KEY
 from webui_daemon.services import errors
 from webui_daemon.services.answers import Answer
 from webui_daemon.services.chats import DEFAULT_TITLE, is_temporary
@@ -26,6 +27,7 @@ from webui_daemon.services.turn_state import (
     Turn,
     TurnEvent,
     absorb,
+    absorb_tool_item,
     closing_chunk,
     error_content,
     turn_reply,
@@ -217,6 +219,13 @@ class TurnManager:
                 if QUEUE_KEY in chunk:  # waiting for a busy node: told to clients, not saved
                     turn.publish(TurnEvent("chunk", chunk))
                     continue
+                if TOOL_KEY in chunk:  # a tool call or result: saved at once, told to clients
+                    absorb_tool_item(turn, chunk[TOOL_KEY])
+                    turn.publish(TurnEvent("chunk", chunk))
+                    await self._chats.update_message(
+                        turn.chat_id, turn.message_id, {"content": turn.text, "output": turn.output}
+                    )
+                    continue
                 if "error" in chunk and "choices" not in chunk:
                     turn.error = error_content(chunk["error"])
                     turn.status = "error"
@@ -270,6 +279,8 @@ class TurnManager:
             fields["usage"] = turn.usage
         if turn.sources:
             fields["sources"] = turn.sources
+        if turn.output:
+            fields["output"] = turn.output
         if turn.status == "interrupted":
             fields["interrupted"] = True
         if turn.error is not None:

@@ -25,6 +25,7 @@ from webui_tui.cli import (
     ps,
     serve,
     status,
+    tools,
     tui,
     usage,
     users,
@@ -107,6 +108,7 @@ app.add_typer(memories.app, name="memories")
 app.add_typer(permissions.app, name="permissions")
 app.add_typer(prompts.app, name="prompts")
 app.add_typer(notes.app, name="notes")
+app.add_typer(tools.app, name="tools")
 
 
 def _fail(message: str, code: int) -> int:

@@ -129,6 +129,15 @@ def chat(
             show_default=False,
         ),
     ] = None,
+    tool_ids: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--tool",
+            metavar="ID",
+            help="Let the model call this tool server (`webui tools list`; repeatable).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Ask a model and stream its answer; Ctrl-C stops it and keeps what arrived.
 
@@ -173,6 +182,7 @@ def chat(
         files=[_readable(path) for path in files or []],
         notes=list(notes or []),
         memory=memory,
+        tools=list(tool_ids or []),
     )
     out = writer_for(json_out=json_out, raw=raw)
     try:

@@ -35,7 +35,7 @@ from webui_tui.client.client_turns import begin_turn
 from webui_tui.client.completions import ChatStream
 from webui_tui.client.errors import AnswerFailed, NotFound, RequestFailed, WebUIClientError
 from webui_tui.client.knowledge import number_sources
-from webui_tui.client.sse import ContentDelta, Queued, ReasoningDelta
+from webui_tui.client.sse import ContentDelta, Queued, ReasoningDelta, ToolActivity
 from webui_tui.client.tasks import uncancel_current
 from webui_tui.client.transcript import history_of, last_answer
 
@@ -54,6 +54,7 @@ class ChatOptions:
     files: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     memory: bool | None = None  # --memory/--no-memory: `features.memory` (None: the setting)
+    tools: list[str] = field(default_factory=list)  # --tool: `tool_ids` (the daemon runs them)
 
 
 @dataclass(slots=True)
@@ -89,6 +90,10 @@ async def _streamed(
                         waiting.show(event.line())
                         continue
                     waiting.clear()
+                    if isinstance(event, ToolActivity):
+                        if sys.stderr.isatty():  # each call and its result, one line each
+                            sys.stderr.write(event.line() + "\n")
+                        continue
                     if isinstance(event, ContentDelta):
                         out.content(event.text)
                     elif isinstance(event, ReasoningDelta):
@@ -167,6 +172,8 @@ async def _answer(
     extra: dict[str, Any] = {"files": items} if items else {}
     if options.memory is not None:
         extra["features"] = {"memory": options.memory}
+    if options.tools:
+        extra["tool_ids"] = options.tools
     if options.temporary:
         messages: list[dict[str, Any]] = []
         if options.system:

@@ -41,6 +41,7 @@ from webui_tui.client.models import ModelsMixin
 from webui_tui.client.notes import NotesMixin
 from webui_tui.client.permissions import PermissionsMixin
 from webui_tui.client.prompts import PromptsMixin
+from webui_tui.client.tools import ToolsMixin
 
 # Open WebUI 0.12: the caller's own user record; API keys may read it.
 USER_STATUS = "/api/v1/users/user/status"
@@ -60,6 +61,7 @@ class WebUIClient(
     PermissionsMixin,
     PromptsMixin,
     NotesMixin,
+    ToolsMixin,
 ):
     """One connection pool to one server; use as `async with WebUIClient(target) as client`.
 

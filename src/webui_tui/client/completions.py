@@ -34,6 +34,7 @@ from webui_tui.client.sse import (
     Sources,
     StreamError,
     StreamEvent,
+    ToolActivity,
     ToolCallsDelta,
     Usage,
     chunk_events,
@@ -107,6 +108,7 @@ class ChatStream:
         self._content: list[str] = []
         self._reasoning: list[str] = []
         self.tool_calls: list[dict[str, Any]] = []
+        self.tool_items: list[dict[str, Any]] = []  # the daemon's tool loop (ToolActivity)
         self.sources: list[dict[str, Any]] = []
         self.usage: dict[str, Any] | None = None
         self.finish_reason: str | None = None
@@ -164,6 +166,8 @@ class ChatStream:
                 self._reasoning.append(text)
             case ToolCallsDelta(calls=calls):
                 self.tool_calls.extend(calls)
+            case ToolActivity(item=item):
+                self.tool_items.append(item)
             case Finish(reason=reason):
                 self.finish_reason = reason
             case Interrupted():
@@ -196,6 +200,8 @@ class ChatStream:
             out["finish_reason"] = self.finish_reason
         if self.error:
             out["error"] = self.error
+        if self.tool_items:
+            out["tool_calls"] = tool_summary(self.tool_items)
         return out
 
 
@@ -293,3 +299,25 @@ class CompletionsMixin(BaseClient):
         if user_id:
             params["user_id"] = user_id
         return await self._list("/api/webui/usage", _USAGE, params=params)
+
+
+def tool_summary(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The daemon's tool calls with their results: name, arguments, status, result."""
+    calls: dict[str, dict[str, Any]] = {}
+    for item in items:
+        call_id = str(item.get("call_id") or "")
+        if item.get("type") == "function_call":
+            calls[call_id] = {
+                "id": call_id,
+                "name": item.get("name"),
+                "arguments": item.get("arguments"),
+                "status": item.get("status"),
+                "result": None,
+            }
+        elif item.get("type") == "function_call_output" and call_id in calls:
+            parts = item.get("output") or []
+            calls[call_id]["result"] = "".join(
+                str(p.get("text", "")) for p in parts if isinstance(p, dict)
+            )
+            calls[call_id]["status"] = item.get("status")
+    return list(calls.values())

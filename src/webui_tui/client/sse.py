@@ -13,12 +13,16 @@ reason and usage). Objects without `choices` are read only for `sources`,
 webui's queue extension: while a request waits for a slot on a busy provider node, the daemon
 sends SSE comment lines `: webui.queue {"position": 3, "eta_s": 20.0, "model": ..., "node":
 ...}` (comments, so every other SSE reader ignores them). They become `Queued` events here.
+Likewise the daemon's tool loop sends `: webui.tool {item}` for each tool call and each result
+(Open WebUI 0.12's `function_call` / `function_call_output` items): `ToolActivity` events.
 """
 
 import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
+
+from webui_daemon.schemas.tools import TOOL_COMMENT, TOOL_KEY
 
 DONE = "[DONE]"
 
@@ -101,6 +105,35 @@ def ordinal(n: int) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class ToolActivity:
+    """The daemon called a tool (`function_call`) or got its result (`function_call_output`)."""
+
+    item: dict[str, Any]
+
+    def line(self, calls: dict[str, str] | None = None) -> str:
+        """`→ get_forecast(city="Oslo")` for a call; `  ← <result, on one line>` for a result."""
+        item = self.item
+        if item.get("type") == "function_call":
+            try:
+                arguments = json.loads(item.get("arguments") or "{}")
+            except ValueError:
+                arguments = None
+            if isinstance(arguments, dict):
+                shown = ", ".join(
+                    f"{k}={json.dumps(v, ensure_ascii=False)}" for k, v in arguments.items()
+                )
+            else:
+                shown = str(item.get("arguments"))
+            return f"→ {item.get('name', '?')}({shown})"
+        parts = item.get("output") or []
+        text = " ".join(str(p.get("text", "")) for p in parts if isinstance(p, dict))
+        text = " ".join(text.split())
+        text = text if len(text) <= 100 else text[:99] + "…"
+        mark = "✗" if item.get("status") == "failed" else "←"
+        return f"  {mark} {text}"
+
+
+@dataclass(frozen=True, slots=True)
 class StreamError:
     """The answer failed after it started; what arrived before stays valid."""
 
@@ -117,6 +150,7 @@ StreamEvent = (
     | Sources
     | SelectedModel
     | Queued
+    | ToolActivity
     | StreamError
 )
 
@@ -143,6 +177,8 @@ async def sse_data(lines: AsyncIterator[str]) -> AsyncIterator[str]:
             parts.append(value[1:] if value.startswith(" ") else value)
         elif line.startswith(QUEUE_COMMENT):
             yield json.dumps({"webui_queue": _json(line[len(QUEUE_COMMENT) :])})
+        elif line.startswith(TOOL_COMMENT):
+            yield json.dumps({TOOL_KEY: _json(line[len(TOOL_COMMENT) :])})
         # Other fields (event:, id:, retry:) and comments (": ping") say nothing we use.
     if parts:
         yield "\n".join(parts)
@@ -160,6 +196,9 @@ def chunk_events(chunk: Any) -> list[StreamEvent]:
         queued = _queued(chunk.get("webui_queue"))
         if queued is not None:
             return [queued]
+        tool = chunk.get(TOOL_KEY)
+        if isinstance(tool, dict):
+            return [ToolActivity(tool)]
         sources = chunk.get("sources")
         if isinstance(sources, list):
             events.append(Sources(tuple(s for s in sources if isinstance(s, dict))))

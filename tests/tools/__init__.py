@@ -1,0 +1,1 @@
+"""Tests of tools: function calling relayed, tool servers run by the daemon, the CLI."""
