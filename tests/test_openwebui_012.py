@@ -345,6 +345,31 @@ def test_creating_python_code_is_refused(user: httpx.Client, path: str, feature:
     assert detail.startswith(f"{feature} are Python code run inside the server")
 
 
+@pytest.mark.parametrize(
+    ("method", "path", "feature"),
+    [
+        ("GET", "/api/v1/channels/", "Channels"),
+        ("POST", "/api/v1/channels/create", "Channels"),
+        ("GET", "/api/v1/evaluations/feedbacks/all", "Evaluations (arena, feedback)"),
+        ("POST", "/api/v1/images/generations", "Image generation"),
+        ("POST", "/api/v1/audio/transcriptions", "Audio (speech to text, text to speech)"),
+        ("GET", "/api/v1/auths/mfa/status", "Multi-factor authentication"),
+        ("GET", "/api/v1/scim/v2/Users", "SCIM provisioning"),
+        ("DELETE", "/api/v1/skills/id/x/delete", "Skills"),
+        ("GET", "/api/v1/calendars", "Calendars"),
+    ],
+)
+def test_families_not_served_say_so(
+    user: httpx.Client, daemon: DaemonProc, method: str, path: str, feature: str
+) -> None:
+    """Never an unexplained 404: a family this daemon has not answers 403 naming it, after
+    checking who asks (401 without a token)."""
+    detail = assert_error(user.request(method, path), 403)
+    assert detail == f"{feature} is not available in this webui daemon yet."
+    with tcp(daemon) as anonymous:
+        assert anonymous.request(method, path).status_code == 401
+
+
 def test_configs_pages_and_export_import(admin: httpx.Client, user: httpx.Client) -> None:
     assert admin.get("/api/v1/configs/tool_servers").json() == {"TOOL_SERVER_CONNECTIONS": []}
     assert set(admin.get("/api/v1/configs/models").json()) == {

@@ -537,6 +537,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         app.include_router(module.router)
     for module in (task_completions, tools_api, workspace):  # 0.12's tasks, tools, the rest
         app.include_router(module.router)
+    app.include_router(workspace.unserved)  # last: whole families this daemon has not
 
     def upload_limit() -> int:
         services = getattr(app.state, "services", None)

@@ -3,7 +3,7 @@
 each with its reason: step -> {difference: reason}. Every one is deliberate: where the daemon
 answered less than 0.12.4, it now answers 0.12's shape (issue 12 part 2)."""
 
-OLD = "deliberate: the daemon follows Open WebUI 0.6.43 where 0.6 and 0.12 differ (compatibility.md); 0.6 keys stay beside 0.12's"
+OLD = "deliberate: 0.6.43's keys stay beside 0.12's where that costs nothing (compatibility.md)"
 OURS = "deliberate: webui's extension (compatibility.md)"
 EXT_INFO = "deliberate: GET /api/webui/info is webui's; Open WebUI answers its web page (the client reads that as: not a webui daemon)"
 EXT_ROUTES = "deliberate: webui's own route; Open WebUI answers its web page (the client says the route is not served)"

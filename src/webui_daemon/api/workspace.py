@@ -1,7 +1,8 @@
 """0.12 route families webui answers with documented shapes, never 404: the Python tools and
 functions lists answer empty (api.tools serves the tool servers and refuses Python code);
 /api/v1/configs answers banners, suggestions, the models page and export/import of the stored
-config (services.admin_config).
+config (services.admin_config); every route of a family webui does not have (channels, images,
+audio, ...) answers 403 naming the feature (`UNSERVED`), registered last.
 """
 
 from typing import Any
@@ -16,6 +17,7 @@ from webui_daemon.schemas.workspace import (
     SetBannersForm,
     SetDefaultSuggestionsForm,
 )
+from webui_daemon.services.admin_config import not_available
 
 router = APIRouter(prefix="/api/v1")
 
@@ -80,3 +82,43 @@ async def import_config(
     form: ImportConfigForm, _: AdminUser, services: ServicesDep
 ) -> dict[str, Any]:
     return await services.admin_config.import_(form.config)
+
+
+# --- 0.12 families not served: one clear answer for every route of them -------------------------
+
+# Open WebUI 0.12.4's router prefixes (main.py) of features webui does not have, and their names.
+UNSERVED = {
+    "pipelines": "Pipelines",
+    "images": "Image generation",
+    "audio": "Audio (speech to text, text to speech)",
+    "auths/mfa": "Multi-factor authentication",
+    "apps": "Apps",
+    "channels": "Channels",
+    "search": "Search",
+    "notifications": "Notifications",
+    "skills": "Skills",
+    "evaluations": "Evaluations (arena, feedback)",
+    "analytics": "Analytics",
+    "utils": "Utilities (code execution, formatting, PDF export)",
+    "terminals": "Terminals",
+    "automations": "Automations",
+    "calendars": "Calendars",
+    "scim/v2": "SCIM provisioning",
+}
+unserved = APIRouter(prefix="/api/v1")
+_METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+def _unserved(feature: str) -> Any:
+    async def refuse(_: VerifiedUser) -> None:
+        raise not_available(feature)
+
+    return refuse
+
+
+for _prefix, _name in UNSERVED.items():
+    _tag = _prefix.split("/")[-2] if _prefix.endswith("/v2") else _prefix.split("/")[-1]
+    for _path in (f"/{_prefix}", f"/{_prefix}/{{rest:path}}"):
+        unserved.add_api_route(
+            _path, _unserved(_name), methods=_METHODS, include_in_schema=False, tags=[_tag]
+        )
