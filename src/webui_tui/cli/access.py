@@ -7,8 +7,9 @@ name, groups by id or name. Admins and the owner always have access; the daemon 
 in Open WebUI 0.12's form and replaces them whole (`.../access/update`).
 """
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 
@@ -19,6 +20,9 @@ from webui_tui.cli.runtime import UsageProblem, call
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.errors import NotFound, RequestFailed
 from webui_tui.client.permissions import Grant, grants_of
+
+if TYPE_CHECKING:
+    from webui_daemon.schemas.prompts import Prompt
 
 Kind = Literal["user", "group"]
 Level = Literal["read", "write", "none"]
@@ -279,7 +283,35 @@ def model_access(
     finish(report, principal, change.level, json_out)
 
 
-# ---- knowledge bases ------------------------------------------------------------------------
+# ---- knowledge bases and prompts: records with an owner -------------------------------------
+
+# What a record's access command needs: its report (with the current grants), and how to store
+# new grants (answering the grants stored).
+Load = Callable[[WebUIClient], Awaitable[Report]]
+Store = Callable[[WebUIClient, Report, list[Grant]], Awaitable[list[Grant]]]
+
+
+def owned_access(
+    ctx: typer.Context, change: Change | None, load: Load, store: Store, json_out: bool
+) -> None:
+    """Show a record's grants, or change one principal's and show the outcome."""
+
+    async def work(client: WebUIClient) -> tuple[Report, Principal | None]:
+        report = await load(client)
+        if change is None:
+            return await describe(client, report), None
+        principal = await resolve(client, change)
+        report.grants = await store(client, report, apply(report.grants, principal, change.level))
+        return await describe(client, report), principal
+
+    report, principal = call(ctx, work)
+    if change is None or principal is None:
+        if json_out:
+            print_json(report.to_json())
+        else:
+            show(report)
+        return
+    finish(report, principal, change.level, json_out)
 
 
 def kb_access(
@@ -296,32 +328,16 @@ def kb_access(
     access, or take it away (--none). Its owner and admins always have access."""
     from webui_tui.cli.kb import find_knowledge
 
-    change = parse_change(user, group, read, write, none)
-
-    async def work(client: WebUIClient) -> tuple[Report, Principal | None]:
+    async def load(client: WebUIClient) -> Report:
         kb = await find_knowledge(client, kb_ref)
         report = Report("knowledge base", kb.id, kb.name, owner=kb.user_id)
         report.grants = grants_of(kb.access_grants)
-        if change is None:
-            return await describe(client, report), None
-        principal = await resolve(client, change)
-        updated = await client.update_knowledge_access(
-            kb.id, apply(report.grants, principal, change.level)
-        )
-        report.grants = grants_of(updated.access_grants)
-        return await describe(client, report), principal
+        return report
 
-    report, principal = call(ctx, work)
-    if change is None or principal is None:
-        if json_out:
-            print_json(report.to_json())
-        else:
-            show(report)
-        return
-    finish(report, principal, change.level, json_out)
+    async def store(client: WebUIClient, report: Report, grants: list[Grant]) -> list[Grant]:
+        return grants_of((await client.update_knowledge_access(report.id, grants)).access_grants)
 
-
-# ---- prompts --------------------------------------------------------------------------------
+    owned_access(ctx, parse_change(user, group, read, write, none), load, store, json_out)
 
 
 def prompt_access(
@@ -336,26 +352,16 @@ def prompt_access(
 ) -> None:
     """Who may use a prompt; with --user or --group, give read (default) or write access, or
     take it away (--none). Its owner and admins always have access."""
-    change = parse_change(user, group, read, write, none)
+    found: list[Prompt] = []
 
-    async def work(client: WebUIClient) -> tuple[Report, Principal | None]:
+    async def load(client: WebUIClient) -> Report:
         prompt = await client.find_prompt(command)
+        found.append(prompt)
         report = Report("prompt", prompt.id or "", prompt.command, owner=prompt.user_id)
         report.grants = grants_of(prompt.access_grants)
-        if change is None:
-            return await describe(client, report), None
-        principal = await resolve(client, change)
-        updated = await client.update_prompt_access(
-            prompt, apply(report.grants, principal, change.level)
-        )
-        report.grants = grants_of(updated.access_grants)
-        return await describe(client, report), principal
+        return report
 
-    report, principal = call(ctx, work)
-    if change is None or principal is None:
-        if json_out:
-            print_json(report.to_json())
-        else:
-            show(report)
-        return
-    finish(report, principal, change.level, json_out)
+    async def store(client: WebUIClient, report: Report, grants: list[Grant]) -> list[Grant]:
+        return grants_of((await client.update_prompt_access(found[-1], grants)).access_grants)
+
+    owned_access(ctx, parse_change(user, group, read, write, none), load, store, json_out)
