@@ -19,6 +19,7 @@ from typing import Any
 
 from webui_daemon.schemas.chats import ChatResponse
 from webui_tui.cli.answer_out import AnswerWriter, OutputClosed, WaitingLine
+from webui_tui.cli.env_check import warn_missing
 from webui_tui.cli.ids import find_chat_id, find_knowledge, find_note_id
 from webui_tui.cli.interrupts import Interrupts
 from webui_tui.cli.output import note
@@ -126,6 +127,7 @@ async def _guarded(work: Awaitable[Outcome], out: AnswerWriter) -> Outcome:
 
 async def ask(client: WebUIClient, options: ChatOptions, out: AnswerWriter) -> Outcome:
     """Ask in a new or existing chat (or a temporary one) and stream the answer to `out`."""
+    await warn_missing(client)
     async with Interrupts() as interrupts:
         return await _guarded(_ask(client, options, out, interrupts), out)
 
