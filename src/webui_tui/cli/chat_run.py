@@ -306,8 +306,8 @@ def _print_sources(stream: ChatStream) -> None:
     citations = number_sources(stream.sources)
     if not citations:
         return
-    lead = "" if sys.stdout.isatty() or stream.content.endswith("\n") else "\n"
-    lines = [f"{lead}", "Sources:", *(c.line() for c in citations)]
+    # The answer ended with a newline (the writer adds one): a blank line, then the list.
+    lines = ["", "Sources:", *(c.line() for c in citations)]
     try:
         sys.stdout.write("\n".join(lines) + "\n")
         sys.stdout.flush()
