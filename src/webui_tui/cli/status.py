@@ -194,7 +194,7 @@ def status(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Show whether the daemon runs, its version, where it lives, and who you are to it."""
     target = resolve_target()
     try:
-        report = call(ctx, collect, target=target)
+        report = call(ctx, collect, target=target, quick=True)
     except DaemonUnreachable as exc:
         if json_out:
             print_json(_unreachable(target, exc))
