@@ -122,7 +122,7 @@ def run(args: list[str], *, transport: "httpx.AsyncBaseTransport | None" = None)
     """
     if os.environ.get(completion.COMPLETE_VAR):
         completion.install()  # the shell asks for completions: Typer answers and exits
-        command = typer.main.get_command(app)
+        command = typer.main.get_command(_only(_typed_words()))
     else:
         command = typer.main.get_command(_only(args))
     state = CliState(transport=transport)
@@ -166,6 +166,16 @@ def _only(args: list[str]) -> typer.Typer:
     only = copy.copy(app)
     only.registered_commands, only.registered_groups = commands, groups
     return only
+
+
+def _typed_words() -> list[str]:
+    """On a Tab, the words typed before the one being completed (bash's line up to the cursor,
+    zsh's and fish's words), without the program's name: `webui chat -m ` → chat, -m."""
+    line = os.environ.get("_WEBUI_COMPLETE_LINE") or os.environ.get("_TYPER_COMPLETE_ARGS") or ""
+    words = line.split()
+    if line and not line[-1].isspace():
+        words = words[:-1]  # the word being completed
+    return words[1:]
 
 
 def _usage_error(exc: typer.TyperException) -> int:
