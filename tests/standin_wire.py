@@ -25,6 +25,9 @@ class Behaviour:
     fail_status: int | None = None  # answer chat/generate with this status instead
     fail_body: Any = None  # default: the provider's own error shape
     fail_times: int | None = None  # fail only this many requests, then answer normally
+    # Send the failure after a 200 head, as the stream's first item (an SSE `data:` event or
+    # an NDJSON line), the way some engines report an error once streaming has begun.
+    fail_in_stream: bool = False
     cut_after: int | None = None  # drop the connection after this many tokens (0: at once)
     thinking: str | None = None  # Ollama `thinking` / OpenAI `reasoning_content` first
     # A tool-calling model (both wires, streamed or not): with `use_tools` and `tools` in the
@@ -221,6 +224,86 @@ def planned_calls(body: dict[str, Any], b: Behaviour) -> list[dict[str, Any]] | 
 def tool_results(body: dict[str, Any]) -> list[str]:
     """The contents of the tool results the model was given since the last question."""
     return [str(m.get("content")) for m in since_last_question(body) if m.get("role") == "tool"]
+
+
+# What engines answer when a request is wrong (not when they are down): (status, body) per
+# engine and problem. llama.cpp's server (llama-server) and llama-cpp-python word a full
+# context window differently; Ollama's errors are {"error": "text"}; OpenAI's are typed.
+ENGINE_ERRORS: dict[tuple[str, str], tuple[int, Any]] = {
+    ("llama.cpp", "context"): (
+        400,
+        {
+            "error": {
+                "code": 400,
+                "message": "the request exceeds the available context size, try increasing it",
+                "type": "exceed_context_size_error",
+                "n_prompt_tokens": 545,
+                "n_ctx": 512,
+            }
+        },
+    ),
+    # llama-cpp-python's ValueError, as its server relays an error it has no formatter for.
+    ("llama-cpp-python", "context"): (
+        500,
+        {
+            "error": {
+                "message": "Requested tokens (545) exceed context window of 512",
+                "type": "internal_server_error",
+                "param": None,
+                "code": None,
+            }
+        },
+    ),
+    ("openai", "context"): (
+        400,
+        {
+            "error": {
+                "message": "This model's maximum context length is 512 tokens. However, your "
+                "messages resulted in 545 tokens. Please reduce the length of the messages.",
+                "type": "invalid_request_error",
+                "param": "messages",
+                "code": "context_length_exceeded",
+            }
+        },
+    ),
+    ("openai", "param"): (
+        400,
+        {
+            "error": {
+                "message": "Invalid value for 'temperature': must be between 0 and 2.",
+                "type": "invalid_request_error",
+                "param": "temperature",
+                "code": "invalid_value",
+            }
+        },
+    ),
+    ("openai", "model"): (
+        404,
+        {
+            "error": {
+                "message": "The model `gone` does not exist or you do not have access to it.",
+                "type": "invalid_request_error",
+                "param": None,
+                "code": "model_not_found",
+            }
+        },
+    ),
+    ("ollama", "param"): (400, {"error": "invalid options: num_ctx must be a number"}),
+    ("ollama", "model"): (404, {"error": 'model "gone" not found, try pulling it first'}),
+}
+
+
+def engine_error(engine: str, problem: str) -> dict[str, Any]:
+    """Behaviour keywords making a stand-in answer chats as `engine` does for `problem`
+    ("context", "param", "model"): `fail_status` and `fail_body`."""
+    status, body = ENGINE_ERRORS[(engine, problem)]
+    return {"fail_status": status, "fail_body": body}
+
+
+def error_message(body: Any) -> str:
+    """The human message inside one of ENGINE_ERRORS' bodies."""
+    error = body.get("error") if isinstance(body, dict) else None
+    return str(error.get("message") if isinstance(error, dict) else error)
 
 
 def iso() -> str:

@@ -25,11 +25,13 @@ thread.
 
 Behaviour (keywords of start_*/set/reset, see `Behaviour`): reply text or `tokens=N`, a
 `token_delay`, a slow start (`first_token_delay`, `header_delay`), an error status before
-streaming (`fail_status`, `fail_body`, `fail_times`), a cut after N tokens (`cut_after`),
-`thinking`, tool calls (`use_tools`, `tool_calls`, `tool_arguments`, `tool_rounds`: a
-tool-calling model; after tool results it answers `reply` with them), a slow or failing
-model list (`list_delay`, `list_status`), a required `api_key`, `parallel` generations at
-once (Ollama's queue), and `reply_fn(body) -> str` to answer from the request.
+streaming (`fail_status`, `fail_body`, `fail_times`; `fail_in_stream` sends it after a 200
+head; `engine_error("llama.cpp", "context")` gives the keywords for an engine's own 4xx), a cut
+after N tokens (`cut_after`), `thinking`, tool calls (`use_tools`, `tool_calls`,
+`tool_arguments`, `tool_rounds`: a tool-calling model; after tool results it answers `reply` with
+them), a slow or failing model list (`list_delay`, `list_status`), a required `api_key`,
+`parallel` generations at once (Ollama's queue), and `reply_fn(body) -> str` to answer from the
+request.
 
 Pytest fixtures (import them into a test module): `ollama_standin`, `openai_standin` (one per
 module; call `.reset()` at the start of a test, or in an autouse fixture of your module) and
@@ -52,6 +54,7 @@ from typing import Any, Literal
 import pytest
 
 from tests.standin_admin import answer_admin, loaded_models
+from tests.standin_wire import ENGINE_ERRORS as ENGINE_ERRORS
 from tests.standin_wire import (
     TOKEN,
     Behaviour,
@@ -67,6 +70,8 @@ from tests.standin_wire import (
     tag,
     tool_results,
 )
+from tests.standin_wire import engine_error as engine_error
+from tests.standin_wire import error_message as error_message
 
 Kind = Literal["ollama", "openai"]
 
@@ -340,7 +345,11 @@ class StandIn:
         model = str(body.get("model", ""))
         if b.fail_status and (b.fail_times is None or self._failed < b.fail_times):
             self._failed += 1
-            await send_json(writer, b.fail_status, b.fail_body or self._error("stand-in failure"))
+            failure = b.fail_body or self._error("stand-in failure")
+            if b.fail_in_stream:
+                await self._fail_in_stream(writer, path, failure)
+            else:
+                await send_json(writer, b.fail_status, failure)
             return
         if model not in self.models:
             message = (
@@ -363,6 +372,17 @@ class StandIn:
                 await self._generate(rec, path, body, writer, pause, model)
         else:
             await self._generate(rec, path, body, writer, pause, model)
+
+    async def _fail_in_stream(self, writer: asyncio.StreamWriter, path: str, body: Any) -> None:
+        """A 200 head, then the error as the stream's only item, then the end."""
+        if self.kind == "ollama" and not path.startswith("/v1/"):
+            await send_head(writer, 200, "application/x-ndjson")
+            writer.write(chunk(json.dumps(body).encode() + b"\n"))
+        else:
+            await send_head(writer, 200, "text/event-stream")
+            writer.write(chunk(b"data: " + json.dumps(body).encode() + b"\n\n"))
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
 
     async def _generate(
         self,

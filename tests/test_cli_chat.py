@@ -78,7 +78,7 @@ def test_piped_answer_is_the_exact_text_and_is_saved(
     before = chat_ids(daemon)
     result = webui("chat", "Say", "hello", env=env)
     assert result.returncode == 0, result.stderr
-    assert result.stdout == REPLY  # no rendering, no added newline
+    assert result.stdout == REPLY + "\n"  # no rendering; a newline ends the last line
     assert result.stderr == ""
     (chat_id,) = chat_ids(daemon) - before
     chat = get_chat(daemon, chat_id)["chat"]
@@ -187,7 +187,7 @@ def test_answer_cut_midway_keeps_what_arrived(
     result = webui("chat", "hi", env=env)
     assert result.returncode == 2
     one_error_line(result)
-    assert result.stdout == tokens(4)
+    assert result.stdout == tokens(4) + "\n"
     (chat_id,) = chat_ids(daemon) - before
     answer = get_chat(daemon, chat_id)["chat"]["messages"][-1]
     assert answer["content"] == tokens(4) and answer.get("error")
@@ -257,7 +257,8 @@ def test_ctrl_c_stops_the_answer_and_keeps_what_arrived(
     assert answer["interrupted"] is True
     printed = head + out
     assert answer["content"].startswith("tok0 tok1 tok2 tok3 tok4 tok5 ")
-    assert answer["content"] == printed  # what was shown is what was saved
+    # What was shown is what was saved (and a newline ends the output's last line).
+    assert answer["content"] + "\n" == printed
     assert len(answer["content"]) < len(tokens(400))
 
 
@@ -273,7 +274,7 @@ def test_attach_follows_a_running_answer(
     (chat_id,) = chat_ids(daemon) - before
     attached = webui("chat", "--attach", chat_id, env=env)
     assert attached.returncode == 0, attached.stderr
-    assert attached.stdout == tokens(40)  # what was there, then the rest as it came
+    assert attached.stdout == tokens(40) + "\n"  # what was there, then the rest as it came
 
     again = webui("chat", "--attach", chat_id, "--json", env=env)  # finished: the last answer
     assert again.returncode == 0, again.stderr

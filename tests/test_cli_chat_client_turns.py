@@ -85,7 +85,7 @@ def test_new_chat_and_continue_are_saved_by_the_client(
     ]
     second = webui("chat", "-c", "beta", env=env)
     assert second.returncode == 0, second.stderr
-    assert second.stdout == "echo: beta"
+    assert second.stdout == "echo: beta\n"
     assert last_request(standin)["messages"] == [
         {"role": "system", "content": "Be brief."},
         {"role": "user", "content": "alpha"},
@@ -124,7 +124,7 @@ def test_ctrl_c_hangs_up_and_saves_the_partial_answer(
     answer = path[-1]
     assert answer["role"] == "assistant" and answer["interrupted"] is True
     assert answer["done"] is True
-    assert answer["content"] == head + out  # what was shown is what was saved
+    assert answer["content"] + "\n" == head + out  # what was shown is what was saved
     assert answer["content"].startswith("tok0 tok1 tok2 tok3 tok4 tok5 ")
 
 
@@ -136,7 +136,7 @@ def test_an_upstream_failure_is_saved_with_the_answer(
     result = webui("chat", "hi", env=env)
     assert result.returncode == 2
     one_error_line(result)
-    assert result.stdout == "tok0 tok1 tok2 tok3 "
+    assert result.stdout == "tok0 tok1 tok2 tok3 \n"
     (chat_id,) = chat_ids(daemon) - before
     answer = tree_is_linked(get_chat(daemon, chat_id)["chat"])[-1]
     assert answer["content"] == "tok0 tok1 tok2 tok3 "

@@ -88,7 +88,7 @@ def test_preset_create_show_use_and_remove(env: dict[str, str], standin: StandIn
     standin.reset(models=[MODEL, OTHER_MODEL], reply="Arr, hello.")
     answered = webui("chat", "--temporary", "-m", "pirate", "hi", env=env)
     assert answered.returncode == 0, answered.stderr
-    assert answered.stdout == "Arr, hello."
+    assert answered.stdout == "Arr, hello.\n"
     sent = standin.chats()[-1].body
     assert sent["model"] == MODEL
     assert sent["messages"][0] == {"role": "system", "content": "Talk like a pirate."}

@@ -37,7 +37,7 @@ from webui_daemon.api import tools as tools_api
 from webui_daemon.api.limits import BodySizeLimit
 from webui_daemon.api.text_guard import TextGuard
 from webui_daemon.providers.base import Kind
-from webui_daemon.providers.config import ProviderConfig, ollama_urls, openai_urls_keys
+from webui_daemon.providers.config import ProviderConfig, env_origin, ollama_urls, openai_urls_keys
 from webui_daemon.providers.runtime import ProviderRuntime
 from webui_daemon.rag.engine import RagEngine
 from webui_daemon.security.ratelimit import SlidingWindowLimiter
@@ -196,29 +196,26 @@ def load_secret_key(settings: Settings) -> str:
 
 def provider_defaults(settings: Settings) -> dict[Kind, ProviderConfig]:
     """Connection settings from the environment (an admin's saved ones replace them)."""
-    openai_urls, openai_keys = openai_urls_keys(
-        settings.openai_api_base_urls,
-        settings.openai_api_base_url,
-        settings.openai_api_keys,
-        settings.openai_api_key,
-    )
+    s = settings
+    ollama_env = (s.ollama_base_urls, s.ollama_base_url, s.ollama_api_base_url)
+    keys = (s.openai_api_keys, s.openai_api_key)
+    openai_env = (s.openai_api_base_urls, s.openai_api_base_url, *keys)
+    openai_urls, openai_keys = openai_urls_keys(*openai_env)
     return {
         "ollama": ProviderConfig(
             kind="ollama",
-            enabled=settings.enable_ollama_api,
-            urls=ollama_urls(
-                settings.ollama_base_urls,
-                settings.ollama_base_url,
-                settings.ollama_api_base_url,
-            ),
-            configs=settings.ollama_api_configs,
+            enabled=s.enable_ollama_api,
+            urls=ollama_urls(*ollama_env),
+            configs=s.ollama_api_configs,
+            origin=env_origin(*ollama_env),
         ),
         "openai": ProviderConfig(
             kind="openai",
-            enabled=settings.enable_openai_api,
+            enabled=s.enable_openai_api,
             urls=openai_urls,
             keys=openai_keys,
-            configs=settings.openai_api_configs,
+            configs=s.openai_api_configs,
+            origin=env_origin(*openai_env),
         ),
     }
 
@@ -368,6 +365,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         provider_defaults(settings),
         probe_timeout=settings.models_timeout_s,
         capacity={"ollama": settings.ollama_capacity, "openai": settings.openai_capacity},
+        persistent=settings.enable_persistent_config,
     )
     await connections.load()
     models = ModelService(

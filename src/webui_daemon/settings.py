@@ -51,6 +51,8 @@ class Settings(BaseSettings):
 
     # --- model providers (spec 9); an admin can change these at run time (/ollama/config,
     # /openai/config), and the saved values then win over the environment ---
+    # False: the environment always wins; admin changes last until the daemon stops (0.12).
+    enable_persistent_config: bool = Field(default=True, alias="ENABLE_PERSISTENT_CONFIG")
     enable_ollama_api: bool = Field(default=True, alias="ENABLE_OLLAMA_API")
     # One Ollama URL; empty means http://localhost:11434 (loopback: never the internet).
     ollama_base_url: str = Field(default="", alias="OLLAMA_BASE_URL")

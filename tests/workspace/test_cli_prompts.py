@@ -153,7 +153,7 @@ def test_chat_with_a_template(env: dict[str, str], standin: StandIn, daemon: Dae
     )
     result = webui("chat", "-p", "/review", "--var", "language=French", env=env, stdin="- a\n+ b\n")
     assert result.returncode == 0, result.stderr
-    assert result.stdout == REPLY
+    assert result.stdout == REPLY + "\n"
     with api(daemon) as c:
         name = c.get("/api/v1/auths/").json()["name"]
     today = dt.date.today().isoformat()

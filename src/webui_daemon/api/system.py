@@ -16,8 +16,16 @@ from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import JSONResponse
 
 from webui_daemon import OPEN_WEBUI_COMPAT_VERSION, __version__
-from webui_daemon.api.deps import AnyUser, ServicesDep, VerifiedUser, peer_uid, request_token
+from webui_daemon.api.deps import (
+    AdminUser,
+    AnyUser,
+    ServicesDep,
+    VerifiedUser,
+    peer_uid,
+    request_token,
+)
 from webui_daemon.api.openapi import error_answers
+from webui_daemon.schemas.connections import ConnectionsState
 from webui_daemon.schemas.system import ConfigResponse, DaemonInfo, StatusResponse, VersionResponse
 from webui_daemon.services import errors, public_config
 from webui_daemon.services.errors import WebUIError
@@ -114,6 +122,13 @@ async def daemon_info(request: Request, _: VerifiedUser, services: ServicesDep) 
         uptime_s=None if uptime is None else round(uptime, 3),
         rss_bytes=_rss_bytes(),
     )
+
+
+@router.get("/api/webui/connections", responses=error_answers(401))
+async def connections_state(_: AdminUser, services: ServicesDep) -> ConnectionsState:
+    """webui extension: every provider URL with its origin (env, default, stored), health
+    and model count (`webui status`, `webui connections list`)."""
+    return await services.connections.states()
 
 
 def _rss_bytes() -> int | None:

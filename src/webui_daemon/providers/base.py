@@ -19,9 +19,13 @@ class ProviderError(Exception):
 
 
 class UpstreamStatus(ProviderError):
-    """An error status with its body (raw bytes as received)."""
+    """An error status with its body (raw bytes as received). A 5xx (or an error inside a
+    stream, given as 500) whose body blames the request is that 4xx (`refusal_status`): the
+    engine refused this request and is not down."""
 
     def __init__(self, status: int, body: bytes, *, retryable: bool | None = None) -> None:
+        if status >= 500:
+            status = refusal_status(body) or status
         super().__init__(f"upstream answered {status}")
         self.status = status
         self.body = body
@@ -35,6 +39,40 @@ class UpstreamStatus(ProviderError):
             return json.loads(self.body)
         except ValueError:
             return None
+
+
+# How engines say a request does not fit the model's context window: llama.cpp's server
+# ("exceeds the available context size", type exceed_context_size_error), llama-cpp-python
+# ("Requested tokens (545) exceed context window of 512", sometimes as a 500), OpenAI and vLLM
+# ("maximum context length", code context_length_exceeded).
+_CONTEXT_WORDS = (
+    "context window",
+    "context size",
+    "context length",
+    "context_length_exceeded",
+    "exceed_context_size",
+)
+_REQUEST_TYPES = ("invalid_request_error", "exceed_context_size_error", "not_found_error")
+
+
+def refusal_status(body: bytes) -> int | None:
+    """The 4xx an engine's error document stands for when it blames the request (its own
+    `code`, an OpenAI request-error `type`, or a full context window), else None."""
+    try:
+        doc = json.loads(body)
+    except ValueError:
+        return None
+    error = doc.get("error") if isinstance(doc, dict) else None
+    text = error if isinstance(error, str) else ""
+    if isinstance(error, dict):
+        code = error.get("code")
+        if isinstance(code, int) and 400 <= code < 500:
+            return code
+        if error.get("type") in _REQUEST_TYPES:
+            return 400
+        text = f"{error.get('message')} {error.get('type')} {code}"
+    lowered = text.lower()
+    return 400 if any(words in lowered for words in _CONTEXT_WORDS) else None
 
 
 class UpstreamUnreachable(ProviderError):

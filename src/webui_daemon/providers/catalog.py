@@ -156,6 +156,14 @@ class Catalog:
         self._pool.forget_others({c.node for c in connections})
         self._last = {n: last for n, last in self._last.items() if last[0] in connections}
 
+    def listed_count(self, node: str) -> int | None:
+        """How many models `node` listed the last time it answered (None: it never did)."""
+        last = self._last.get(node)
+        return None if last is None else len(last[1])
+
+    def down_reason(self, node: str) -> str | None:
+        return self._pool.down_reason(node)
+
     def invalidate(self) -> None:
         self._snapshot = None
 

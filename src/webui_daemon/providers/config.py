@@ -2,9 +2,14 @@
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from webui_daemon.providers.base import Connection, Kind
+
+# Where a provider kind's connection settings come from: an environment variable naming its
+# URLs (or OpenAI key), the built-in default, or what an admin saved (which wins, unless
+# ENABLE_PERSISTENT_CONFIG=false).
+Origin = Literal["env", "default", "stored"]
 
 DEFAULT_OLLAMA_URL = "http://localhost:11434"
 OPENAI_URL = "https://api.openai.com/v1"
@@ -19,10 +24,16 @@ class ProviderConfig:
     urls: list[str]
     keys: list[str] = field(default_factory=list)  # OpenAI only; Ollama keys live in configs
     configs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    origin: Origin = "default"
 
 
 def clean_url(url: str) -> str:
     return url.strip().rstrip("/")
+
+
+def env_origin(*values: str) -> Origin:
+    """ "env" when any of the connection variables is set, else "default"."""
+    return "env" if any(v.strip() for v in values) else "default"
 
 
 def split_list(value: str) -> list[str]:

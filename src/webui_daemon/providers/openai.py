@@ -117,6 +117,9 @@ class OpenAIProvider:
                 end = False
                 # Comments, event names and retry hints are skipped; [DONE] ends the answer.
                 payloads = [line[5:].strip() for line in lines if line.startswith(b"data:")]
+                if not started and lines[0].startswith(b"error:"):
+                    # llama.cpp's server once streamed a refusal as an `error:` field.
+                    raise UpstreamStatus(500, lines[0][6:].strip())
                 if b"[DONE]" in payloads:
                     payloads = payloads[: payloads.index(b"[DONE]")]
                     end = True

@@ -30,6 +30,7 @@ class NodeState:
     next_probe_at: float = 0.0
     last_used: float = 0.0
     probing: bool = False
+    reason: str = ""  # why it is down (the last failure), for `webui status`
 
 
 class NodePool:
@@ -66,6 +67,11 @@ class NodePool:
                 del self._nodes[node]
         for node in set(self._probers) - nodes:
             del self._probers[node]
+
+    def down_reason(self, node: str) -> str | None:
+        """Why `node` is down (its last failure), or None when it is not."""
+        state = self._nodes.get(node)
+        return (state.reason or "no answer") if state is not None and state.down else None
 
     def is_down(self, node: str) -> bool:
         state = self._nodes.get(node)
@@ -108,6 +114,7 @@ class NodePool:
                 log.info("provider node %s is back", node)
             state.down = False
             state.failures = 0
+            state.reason = ""
 
     def _back_off(self, state: NodeState) -> float:
         state.failures += 1
@@ -118,6 +125,7 @@ class NodePool:
     def failed(self, node: str, reason: str = "") -> None:
         state = self.state(node)
         was_down, state.down = state.down, True
+        state.reason = reason
         delay = self._back_off(state)
         if not was_down:
             log.warning(
@@ -146,6 +154,7 @@ class NodePool:
                     # Eligible again; only a request that works resets `failures`, so a node
                     # that passes its probe but keeps failing waits longer each time.
                     state.down = False
+                    state.reason = ""
                     log.info("provider node %s answers its probe", node)
                 else:
                     self._back_off(state)

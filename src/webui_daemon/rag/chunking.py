@@ -1,5 +1,10 @@
 """Chunking: Open WebUI's recursive character splitter (CHUNK_SIZE / CHUNK_OVERLAP characters),
-applied per section, so every chunk keeps its page, header path and offset for citations."""
+applied per section, so every chunk keeps its page, header path and offset for citations.
+
+A section that is only headings (`## Section` right before `### Sub`) is joined to the section
+after it, and a chunk that is still only headings is left out: a heading alone answers no
+question, and it would take one of the top-k places in a search.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +12,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from webui_daemon.rag.loaders import SECTION_SEPARATOR, Document
+from webui_daemon.rag.loaders import SECTION_SEPARATOR, Document, Section
 
 SEPARATORS = ("\n\n", "\n", " ", "")
 
@@ -107,20 +112,56 @@ def _merge(parts: list[str], size: int, overlap: int) -> list[str]:
     return out
 
 
-def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
-    chunks: list[Chunk] = []
+_HEADING = re.compile(r"^#{1,6}[ \t]+\S")
+
+
+def headings_only(text: str) -> bool:
+    """Whether every non-blank line of `text` is a Markdown ATX heading."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return bool(lines) and all(_HEADING.match(line) for line in lines)
+
+
+def _joined(sections: list[Section]) -> list[tuple[Section, int]]:
+    """(section, its offset in the content): heading-only sections joined to the next one on
+    the same page (the text between them is SECTION_SEPARATOR, so offsets stay true)."""
+    out: list[tuple[Section, int]] = []
     base = 0
-    for section in doc.sections:
-        for text, offset in split_text(section.text, chunk_size, chunk_overlap):
-            chunks.append(
-                Chunk(
-                    text=text,
-                    index=len(chunks),
-                    start_index=base + offset,
-                    page=section.page,
-                    page_label=section.page_label,
-                    headers=section.headers,
-                )
-            )
+    held: tuple[Section, int] | None = None
+    for section in sections:
+        start = base
         base += len(section.text) + len(SECTION_SEPARATOR)
-    return chunks
+        if held is not None and held[0].page == section.page:
+            text = held[0].text + SECTION_SEPARATOR + section.text
+            section = Section(text, section.page, section.page_label, section.headers)
+            start = held[1]
+        elif held is not None:
+            out.append(held)
+        held = None
+        if headings_only(section.text):
+            held = (section, start)
+        else:
+            out.append((section, start))
+    if held is not None:
+        out.append(held)
+    return out
+
+
+def chunk_document(doc: Document, chunk_size: int, chunk_overlap: int) -> list[Chunk]:
+    pieces = [
+        (text, base + offset, section)
+        for section, base in _joined(doc.sections)
+        for text, offset in split_text(section.text, chunk_size, chunk_overlap)
+    ]
+    # A document of nothing but headings keeps them: it is still found by its words.
+    kept = [p for p in pieces if not headings_only(p[0])] or pieces
+    return [
+        Chunk(
+            text=text,
+            index=index,
+            start_index=start,
+            page=section.page,
+            page_label=section.page_label,
+            headers=section.headers,
+        )
+        for index, (text, start, section) in enumerate(kept)
+    ]

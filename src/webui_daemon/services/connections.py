@@ -1,10 +1,15 @@
 """Provider connections: environment defaults, admin changes saved in the database, verify.
 
-As with the other admin settings, only what an admin saved is stored: until then the
-environment decides, and once saved, the database wins over the environment.
+As with the other admin settings (and Open WebUI 0.12's persistent config), only what an admin
+saved is stored: until then the environment decides, and once saved, the database wins over
+the environment for that provider kind. The daemon logs one line at start for each kind whose
+environment settings are overridden that way, and `states()` shows every connection's origin.
+With `persistent=False` (ENABLE_PERSISTENT_CONFIG=false) nothing stored is read or written:
+the environment always wins and admin changes last until the daemon stops.
 """
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -20,9 +25,22 @@ from webui_daemon.providers.config import (
 )
 from webui_daemon.providers.ollama import OllamaProvider
 from webui_daemon.providers.openai import OpenAIProvider
-from webui_daemon.schemas.connections import OllamaConfigForm, OpenAIConfigForm
+from webui_daemon.schemas.connections import (
+    ConnectionsState,
+    ConnectionState,
+    OllamaConfigForm,
+    OpenAIConfigForm,
+)
 from webui_daemon.services import errors
 from webui_daemon.storage.connections import ConnectionConfigRow, ConnectionRepo
+
+log = logging.getLogger(__name__)
+
+# The variables that name each kind's URLs, as the start-up line and `webui status` say them.
+URL_VARIABLES: dict[Kind, str] = {
+    "ollama": "OLLAMA_BASE_URL(S)",
+    "openai": "OPENAI_API_BASE_URL(S)",
+}
 
 
 def _urls(urls: list[str]) -> list[str]:
@@ -44,8 +62,12 @@ class ConnectionService:
         *,
         probe_timeout: float,
         capacity: Mapping[Kind, int] = DEFAULT_CAPACITY,
+        persistent: bool = True,
     ) -> None:
         self._repo = repo
+        self._persistent = persistent
+        self._defaults = dict(defaults)
+        self.env_overridden: dict[str, str] = {}
         self._catalog = catalog
         self._ollama = ollama
         self._openai = openai
@@ -54,7 +76,7 @@ class ConnectionService:
         self.current: dict[Kind, ProviderConfig] = dict(defaults)
 
     async def load(self) -> None:
-        for kind in ("ollama", "openai"):
+        for kind in ("ollama", "openai") if self._persistent else ():
             row = await self._repo.get(kind)
             if row is not None:
                 self.current[kind] = ProviderConfig(
@@ -63,8 +85,32 @@ class ConnectionService:
                     urls=row.urls,
                     keys=pad_keys(row.urls, row.api_keys) if kind == "openai" else [],
                     configs=row.configs,
+                    origin="stored",
                 )
+                self._note_overridden(self._defaults[kind], self.current[kind])
         self._apply()
+
+    def _note_overridden(self, env: ProviderConfig, stored: ProviderConfig) -> None:
+        """One log line when environment settings are not used because saved ones win."""
+        if env.origin != "env":
+            return
+        missing = [u for u in env.urls if u not in stored.urls]
+        off = env.enabled and not stored.enabled
+        if not missing and not off:
+            return
+        name = URL_VARIABLES[env.kind]
+        self.env_overridden[name] = ";".join(missing or env.urls)
+        in_use = ", ".join(stored.urls) if stored.enabled and stored.urls else "none"
+        what = f"{', '.join(missing)} is not used" if missing else "its connections are off"
+        log.warning(
+            "%s from the environment: %s, because %s connections saved by an admin win "
+            "(in use: %s); `webui connections add URL` adds one, ENABLE_PERSISTENT_CONFIG=false "
+            "makes the environment win",
+            name,
+            what,
+            env.kind,
+            in_use,
+        )
 
     def _apply(self) -> None:
         every = self.enabled_connections("ollama") + self.enabled_connections("openai")
@@ -74,15 +120,17 @@ class ConnectionService:
         return self.current[kind].enabled
 
     async def _save(self, config: ProviderConfig) -> None:
-        await self._repo.save(
-            ConnectionConfigRow(
-                provider=config.kind,
-                enabled=config.enabled,
-                urls=config.urls,
-                api_keys=config.keys,
-                configs=config.configs,
+        if self._persistent:
+            await self._repo.save(
+                ConnectionConfigRow(
+                    provider=config.kind,
+                    enabled=config.enabled,
+                    urls=config.urls,
+                    api_keys=config.keys,
+                    configs=config.configs,
+                )
             )
-        )
+        config.origin = "stored"
         self.current[config.kind] = config
         self._apply()
 
@@ -167,6 +215,38 @@ class ConnectionService:
         )
         versions = [r for r in results if isinstance(r, str) and r]
         return min(versions, key=_version_key) if versions else False
+
+    # ---- state ------------------------------------------------------------------------------
+
+    async def states(self) -> ConnectionsState:
+        """Every configured URL with its origin, health and model count. Lists the models
+        first unless a listing is cached (a dead node costs at most the list timeout once)."""
+        await self._catalog.snapshot(allow_stale=True)
+        enabled = {c.node for k in ("ollama", "openai") for c in self.enabled_connections(k)}
+        out: list[ConnectionState] = []
+        for kind in ("ollama", "openai"):
+            config = self.current[kind]
+            for idx, url in enumerate(config.urls):
+                node = Connection(kind=kind, idx=idx, url=url).node
+                on = node in enabled
+                reason = self._catalog.down_reason(node) if on else None
+                out.append(
+                    ConnectionState(
+                        type=kind,
+                        idx=idx,
+                        url=url,
+                        enabled=on,
+                        origin=config.origin,
+                        health="off" if not on else "down" if reason else "up",
+                        reason=reason,
+                        models=self._catalog.listed_count(node) if on else None,
+                    )
+                )
+        return ConnectionsState(
+            connections=out,
+            persistent_config=self._persistent,
+            env_overridden=self.env_overridden,
+        )
 
     # ---- verify -----------------------------------------------------------------------------
 

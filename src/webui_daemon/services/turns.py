@@ -319,6 +319,8 @@ class TurnManager:
                 await self._chats.set_title(turn.chat_id, title)
                 if self._on_title is not None:
                     self._on_title(turn.chat_id, title)
+        except errors.WebUIError as exc:  # the provider refused or failed: expected, one line
+            log.warning("title generation failed for chat %s: %s", turn.chat_id, exc.detail)
         except Exception:
             log.warning("title generation failed for chat %s", turn.chat_id, exc_info=True)
 

@@ -4,9 +4,12 @@
 `webui chat` stays as light as any other command.
 """
 
+import contextlib
 import os
 import sys
 from typing import Protocol
+
+from webui_tui.cli.tty_echo import EchoOff
 
 
 class OutputClosed(Exception):
@@ -23,14 +26,20 @@ class AnswerWriter(Protocol):
 
 
 class PlainWriter:
-    """The answer's exact text, flushed as it arrives (a final newline only on a terminal)."""
+    """The answer's exact text, flushed as it arrives, then a newline when the text does not
+    end with one (in a pipe too: a shell prompt, `wc -l` or `while read` then see a whole
+    line; `--json`'s `content` is the text without it). On a terminal, echo is off while the
+    answer is written (see tty_echo)."""
 
     def __init__(self, *, terminal: bool = False) -> None:
         self._terminal = terminal
         self._last = "\n"
         self._finished = False
+        self._echo: EchoOff | None = EchoOff() if terminal else None
 
     def content(self, text: str) -> None:
+        if self._echo is not None:
+            self._echo.start()
         try:
             sys.stdout.write(text)
             sys.stdout.flush()
@@ -46,8 +55,11 @@ class PlainWriter:
         if self._finished:
             return
         self._finished = True
-        if self._terminal and self._last != "\n":
-            self.content("\n")
+        if self._last != "\n":
+            with contextlib.suppress(OutputClosed):
+                self.content("\n")
+        if self._echo is not None:
+            self._echo.stop()
 
 
 class SilentWriter:

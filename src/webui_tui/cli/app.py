@@ -1,5 +1,6 @@
 """The Typer application: global options, the subcommands, and errors turned into exit codes."""
 
+import copy
 import os
 import sys
 from typing import TYPE_CHECKING, Annotated
@@ -121,9 +122,11 @@ def run(args: list[str], *, transport: "httpx.AsyncBaseTransport | None" = None)
 
     `transport`, when given, carries every request (tests replay recorded answers with one).
     """
-    command = typer.main.get_command(app)
     if os.environ.get(completion.COMPLETE_VAR):
         completion.install()  # the shell asks for completions: Typer answers and exits
+        command = typer.main.get_command(_only(_typed_words()))
+    else:
+        command = typer.main.get_command(_only(args))
     state = CliState(transport=transport)
     try:
         result = command.main(args=args, prog_name="webui", standalone_mode=False, obj=state)
@@ -143,6 +146,38 @@ def run(args: list[str], *, transport: "httpx.AsyncBaseTransport | None" = None)
         text = f"unexpected error: {type(exc).__name__}: {exc} (WEBUI_DEBUG=1 shows where)"
         return _fail(text, EXIT_SERVER)
     return result if isinstance(result, int) and not isinstance(result, bool) else 0
+
+
+def _only(args: list[str]) -> typer.Typer:
+    """The app with only the command that `args` name: Typer builds a Click command for every
+    command it holds (their signatures read with get_type_hints), 10–15 % of a short command's
+    time for ~80 commands of which one runs. No name (`webui`, `webui --help`) or an unknown
+    one: the whole app, for its help and its "No such command"."""
+    name = next((arg for arg in args if not arg.startswith("-")), None)
+    if name is None:
+        return app
+    commands = [
+        c
+        for c in app.registered_commands
+        if c.callback is not None
+        and (c.name or typer.main.get_command_name(c.callback.__name__)) == name
+    ]
+    groups = [g for g in app.registered_groups if g.name == name]
+    if not commands and not groups:
+        return app
+    only = copy.copy(app)
+    only.registered_commands, only.registered_groups = commands, groups
+    return only
+
+
+def _typed_words() -> list[str]:
+    """On a Tab, the words typed before the one being completed (bash's line up to the cursor,
+    zsh's and fish's words), without the program's name: `webui chat -m ` → chat, -m."""
+    line = os.environ.get("_WEBUI_COMPLETE_LINE") or os.environ.get("_TYPER_COMPLETE_ARGS") or ""
+    words = line.split()
+    if line and not line[-1].isspace():
+        words = words[:-1]  # the word being completed
+    return words[1:]
 
 
 def _usage_error(exc: typer.TyperException) -> int:

@@ -26,6 +26,7 @@ from webui_daemon.schemas.images import (
     sniff,
 )
 from webui_tui.cli.answer_out import AnswerWriter, OutputClosed, WaitingLine
+from webui_tui.cli.env_check import warn_missing
 from webui_tui.cli.ids import find_chat_id, find_knowledge, find_note_id
 from webui_tui.cli.interrupts import Interrupts
 from webui_tui.cli.output import note
@@ -138,6 +139,7 @@ async def _guarded(work: Awaitable[Outcome], out: AnswerWriter) -> Outcome:
 
 async def ask(client: WebUIClient, options: ChatOptions, out: AnswerWriter) -> Outcome:
     """Ask in a new or existing chat (or a temporary one) and stream the answer to `out`."""
+    await warn_missing(client)
     async with Interrupts() as interrupts:
         return await _guarded(_ask(client, options, out, interrupts), out)
 
@@ -354,8 +356,8 @@ def _print_sources(stream: ChatStream) -> None:
     citations = number_sources(stream.sources)
     if not citations:
         return
-    lead = "" if sys.stdout.isatty() or stream.content.endswith("\n") else "\n"
-    lines = [f"{lead}", "Sources:", *(c.line() for c in citations)]
+    # The answer ended with a newline (the writer adds one): a blank line, then the list.
+    lines = ["", "Sources:", *(c.line() for c in citations)]
     try:
         sys.stdout.write("\n".join(lines) + "\n")
         sys.stdout.flush()

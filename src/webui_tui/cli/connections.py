@@ -1,12 +1,20 @@
-"""`webui connections list|add|rm|test`: the Ollama and OpenAI-compatible URLs (admins only)."""
+"""`webui connections list|add|rm|test`: the Ollama and OpenAI-compatible URLs (admins only).
 
+`list` shows where each URL's settings come from (env, default, stored: saved settings win
+over the environment), whether it answers, and how many models it lists.
+"""
+
+import asyncio
 from enum import StrEnum
 from typing import Annotated, Any
 
 import typer
 
+from webui_daemon.schemas.connections import ConnectionsState, ConnectionState
+from webui_tui.cli.env_check import env_urls, missing_line
 from webui_tui.cli.output import JsonFlag, note, print_json, print_table, say
 from webui_tui.cli.runtime import call
+from webui_tui.cli.status import connection_health
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.connections import Connection, Kind, clean_url, guess_kind
 from webui_tui.client.errors import RequestFailed, WebUIClientError
@@ -50,15 +58,43 @@ def _answered(kind: Kind, answer: Any) -> str:
     return "answered"
 
 
+def _with_state(conn: Connection, state: ConnectionState | None) -> dict[str, Any]:
+    if state is None:  # Open WebUI: no origin or health to show
+        return _public(conn) | {"origin": None, "health": None, "reason": None, "models": None}
+    extra = {"origin": state.origin, "health": state.health, "reason": state.reason}
+    return _public(conn) | extra | {"models": state.models}
+
+
 @app.command("list")
 def list_connections(ctx: typer.Context, json_out: JsonFlag = False) -> None:
-    """List connections: type, URL, whether it is used, its key (shortened)."""
-    found = call(ctx, lambda client: client.list_connections())
+    """List connections: type, URL, whether it is used, its key (shortened), where its
+    settings come from (env, default, stored), its health and model count."""
+
+    async def work(client: WebUIClient) -> tuple[list[Connection], ConnectionsState | None]:
+        found, states = await asyncio.gather(client.list_connections(), client.connection_states())
+        return found, states
+
+    found, states = call(ctx, work)
+    by_url = {(s.type, s.idx): s for s in states.connections} if states else {}
+    shown = [_with_state(c, by_url.get((c.kind, c.index))) for c in found]
     if json_out:
-        print_json([_public(c) for c in found])
-        return
-    rows = [[c.url, c.kind, "yes" if c.enabled else "no", c.masked_key] for c in found]
-    print_table(["URL", "TYPE", "ENABLED", "KEY"], rows)
+        print_json(shown)
+    else:
+        rows = [
+            [
+                c["url"],
+                c["type"],
+                "yes" if c["enabled"] else "no",
+                c["key"],
+                c["origin"] or "-",
+                connection_health(c) if c["health"] else "-",
+            ]
+            for c in shown
+        ]
+        print_table(["URL", "TYPE", "ENABLED", "KEY", "ORIGIN", "HEALTH"], rows)
+    line = missing_line(states, env_urls()) if states is not None else None
+    if line:
+        note(line)
 
 
 @app.command("add")

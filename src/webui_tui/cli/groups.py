@@ -88,14 +88,10 @@ def remove_group(
     json_out: JsonFlag = False,
 ) -> None:
     """Delete a group (its members keep their accounts)."""
-    confirm_or_yes(yes, f"Delete group {group}?")
-
-    async def work(client: WebUIClient) -> GroupResponse:
-        found = await find_group(client, group)
-        await client.delete_group(found.id)
-        return found
-
-    deleted = call(ctx, work)
+    # Found first: a group that is not there is said so before anything is asked.
+    deleted = call(ctx, lambda client: find_group(client, group))
+    confirm_or_yes(yes, f"Delete group {deleted.name}?")
+    call(ctx, lambda client: client.delete_group(deleted.id))
     if json_out:
         print_json({"id": deleted.id, "deleted": True})
         return

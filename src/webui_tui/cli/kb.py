@@ -18,7 +18,16 @@ from webui_daemon.schemas.knowledge import (
 from webui_tui.cli import access
 from webui_tui.cli.completion import kb_names
 from webui_tui.cli.ids import find_knowledge as find_knowledge  # by name, id or id prefix
-from webui_tui.cli.output import JsonFlag, note, print_json, print_table, say, stdout_is_tty, when
+from webui_tui.cli.output import (
+    JsonFlag,
+    counted,
+    note,
+    print_json,
+    print_table,
+    say,
+    stdout_is_tty,
+    when,
+)
 from webui_tui.cli.runtime import EXIT_SERVER, UsageProblem, call, confirm_or_yes
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.errors import NotFound
@@ -214,7 +223,7 @@ def add_files(
     else:
         rows = []
         for result in report.results:
-            detail = result.error or (f"{result.chunks} chunks" if result.chunks else "")
+            detail = result.error or (counted(result.chunks, "chunk") if result.chunks else "")
             rows.append([result.status, str(result.path), detail])
         print_table(["STATUS", "FILE", "DETAIL"], rows)
         say(_summary(report, counts))

@@ -16,6 +16,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from webui_tui.cli.blocks import BlockSplitter
+from webui_tui.cli.tty_echo import EchoOff
 
 REFRESH_PER_SECOND = 15
 THINKING_LINES = 4
@@ -65,6 +66,7 @@ class MarkdownWriter:
         self._finished = False
         self._last_draw = 0.0
         self._timer: asyncio.TimerHandle | None = None
+        self._echo = EchoOff()
         self._live = Live(
             console=self.console,
             auto_refresh=False,
@@ -93,6 +95,7 @@ class MarkdownWriter:
         if not self._started:
             # Started with the first token: an error before it leaves the terminal untouched.
             self._started = True
+            self._echo.start()  # a ^C echoed into the region would leave a stale line
             self._live.start()
         wait = self._last_draw + 1 / REFRESH_PER_SECOND - time.monotonic()
         if wait <= 0:
@@ -146,3 +149,4 @@ class MarkdownWriter:
             self._live.update(Text(""), refresh=True)
             self._live.stop()
         self._print_block(self._splitter.close())
+        self._echo.stop()

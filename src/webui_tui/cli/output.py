@@ -52,6 +52,11 @@ def print_table(columns: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     Console().print(table)
 
 
+def counted(count: int, noun: str, plural: str = "") -> str:
+    """`1 chunk`, `2 chunks`, `0 chunks` (`plural` for irregular nouns)."""
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
 def say(text: str) -> None:
     print(text)
 

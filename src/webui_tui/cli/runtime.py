@@ -61,8 +61,10 @@ def call(
     target: Target | None = None,
     token: str | None = None,
     autostart: bool = True,
+    quick: bool = False,
 ) -> T:
-    """Run `work` with a client for `target` (default: discovered) and return its result."""
+    """Run `work` with a client for `target` (default: discovered) and return its result.
+    `quick`: a few short requests, no stream (see `open_client`)."""
     chosen = target or resolve_target()
     state = cli_state(ctx)
     allowed = autostart and not state.no_autostart
@@ -74,6 +76,7 @@ def call(
             autostart=allowed,
             on_start=announce_start,
             transport=state.transport,
+            quick=quick,
         )
         async with client:
             try:

@@ -1,4 +1,5 @@
-"""`webui status`: is the server there, what is it, where does it keep data, who am I to it."""
+"""`webui status`: is the server there, what is it, where does it keep data, who am I to it,
+and (for admins) each provider connection with its origin, health and model count."""
 
 import asyncio
 from collections.abc import Awaitable
@@ -6,11 +7,13 @@ from typing import Any, TypeVar, cast
 
 import typer
 
-from webui_tui.cli.output import JsonFlag, print_json, say
+from webui_daemon.schemas.connections import ConnectionsState
+from webui_tui.cli.env_check import env_urls, missing_line
+from webui_tui.cli.output import JsonFlag, note, print_json, say
 from webui_tui.cli.runtime import call, resolve_target
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.discovery import Target
-from webui_tui.client.errors import DaemonUnreachable, RequestFailed
+from webui_tui.client.errors import AuthFailed, DaemonUnreachable, Forbidden, RequestFailed
 
 T = TypeVar("T")
 
@@ -42,10 +45,14 @@ async def collect(client: WebUIClient) -> dict[str, Any]:
     """Everything status shows, as one JSON-ready dict."""
     version = await client.version()  # the first call: starts the daemon if needed
     # return_exceptions: should the connection drop, neither task's error goes unretrieved.
-    got_info, got_me = await asyncio.gather(
-        _soft(client.daemon_info()), _soft(client.whoami()), return_exceptions=True
+    got_info, got_me, got_conns = await asyncio.gather(
+        _soft(client.daemon_info()),
+        _soft(client.whoami()),
+        _soft(client.connection_states()),
+        return_exceptions=True,
     )
     info, me = _settled(got_info), _settled(got_me)
+    conns = _settled(got_conns)
     target = client.target
     report: dict[str, Any] = {
         "reachable": True,
@@ -63,8 +70,17 @@ async def collect(client: WebUIClient) -> dict[str, Any]:
         "peer_uid": None,
         "user": None,
         "identified_by": None,
+        "connections": None,
+        "env_overridden": None,
+        "env_missing": None,
         "problem": None,
     }
+    if isinstance(conns, ConnectionsState):
+        report["connections"] = [c.model_dump() for c in conns.connections]
+        report["env_overridden"] = conns.env_overridden
+        report["env_missing"] = missing_line(conns, env_urls())
+    elif isinstance(conns, RequestFailed) and not isinstance(conns, AuthFailed | Forbidden):
+        report["problem"] = conns.message
     if isinstance(info, RequestFailed):
         report["problem"] = info.message
     elif info is not None:
@@ -133,6 +149,30 @@ def _human(report: dict[str, Any]) -> None:
         rows.append(("note", report["problem"]))
     for key, value in rows:
         say(f"  {key:<9} {value}")
+    if report["connections"] is not None:
+        _connections(report["connections"])
+    if report["env_missing"]:
+        note(report["env_missing"])
+
+
+def connection_health(conn: dict[str, Any]) -> str:
+    """`up, 3 models`, `down: refused`, `off`."""
+    if conn["health"] == "up":
+        count = conn["models"]
+        return "up" if count is None else f"up, {count} model{'' if count == 1 else 's'}"
+    if conn["health"] == "down":
+        return f"down: {conn['reason']}" if conn["reason"] else "down"
+    return "off"
+
+
+def _connections(conns: list[dict[str, Any]]) -> None:
+    if not conns:
+        say("  providers none configured (`webui connections add URL`)")
+        return
+    for number, conn in enumerate(conns):
+        label = "providers" if number == 0 else ""
+        health = connection_health(conn)
+        say(f"  {label:<9} {conn['type']:<6} {conn['url']}  ({conn['origin']}; {health})")
 
 
 def duration(seconds: float) -> str:
@@ -154,7 +194,7 @@ def status(ctx: typer.Context, json_out: JsonFlag = False) -> None:
     """Show whether the daemon runs, its version, where it lives, and who you are to it."""
     target = resolve_target()
     try:
-        report = call(ctx, collect, target=target)
+        report = call(ctx, collect, target=target, quick=True)
     except DaemonUnreachable as exc:
         if json_out:
             print_json(_unreachable(target, exc))

@@ -29,6 +29,7 @@ from webui_daemon.schemas.system import (
     VersionResponse,
 )
 from webui_daemon.schemas.users import UserDetail, UserListResponse, UserModel, UserUpdateForm
+from webui_tui.client.base import LATER
 from webui_tui.client.chats import ChatsMixin
 from webui_tui.client.completions import CompletionsMixin
 from webui_tui.client.connections import ConnectionsMixin
@@ -46,7 +47,7 @@ from webui_tui.client.tools import ToolsMixin
 # Open WebUI 0.12: the caller's own user record; API keys may read it.
 USER_STATUS = "/api/v1/users/user/status"
 
-_GROUP_LIST: TypeAdapter[list[GroupResponse]] = TypeAdapter(list[GroupResponse])
+_GROUP_LIST: TypeAdapter[list[GroupResponse]] = TypeAdapter(list[GroupResponse], config=LATER)
 
 
 class WebUIClient(

@@ -70,9 +70,10 @@ class AutostartTransport(httpx.AsyncBaseTransport):
         socket_path: Path,
         on_start: Callable[[Path], None] | None = None,
         timeout: float = START_TIMEOUT_S,
+        inner: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.socket_path = socket_path
-        self._inner = socket_transport(socket_path)
+        self._inner = inner or socket_transport(socket_path)
         self._on_start = on_start
         self._timeout = timeout
         self._lock = asyncio.Lock()

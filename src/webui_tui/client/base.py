@@ -11,10 +11,14 @@ from types import TracebackType
 from typing import Any, Literal, Self, TypeVar
 
 import httpx
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
 from webui_tui.client.discovery import Target
 from webui_tui.client.errors import BadResponse, DaemonUnreachable, NotFound, error_for_status
+
+# For the module-level TypeAdapters of the client: their validators are built when first used,
+# not when the module is imported (each command uses few of them; CLI start-up time).
+LATER = ConfigDict(defer_build=True)
 
 M = TypeVar("M", bound=BaseModel)
 T = TypeVar("T")

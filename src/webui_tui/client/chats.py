@@ -14,16 +14,18 @@ from webui_daemon.schemas.chats import (
     TagForm,
     TagModel,
 )
-from webui_tui.client.base import BaseClient, Params
+from webui_tui.client.base import LATER, BaseClient, Params
 from webui_tui.client.errors import BadResponse
 
 CHATS = "/api/v1/chats"
 NEW_CHAT_TITLE = "New Chat"
 JSON_OR_NDJSON = "application/json, application/x-ndjson"
 
-_TITLES: TypeAdapter[list[ChatTitleIdResponse]] = TypeAdapter(list[ChatTitleIdResponse])
-_CHATS: TypeAdapter[list[ChatResponse]] = TypeAdapter(list[ChatResponse])
-_TAGS: TypeAdapter[list[TagModel]] = TypeAdapter(list[TagModel])
+_TITLES: TypeAdapter[list[ChatTitleIdResponse]] = TypeAdapter(
+    list[ChatTitleIdResponse], config=LATER
+)
+_CHATS: TypeAdapter[list[ChatResponse]] = TypeAdapter(list[ChatResponse], config=LATER)
+_TAGS: TypeAdapter[list[TagModel]] = TypeAdapter(list[TagModel], config=LATER)
 
 
 def new_document(

@@ -22,7 +22,7 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from webui_daemon.schemas.tasks import GenerationOut, UsageOut
-from webui_tui.client.base import BaseClient
+from webui_tui.client.base import LATER, BaseClient
 from webui_tui.client.errors import BadResponse
 from webui_tui.client.sse import (
     DONE,
@@ -44,8 +44,8 @@ from webui_tui.client.sse import (
 COMPLETIONS = "/api/chat/completions"
 
 
-_GENERATIONS = TypeAdapter(list[GenerationOut])
-_USAGE = TypeAdapter(list[UsageOut])
+_GENERATIONS = TypeAdapter(list[GenerationOut], config=LATER)
+_USAGE = TypeAdapter(list[UsageOut], config=LATER)
 
 
 class TaskIds(BaseModel):

@@ -26,9 +26,12 @@ def open_client(
     on_start: Callable[[Path], None] | None = None,
     timeout: float = 30.0,
     transport: httpx.AsyncBaseTransport | None = None,
+    quick: bool = False,
 ) -> WebUIClient:
     """A client for `target` (default: discovered), with its token and, if allowed, auto-start.
-    A `transport` given carries every request (no auto-start then).
+    A `transport` given carries every request (no auto-start then). `quick`: on the socket,
+    the standard library's HTTP (blocking.py) for a command of a few short requests, which
+    then skips httpx's transport imports (~40 ms); not for streams.
 
     Raises ValueError for a malformed `WEBUI_URL`.
     """
@@ -37,8 +40,13 @@ def open_client(
         token = resolve_token(target)
     if transport is not None:
         autostart = False
+    inner = None
+    if quick and transport is None and target.socket:
+        from webui_tui.client.blocking import BlockingSocketTransport
+
+        inner = transport = BlockingSocketTransport(target.socket, timeout)
     if autostart and target.may_autostart and target.socket and not autostart_disabled():
-        transport = AutostartTransport(target.socket, on_start)
+        transport = AutostartTransport(target.socket, on_start, inner=inner)
     client = WebUIClient(target, token=token, transport=transport, timeout=timeout)
     client.client_turns = client_turns_forced()
     return client

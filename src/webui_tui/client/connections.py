@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from webui_daemon.schemas.connections import (
+    ConnectionsState,
     ConnectionVerifyForm,
     OllamaConfigForm,
     OpenAIConfigForm,
 )
 from webui_tui.client.base import BaseClient
-from webui_tui.client.errors import NotFound, RequestFailed
+from webui_tui.client.errors import BadResponse, NotFound, RequestFailed
 
 Kind = Literal["ollama", "openai"]
 
@@ -63,6 +64,14 @@ class ConnectionsMixin(BaseClient):
         model list. Raises RequestFailed with the reason when it does not answer well."""
         form = ConnectionVerifyForm(url=clean_url(url), key=key)
         return await self.request("POST", f"/{kind}/verify", body=form)
+
+    async def connection_states(self) -> ConnectionsState | None:
+        """webui's `/api/webui/connections` (admins): each URL's origin, health and model
+        count; None from a server without it (Open WebUI)."""
+        try:
+            return await self._get("/api/webui/connections", ConnectionsState)
+        except (NotFound, BadResponse):
+            return None
 
     async def list_connections(self) -> list[Connection]:
         ollama, openai = await self.ollama_config(), await self.openai_config()

@@ -81,8 +81,12 @@ def one_line(text: str) -> str:
 
 
 def detail_text(body: Any) -> str:
-    """The human text of an error body: `{"detail": str}` or pydantic's list of problems."""
+    """The human text of an error body: `{"detail": str}`, pydantic's list of problems, or a
+    provider's own error passed through (`{"error": str}` as Ollama, `{"error": {"message":
+    str}}` as OpenAI and llama.cpp)."""
     detail = body.get("detail") if isinstance(body, dict) else body
+    if detail is None and isinstance(body, dict) and "error" in body:
+        detail = body["error"]
     if isinstance(detail, str):
         return detail
     if isinstance(detail, list):

@@ -15,17 +15,19 @@ from webui_daemon.schemas.folders import (
     FolderModel,
     FolderUpdateForm,
 )
-from webui_tui.client.base import BaseClient
+from webui_tui.client.base import LATER, BaseClient
 from webui_tui.client.chats import CHATS
 from webui_tui.client.errors import BadResponse
 
 FOLDERS = "/api/v1/folders"
 TAG_PAGE = 1000
 
-_FOLDERS: TypeAdapter[list[FolderModel]] = TypeAdapter(list[FolderModel])
-_CHATS: TypeAdapter[list[ChatResponse]] = TypeAdapter(list[ChatResponse])
-_TITLES: TypeAdapter[list[ChatTitleIdResponse]] = TypeAdapter(list[ChatTitleIdResponse])
-_TAGS: TypeAdapter[list[TagModel]] = TypeAdapter(list[TagModel])
+_FOLDERS: TypeAdapter[list[FolderModel]] = TypeAdapter(list[FolderModel], config=LATER)
+_CHATS: TypeAdapter[list[ChatResponse]] = TypeAdapter(list[ChatResponse], config=LATER)
+_TITLES: TypeAdapter[list[ChatTitleIdResponse]] = TypeAdapter(
+    list[ChatTitleIdResponse], config=LATER
+)
+_TAGS: TypeAdapter[list[TagModel]] = TypeAdapter(list[TagModel], config=LATER)
 
 
 class FoldersMixin(BaseClient):

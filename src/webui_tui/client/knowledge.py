@@ -28,7 +28,7 @@ from webui_daemon.schemas.knowledge import (
     KnowledgeResponse,
 )
 from webui_daemon.schemas.retrieval import QueryCollectionsForm, QueryResult
-from webui_tui.client.base import BaseClient, bad_answer, parse
+from webui_tui.client.base import LATER, BaseClient, bad_answer, parse
 from webui_tui.client.errors import BadResponse, error_for_status
 from webui_tui.client.sse import sse_data
 
@@ -39,9 +39,9 @@ TERMINAL = frozenset({"completed", "failed"})
 # Polling pace when the server does not stream the processing status.
 POLL_S = 0.5
 
-_KBS: TypeAdapter[list[KnowledgeResponse]] = TypeAdapter(list[KnowledgeResponse])
-_FILES: TypeAdapter[list[FileModelResponse]] = TypeAdapter(list[FileModelResponse])
-_KB_FILES: TypeAdapter[list[KnowledgeFileItem]] = TypeAdapter(list[KnowledgeFileItem])
+_KBS: TypeAdapter[list[KnowledgeResponse]] = TypeAdapter(list[KnowledgeResponse], config=LATER)
+_FILES: TypeAdapter[list[FileModelResponse]] = TypeAdapter(list[FileModelResponse], config=LATER)
+_KB_FILES: TypeAdapter[list[KnowledgeFileItem]] = TypeAdapter(list[KnowledgeFileItem], config=LATER)
 # Pages of a base's file list asked at most (Open WebUI: 30 files a page for non-admins).
 MAX_FILE_PAGES = 1000
 

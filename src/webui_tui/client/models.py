@@ -9,7 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from webui_daemon.schemas.auths import SessionUserResponse
 from webui_daemon.schemas.models import ModelAccessResponse, ModelForm, ModelIdForm, ModelModel
-from webui_tui.client.base import BaseClient
+from webui_tui.client.base import LATER, BaseClient
 from webui_tui.client.errors import NotFound, WebUIClientError
 
 
@@ -41,7 +41,7 @@ class ModelList(BaseModel):
     data: list[ModelEntry]
 
 
-_RECORDS: TypeAdapter[list[ModelModel]] = TypeAdapter(list[ModelModel])
+_RECORDS: TypeAdapter[list[ModelModel]] = TypeAdapter(list[ModelModel], config=LATER)
 
 
 class ModelsMixin(BaseClient):
