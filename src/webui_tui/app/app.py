@@ -26,6 +26,7 @@ from webui_tui.app.screens.settings import SettingsScreen
 from webui_tui.app.widgets.notice import Problem, Reconnected
 from webui_tui.app.workers import ReportsWorkerFailures, work
 from webui_tui.client.connect import client_turns_forced
+from webui_tui.client.env_check import stale
 from webui_tui.client.errors import DaemonUnreachable, WebUIClientError
 from webui_tui.client.tui_extra import TuiClient
 
@@ -78,6 +79,15 @@ class WebUIApp(ReportsWorkerFailures, App[None]):
         if self.config.theme and self.config.theme in self.available_themes:
             self.theme = self.config.theme
         self.switch_mode(self.start_mode)
+        self._check_environment()
+
+    @work(group="environment")
+    async def _check_environment(self) -> None:
+        """A provider URL this shell names that the daemon does not use: said once, at start
+        (a model it serves would otherwise just be "not found")."""
+        line = await stale(self.client)
+        if line:
+            self.notify(line, title="Provider settings", severity="warning", timeout=12)
 
     async def on_unmount(self) -> None:
         await self.client.aclose()

@@ -11,12 +11,12 @@ from typing import Annotated, Any
 import typer
 
 from webui_daemon.schemas.connections import ConnectionsState, ConnectionState
-from webui_tui.cli.env_check import env_urls, missing_line
 from webui_tui.cli.output import JsonFlag, note, print_json, print_table, say
 from webui_tui.cli.runtime import call
 from webui_tui.cli.status import connection_health
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.connections import Connection, Kind, clean_url, guess_kind
+from webui_tui.client.env_check import env_urls, missing_line
 from webui_tui.client.errors import RequestFailed, WebUIClientError
 
 app = typer.Typer(

@@ -1,69 +1,16 @@
-"""Provider URLs this shell's environment names that the running daemon does not use.
+"""`webui` commands say on stderr which provider URLs of their environment the running daemon
+does not use (the rule: client.env_check)."""
 
-A daemon reads OLLAMA_BASE_URL(S) and OPENAI_API_BASE_URL(S) once, when it starts, and
-connections an admin saved win over them; a command run with another value in its own
-environment would otherwise be silently ignored. `missing_line` says so in one line, with the
-fix: restart the daemon with this environment, or add the URL as a saved connection.
-"""
-
-import os
-from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from webui_daemon.schemas.connections import ConnectionsState
 from webui_tui.cli.output import note
-from webui_tui.client.errors import WebUIClientError
+from webui_tui.client.env_check import stale
 
 if TYPE_CHECKING:
     from webui_tui.client.api import WebUIClient
 
-# (kind, the list variable, the single-URL variable): the list wins, as in the daemon.
-_VARIABLES = (
-    ("ollama", "OLLAMA_BASE_URLS", "OLLAMA_BASE_URL"),
-    ("openai", "OPENAI_API_BASE_URLS", "OPENAI_API_BASE_URL"),
-)
-
-
-def env_urls(environ: Mapping[str, str] | None = None) -> list[tuple[str, str, str]]:
-    """(variable, kind, URL) for each provider URL the environment names."""
-    env = os.environ if environ is None else environ
-    out: list[tuple[str, str, str]] = []
-    for kind, many, one in _VARIABLES:
-        variable = many if env.get(many, "").strip() else one
-        for url in env.get(variable, "").split(";"):
-            if url.strip():
-                out.append((variable, kind, url.strip().rstrip("/")))
-    return out
-
-
-def missing_line(state: ConnectionsState, named: list[tuple[str, str, str]]) -> str | None:
-    """One line naming the URLs of `named` the daemon does not use, and the fix; or None."""
-    have = {(c.type, c.url) for c in state.connections if c.enabled}
-    missing = [(var, kind, url) for var, kind, url in named if (kind, url) not in have]
-    if not missing:
-        return None
-    variable, kind, url = missing[0]
-    urls = ", ".join(u for _, _, u in missing)
-    stored = any(c.origin == "stored" for c in state.connections if c.type == kind)
-    if stored and state.persistent_config:
-        why = f"connections an admin saved win over {variable}"
-        fix = f"`webui connections add {url}` adds it"
-    else:
-        why = "it was started with another environment"
-        fix = f"`webui daemon restart` starts it with yours, or `webui connections add {url}`"
-    return f"{variable} names {urls}, which the running daemon does not use ({why}); {fix}"
-
 
 async def warn_missing(client: "WebUIClient") -> None:
-    """Say (on stderr) which provider URLs of this environment the daemon does not use. Asks
-    nothing unless the environment names one; quiet for non-admins and other servers."""
-    named = env_urls()
-    if not named:
-        return
-    try:
-        state = await client.connection_states()
-    except WebUIClientError:
-        return
-    line = missing_line(state, named) if state is not None else None
+    line = await stale(client)
     if line:
         note(line)

@@ -8,11 +8,11 @@ from typing import Any, TypeVar, cast
 import typer
 
 from webui_daemon.schemas.connections import ConnectionsState
-from webui_tui.cli.env_check import env_urls, missing_line
 from webui_tui.cli.output import JsonFlag, note, print_json, say
 from webui_tui.cli.runtime import call, resolve_target
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.discovery import Target
+from webui_tui.client.env_check import env_urls, missing_line
 from webui_tui.client.errors import AuthFailed, DaemonUnreachable, Forbidden, RequestFailed
 
 T = TypeVar("T")
