@@ -43,7 +43,7 @@ USER = UserRow(
 
 
 def test_default_settings_make_no_internet_connection(monkeypatch: pytest.MonkeyPatch) -> None:
-    from webui_daemon.app import provider_defaults
+    from webui_daemon.container import provider_defaults
 
     for name in ("OPENAI_API_KEY", "OPENAI_API_KEYS", "OPENAI_API_BASE_URL", "OLLAMA_BASE_URL"):
         monkeypatch.delenv(name, raising=False)

@@ -14,7 +14,8 @@ import pytest
 import pytest_asyncio
 
 from tests.corpus.make import SHARED_MODEL
-from webui_daemon.app import Services, create_app
+from webui_daemon.app import create_app
+from webui_daemon.container import Services
 from webui_daemon.schemas.completions import RetrievalItem
 from webui_daemon.schemas.knowledge import KnowledgeForm
 from webui_daemon.schemas.retrieval import RetrievalConfig

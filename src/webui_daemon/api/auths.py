@@ -24,7 +24,7 @@ from webui_daemon.services.mapping import user_model
 from webui_daemon.storage.rows import UserRow
 
 if TYPE_CHECKING:
-    from webui_daemon.app import Services
+    from webui_daemon.container import Services
 
 router = APIRouter(prefix="/api/v1/auths", tags=["auths"])
 

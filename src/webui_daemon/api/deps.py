@@ -8,7 +8,7 @@ from webui_daemon.services import errors
 from webui_daemon.storage.rows import UserRow
 
 if TYPE_CHECKING:
-    from webui_daemon.app import Services
+    from webui_daemon.container import Services
 
 PEER_KEY = "webui.peer"
 
