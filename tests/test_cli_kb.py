@@ -180,6 +180,11 @@ def test_remove_and_search(env: dict[str, str], daemon: DaemonProc, tmp_path: Pa
     assert removed["filename"] == "volcano.md"
     ok(env, "kb", "remove", "Lore", "garden.txt")
     assert [f["filename"] for f in kb_files(daemon, "Lore")] == ["harbour.txt"]
+    # By 4+ characters of its id (the same prefix rule as chats, knowledge bases and notes).
+    harbour = kb_files(daemon, "Lore")[0]["id"]
+    gone = as_json(env, "kb", "remove", "Lore", harbour[:6])
+    assert gone["filename"] == "harbour.txt" and kb_files(daemon, "Lore") == []
+    ok(env, "kb", "add", "Lore", str(tmp_path / "harbour.txt"))
     assert removed["removed"] not in all_file_ids(daemon)
     hits = as_json(env, "kb", "search", "Lore", "When did Mount Quillon erupt?")
     assert {h["file"] for h in hits} == {"harbour.txt"}

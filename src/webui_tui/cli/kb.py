@@ -251,7 +251,8 @@ def remove_file(
     file_ref: Annotated[
         str,
         typer.Argument(
-            help="The file: its id, its name, or the path it was added from.",
+            help="The file: its id (or 4+ characters of it), its name, or the path it was "
+            "added from.",
             metavar="FILE",
             show_default=False,
         ),
@@ -269,6 +270,7 @@ def remove_file(
             lambda f: f.id == file_ref,
             lambda f: source_path(f) == local,
             lambda f: f.filename == file_ref,
+            lambda f: len(file_ref) >= 4 and f.id.startswith(file_ref),
         ):
             matches = [f for f in kb.files if test(f)]
             if len(matches) > 1:
