@@ -529,9 +529,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--tokens", type=int, default=None)
     parser.add_argument("--token-delay", type=float, default=0.0)
     parser.add_argument("--model", action="append", default=None)
+    parser.add_argument("--tool-rounds", type=int, default=0, help="call tools this many rounds")
     args = parser.parse_args(argv)
+    tools = {"use_tools": True, "tool_rounds": args.tool_rounds} if args.tool_rounds else {}
     standin = StandIn(
-        args.kind, tokens=args.tokens, token_delay=args.token_delay, models=args.model
+        args.kind, tokens=args.tokens, token_delay=args.token_delay, models=args.model, **tools
     )
 
     async def run() -> None:

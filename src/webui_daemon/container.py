@@ -371,6 +371,7 @@ async def build_services(settings: Settings, listen: ListenInfo) -> Services:
         connections=settings.tool_server_connections,
         timeout_s=settings.tool_server_timeout_s,
         max_bytes=settings.tool_result_max_bytes,
+        approval_timeout_s=settings.tool_approval_timeout_s,
     )
     answers = AnswerService(
         completions,

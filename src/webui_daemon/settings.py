@@ -242,6 +242,9 @@ class Settings(BaseSettings):
     # Rounds of tool calls in one answer (Open WebUI's default: 256); then the model is asked
     # once more without tools.
     max_tool_rounds: int = Field(default=10, ge=1, alias="CHAT_RESPONSE_MAX_TOOL_CALL_ITERATIONS")
+    # Seconds a tool call waits for its user's yes (`webui chat --confirm`, 0.12's
+    # `tool_approval_mode: "ask"`); no answer in time is a no.
+    tool_approval_timeout_s: float = Field(default=300.0, gt=0, alias="WEBUI_TOOL_APPROVAL_TIMEOUT")
 
     # --- chat turns ---
     # Name a chat after its first exchange, asking TASK_MODEL (empty: the chat's own model).

@@ -10,6 +10,7 @@ from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
 from webui_daemon.api.streaming import DONE, SSE_HEADERS, sse_event, turn_sse
 from webui_daemon.schemas.tasks import GenerationOut, StopResponse, UsageOut
 from webui_daemon.services import errors
+from webui_daemon.services.turn_state import output_chunks
 
 router = APIRouter(tags=["tasks"])
 
@@ -90,8 +91,13 @@ async def _stored_events(message_id: str, message: dict[str, Any]) -> AsyncItera
         "created": int(message.get("timestamp") or 0),
         "model": message.get("model", ""),
     }
-    delta = {"role": "assistant", "content": message.get("content", "")}
-    yield sse_event(base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+    output = message.get("output")
+    if isinstance(output, list) and output:  # an answer that ran tools: its calls in order
+        for chunk in output_chunks(base, output):
+            yield sse_event(chunk)
+    else:
+        delta = {"role": "assistant", "content": message.get("content", "")}
+        yield sse_event(base | {"choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
     error = message.get("error")
     if isinstance(error, dict) and error.get("content"):
         # The saved failure, as a live stream would have sent it.

@@ -1,5 +1,6 @@
 """Tools (Open WebUI 0.12): /api/v1/tools (the tool servers a user may use), the admins'
-/api/v1/configs/tool_servers (+ verify), and the refusal to run Python tools or functions."""
+/api/v1/configs/tool_servers (+ verify), the answer to a tool call waiting for approval, and
+the refusal to run Python tools or functions."""
 
 from typing import Any
 
@@ -8,6 +9,8 @@ from fastapi import APIRouter
 from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
 from webui_daemon.schemas.tools import (
     CodeToolForm,
+    ResolveToolCallForm,
+    ResolveToolCallResponse,
     ToolServerConnection,
     ToolServersConfigForm,
     ToolSpec,
@@ -68,3 +71,22 @@ async def verify_tool_server(
     form: ToolServerConnection, user: AdminUser, services: ServicesDep
 ) -> dict[str, Any]:
     return await services.tools.verify(form.model_dump(exclude_none=True), user)
+
+
+@router.post("/chats/{chat_id}/messages/{message_id}/resolve", tags=["chats"])
+async def resolve_tool_call(
+    chat_id: str,
+    message_id: str,
+    form: ResolveToolCallForm,
+    user: VerifiedUser,
+    services: ServicesDep,
+) -> ResolveToolCallResponse:
+    """Approve or reject a tool call waiting for its user (0.12's route; here the waiting
+    answer goes on by itself: services.tools.approvals)."""
+    if form.action == "answer":
+        raise WebUIError("Tool call does not accept answers.")
+    await services.chats.get(user.id, chat_id)  # 401 when the chat is not the caller's
+    services.tools.approvals.resolve(
+        user.id, chat_id, message_id, form.call_id, approve=form.action == "approve"
+    )
+    return ResolveToolCallResponse(status=True, chat_id=chat_id, message_id=message_id)

@@ -10,7 +10,10 @@ starts itself (only admins set connections at all).
 While the daemon runs a tool loop, each tool call and each result goes to a streaming client
 as an SSE comment line (`: webui.tool {item}`, TOOL_COMMENT), which OpenAI clients skip; the
 item is the one saved in the message's `output` (0.12's `function_call` and
-`function_call_output` items).
+`function_call_output` items). With `params.tool_approval_mode: "ask"` a call is sent again
+with status "pending" before it runs and waits for POST
+/api/v1/chats/{id}/messages/{message_id}/resolve (ResolveToolCallForm); then "in_progress", or
+"rejected" with its refusal as the result.
 """
 
 from typing import Any, Literal
@@ -92,3 +95,19 @@ class CodeToolForm(BaseModel):
     id: str = ""
     name: str = ""
     content: str = ""
+
+
+class ResolveToolCallForm(BaseModel):
+    """POST /api/v1/chats/{id}/messages/{message_id}/resolve (0.12): the user's answer to a
+    tool call that waits for approval (`params.tool_approval_mode: "ask"`)."""
+
+    call_id: str = Field(max_length=256)
+    action: Literal["approve", "reject", "answer"]
+    answers: Any | None = None  # 0.12's `ask_user` tool (not here)
+    timed_out: bool = False
+
+
+class ResolveToolCallResponse(BaseModel):
+    status: bool
+    chat_id: str
+    message_id: str

@@ -91,7 +91,10 @@ class AnswerService:
         if not toolset.tools:
             return None
         tools = self._tools
-        return ToolLoop(toolset, tools.http, tools.limits, self._max_tool_rounds)
+        ask = None
+        if (form.params or {}).get("tool_approval_mode") == "ask":
+            ask = tools.approvals.asker(user.id, form.chat_id, form.id)
+        return ToolLoop(toolset, tools.http, tools.limits, self._max_tool_rounds, ask)
 
     def _chunks(self, answer: Answer) -> AsyncGenerator[dict[str, Any], None]:
         prepared, loop = answer.prepared, answer.tools

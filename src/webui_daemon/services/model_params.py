@@ -20,6 +20,7 @@ CONSUMED = frozenset(
         "stream_delta_chunk_size",
         "reasoning_tags",
         "custom_params",
+        "tool_approval_mode",  # ask before each tool call (services.tools.approvals)
     }
 )
 # Params an OpenAI-compatible upstream understands (others are Ollama options).

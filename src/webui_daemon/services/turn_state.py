@@ -6,6 +6,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from webui_daemon.schemas.tools import TOOL_KEY
 from webui_daemon.services import errors
 
 TurnStatus = Literal["running", "done", "interrupted", "error"]
@@ -61,9 +62,49 @@ class Turn:
             "choices": [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}],
         }
 
+    def snapshot_chunks(self) -> list[dict[str, Any]]:
+        """What a re-attaching client receives first: the text so far as one chunk or, once
+        tools ran, the text and tool items in the order they came (as they streamed)."""
+        if not self.output:
+            return [self.snapshot_chunk()] if self.content or self.reasoning else []
+        head = self.snapshot_chunk()
+        reasoning = head["choices"][0]["delta"].get("reasoning_content")
+        return output_chunks(head, self.output, reasoning)
+
     def publish(self, event: TurnEvent) -> None:
         for queue in self.subscribers:
             queue.put_nowait(event)
+
+
+def output_chunks(
+    head: dict[str, Any], output: list[dict[str, Any]], reasoning: str | None = None
+) -> list[dict[str, Any]]:
+    """A message's `output` as the stream that made it: a content chunk (like `head`) per
+    text item and a tool event ({TOOL_KEY: item}) per call and result; the reasoning first."""
+    chunks: list[dict[str, Any]] = []
+
+    def text_chunk(delta: dict[str, Any]) -> dict[str, Any]:
+        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": None}
+        return {**head, "choices": [choice]}
+
+    start: dict[str, Any] = {"role": "assistant", "content": ""}
+    if reasoning:
+        start["reasoning_content"] = reasoning
+    chunks.append(text_chunk(start))
+    for item in output:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "message":
+            text = "".join(
+                str(part.get("text", ""))
+                for part in item.get("content") or []
+                if isinstance(part, dict)
+            )
+            if text:
+                chunks.append(text_chunk({"content": text}))
+        elif item.get("type") in ("function_call", "function_call_output"):
+            chunks.append({TOOL_KEY: dict(item)})
+    return chunks
 
 
 def closing_chunk(turn: Turn) -> dict[str, Any]:

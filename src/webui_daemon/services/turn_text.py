@@ -4,7 +4,7 @@ import contextlib
 import json
 from typing import Any
 
-from webui_daemon.schemas.images import model_content
+from webui_daemon.schemas.replay import model_messages
 
 TITLE_PROMPT = (
     "Write a concise title of 3 to 5 words for the conversation below, in its language. "
@@ -28,10 +28,10 @@ def parse_title(text: str) -> str:
     return line[:80]
 
 
-def wire_message(message: dict[str, Any]) -> dict[str, Any]:
-    """A stored chat message as an OpenAI message: role and content, a user message's images
-    as content parts (schemas.images.model_content)."""
-    return {"role": message.get("role", "user"), "content": model_content(message)}
+def wire_messages(message: dict[str, Any]) -> list[dict[str, Any]]:
+    """A stored chat message as OpenAI messages: role and content, a user message's images as
+    content parts, an answer that ran tools as its calls and results (schemas.replay)."""
+    return model_messages(message)
 
 
 def reply_text(reply: dict[str, Any]) -> str:

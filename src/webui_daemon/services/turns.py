@@ -36,7 +36,7 @@ from webui_daemon.services.turn_text import (
     TITLE_PROMPT,
     parse_title,
     reply_text,
-    wire_message,
+    wire_messages,
 )
 from webui_daemon.storage.chats import ChatRepo
 from webui_daemon.storage.db import Database
@@ -180,7 +180,7 @@ class TurnManager:
         """The branch ending at `parent_id` as the messages to send, after the chat's own
         system prompt."""
         path = await self._chats.message_path(user.id, chat.id, parent_id)
-        wire = [wire_message(m) for m in path]
+        wire = [w for m in path for w in wire_messages(m)]
         system = chat.document.get("system")
         if isinstance(system, str) and system.strip():
             wire.insert(0, {"role": "system", "content": system})
@@ -398,8 +398,9 @@ class Subscription:
         self._queue: asyncio.Queue[TurnEvent] = asyncio.Queue()
         # Snapshot and registration happen with no await between them, so no chunk is
         # missed or repeated.
-        if with_snapshot and (turn.content or turn.reasoning):
-            self._queue.put_nowait(TurnEvent("chunk", turn.snapshot_chunk()))
+        if with_snapshot:
+            for chunk in turn.snapshot_chunks():
+                self._queue.put_nowait(TurnEvent("chunk", chunk))
         if turn.finished.is_set():
             self._queue.put_nowait(TurnEvent("end"))
         else:

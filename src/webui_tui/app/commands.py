@@ -45,6 +45,12 @@ COMMANDS = [
         binding_id="chat.attach",
         about="the next message is answered from them, with numbered sources",
     ),
+    Command(
+        "Pick tools for this chat",
+        "pick_tools",
+        binding_id="chat.tools",
+        about="tool servers the model may call; their calls show in the answer",
+    ),
     Command("Use a prompt from your library", "prompt_library", about="types / in the composer"),
     Command("Copy the last answer", "copy_last", about="to the clipboard (OSC 52)"),
     Command("Export the chat as Markdown", "export_chat", about="to a file"),

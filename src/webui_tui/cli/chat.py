@@ -138,6 +138,13 @@ def chat(
             show_default=False,
         ),
     ] = None,
+    confirm: Annotated[
+        bool,
+        typer.Option(
+            "--confirm",
+            help="Ask on the terminal before each tool call (no: the model is told you declined).",
+        ),
+    ] = False,
 ) -> None:
     """Ask a model and stream its answer; Ctrl-C stops it and keeps what arrived.
 
@@ -150,8 +157,8 @@ def chat(
 
     if attach is not None:
         extra = prompt or model or system or continue_last or chat_id or temporary or kbs or files
-        extra = extra or template or variables or notes
-        if extra:
+        extra = extra or template or variables or notes or tool_ids
+        if extra or confirm:
             raise UsageProblem("--attach takes only a chat id (and --json or --raw)")
         out = writer_for(json_out=json_out, raw=raw)
         try:
@@ -164,6 +171,10 @@ def chat(
         raise UsageProblem("use either -c/--continue or --chat, not both")
     if temporary and (continue_last or chat_id):
         raise UsageProblem("--temporary starts a new, unsaved exchange: no -c or --chat")
+    if confirm and not tool_ids:
+        raise UsageProblem("--confirm asks before tool calls: use it with --tool")
+    if confirm and temporary:
+        raise UsageProblem("--confirm needs a saved chat to answer in: no --temporary")
     if variables and template is None:
         raise UsageProblem("--var fills a library prompt's variables: use it with -p COMMAND")
     text = _prompt_text(prompt, required=template is None)
@@ -183,6 +194,7 @@ def chat(
         notes=list(notes or []),
         memory=memory,
         tools=list(tool_ids or []),
+        confirm=confirm,
     )
     out = writer_for(json_out=json_out, raw=raw)
     try:

@@ -31,6 +31,7 @@ from webui_tui.cli.ids import find_chat_id, find_knowledge, find_note_id
 from webui_tui.cli.interrupts import Interrupts
 from webui_tui.cli.output import note
 from webui_tui.cli.runtime import UsageProblem
+from webui_tui.cli.tool_confirm import Confirmer, confirm_params
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.client_turns import begin_turn
 from webui_tui.client.completions import ChatStream
@@ -56,6 +57,7 @@ class ChatOptions:
     notes: list[str] = field(default_factory=list)
     memory: bool | None = None  # --memory/--no-memory: `features.memory` (None: the setting)
     tools: list[str] = field(default_factory=list)  # --tool: `tool_ids` (the daemon runs them)
+    confirm: bool = False  # --confirm: ask on the terminal before each tool call
 
 
 @dataclass(slots=True)
@@ -78,7 +80,10 @@ class Outcome:
 
 
 async def _streamed(
-    opened: AbstractAsyncContextManager[ChatStream], out: AnswerWriter, interrupts: Interrupts
+    opened: AbstractAsyncContextManager[ChatStream],
+    out: AnswerWriter,
+    interrupts: Interrupts,
+    confirm: Confirmer | None = None,
 ) -> Outcome:
     """Write the answer's events to `out` until the stream ends or we hang up."""
     stream: ChatStream | None = None
@@ -92,6 +97,8 @@ async def _streamed(
                         continue
                     waiting.clear()
                     if isinstance(event, ToolActivity):
+                        if confirm is not None and await confirm.shown(stream, event):
+                            continue
                         if sys.stderr.isatty():  # each call and its result, one line each
                             sys.stderr.write(event.line() + "\n")
                         continue
@@ -169,6 +176,27 @@ async def _answer(
     model: str,
 ) -> Outcome:
     images, documents = split_images(options.files)  # before anything is uploaded
+    confirm = Confirmer.open(client) if options.confirm else None  # a terminal to ask on
+    try:
+        return await _answer_with(
+            client, options, out, interrupts, chat, model, images, documents, confirm
+        )
+    finally:
+        if confirm is not None:
+            confirm.close()
+
+
+async def _answer_with(
+    client: WebUIClient,
+    options: ChatOptions,
+    out: AnswerWriter,
+    interrupts: Interrupts,
+    chat: ChatResponse | None,
+    model: str,
+    images: list[tuple[Path, ImageInfo]],
+    documents: list[Path],
+    confirm: Confirmer | None,
+) -> Outcome:
     items = await _retrieval_items(client, options, documents)
     pictures = await upload_images(client, images)
     extra: dict[str, Any] = {"files": items} if items else {}
@@ -176,6 +204,10 @@ async def _answer(
         extra["features"] = {"memory": options.memory}
     if options.tools:
         extra["tool_ids"] = options.tools
+    if confirm is not None:
+        if not await client.server_turns():
+            raise UsageProblem("--confirm needs a webui daemon (it runs the tools and waits)")
+        extra = confirm_params(extra)
     if options.temporary:
         messages: list[dict[str, Any]] = []
         if options.system:
@@ -198,7 +230,7 @@ async def _answer(
         chat_id, options.prompt, model, parent_id=parent_id, extra=extra or None, files=pictures
     )
     try:
-        return await _checked(client, await _streamed(opened, out, interrupts))
+        return await _checked(client, await _streamed(opened, out, interrupts, confirm))
     except RequestFailed:
         if created:  # refused before any answer: leave no empty chat behind
             with contextlib.suppress(WebUIClientError):

@@ -25,7 +25,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 from webui_daemon.schemas.chats import ChatResponse
-from webui_daemon.schemas.images import model_content
+from webui_daemon.schemas.replay import model_messages
 from webui_tui.client.chats import new_document
 from webui_tui.client.completions import COMPLETIONS, ChatStream, new_id, user_message
 from webui_tui.client.errors import RequestFailed, WebUIClientError
@@ -58,7 +58,8 @@ def add_message(document: dict[str, Any], message: dict[str, Any]) -> None:
 
 
 def completion_messages(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """What the model is asked: the chat's system prompt, then the current branch."""
+    """What the model is asked: the chat's system prompt, then the current branch (with the
+    tool calls and results of answers that ran tools: schemas.replay)."""
     out: list[dict[str, Any]] = []
     system = document.get("system")
     if isinstance(system, str) and system.strip():
@@ -66,7 +67,7 @@ def completion_messages(document: dict[str, Any]) -> list[dict[str, Any]]:
     for message in branch(document):
         role, content = message.get("role"), message.get("content")
         if role in ("user", "assistant", "system") and isinstance(content, str):
-            out.append({"role": role, "content": model_content(message)})
+            out.extend(model_messages(message))  # an answer's tool calls and results too
     return out
 
 

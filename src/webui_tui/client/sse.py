@@ -129,7 +129,7 @@ class ToolActivity:
         text = " ".join(str(p.get("text", "")) for p in parts if isinstance(p, dict))
         text = " ".join(text.split())
         text = text if len(text) <= 100 else text[:99] + "…"
-        mark = "✗" if item.get("status") == "failed" else "←"
+        mark = "✗" if item.get("status") in ("failed", "rejected") else "←"
         return f"  {mark} {text}"
 
 

@@ -6,6 +6,7 @@ the tool server connections (`/api/v1/configs/tool_servers`, + verify).
     await client.verify_tool_server(connection)         # 400 (RequestFailed) when unreachable
     await client.set_tool_server_connections([...])
     specs = await client.tool_specs("server:mcp:files")  # the functions one server offers
+    await client.resolve_tool_call(chat_id, message_id, call_id, approve=True)  # --confirm
 """
 
 from typing import Any
@@ -49,3 +50,14 @@ class ToolsMixin(BaseClient):
 
     async def verify_tool_server(self, connection: dict[str, Any]) -> Any:
         return await self.request("POST", f"{CONFIG}/verify", body=connection)
+
+    async def resolve_tool_call(
+        self, chat_id: str, message_id: str, call_id: str, *, approve: bool
+    ) -> None:
+        """Approve or reject a tool call that waits for its user (`tool_approval_mode: ask`)."""
+        action = "approve" if approve else "reject"
+        await self.request(
+            "POST",
+            f"/api/v1/chats/{chat_id}/messages/{message_id}/resolve",
+            body={"call_id": call_id, "action": action},
+        )

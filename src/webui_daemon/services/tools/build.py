@@ -5,6 +5,7 @@ from typing import Any
 
 import httpx
 
+from webui_daemon.services.tools.approvals import DEFAULT_APPROVAL_TIMEOUT_S, Approvals
 from webui_daemon.services.tools.calls import CallLimits
 from webui_daemon.services.tools.servers import ToolServerService
 from webui_daemon.storage.config import ConfigRepo
@@ -20,6 +21,7 @@ async def open_tool_servers(
     connections: list[dict[str, Any]],
     timeout_s: float,
     max_bytes: int,
+    approval_timeout_s: float = DEFAULT_APPROVAL_TIMEOUT_S,
 ) -> ToolServerService:
     """The service with the saved connections (or `connections`, from the environment).
     Nothing is fetched here: the daemon starts without waiting for any tool server."""
@@ -32,6 +34,7 @@ async def open_tool_servers(
         defaults=connections,
         limits=CallLimits(timeout_s=timeout_s, max_bytes=max_bytes),
         session_token=session_token,
+        approvals=Approvals(approval_timeout_s),
     )
     await service.load()
     return service

@@ -5,6 +5,10 @@ model asks → the daemon calls the tools (calls.call: timeout, size limit, shor
 results go back → the model answers; at most `max_rounds` rounds of calls, then the model is
 asked once more without tools, so that it answers in text.
 
+With an `ask` (params.tool_approval_mode "ask"), each call is yielded again with status
+"pending" and waits for its user's answer; a call that is not approved is not run, its
+result is 0.12's refusal (status "rejected") and the answer goes on.
+
 Streamed: the model's text passes as it comes; its raw tool calls do not (the daemon runs
 them). Each call and each result is yielded as `{TOOL_KEY: item}` (0.12's `function_call` /
 `function_call_output` output items), which api.streaming sends as `: webui.tool` comments
@@ -20,6 +24,7 @@ from typing import Any
 import httpx
 
 from webui_daemon.schemas.tools import TOOL_KEY
+from webui_daemon.services.tools.approvals import NOT_APPROVED, REJECTED, Ask
 from webui_daemon.services.tools.calls import CallLimits, call
 from webui_daemon.services.tools.servers import ToolSet
 
@@ -71,12 +76,19 @@ def _arguments_text(raw: Any) -> str:
 
 class ToolLoop:
     def __init__(
-        self, toolset: ToolSet, http: httpx.AsyncClient, limits: CallLimits, max_rounds: int
+        self,
+        toolset: ToolSet,
+        http: httpx.AsyncClient,
+        limits: CallLimits,
+        max_rounds: int,
+        ask: Ask | None = None,
     ) -> None:
         self.toolset = toolset
         self._http = http
         self._limits = limits
         self._max_rounds = max_rounds
+        # `tool_approval_mode: "ask"`: each call waits for its user's yes (services.tools.approvals)
+        self._ask = ask
         self.output: list[dict[str, Any]] = []
 
     def first_body(self, body: dict[str, Any]) -> dict[str, Any]:
@@ -104,23 +116,43 @@ class ToolLoop:
                     "function": {"name": name, "arguments": arguments},
                 }
             )
-            item = call_item(call_id, name, arguments, "in_progress")
+            item = call_item(call_id, name, arguments, "queued" if self._ask else "in_progress")
             self.output.append(item)
             yield {TOOL_KEY: dict(item)}
         messages = list(body.get("messages") or [])
         messages.append({"role": "assistant", "content": text or None, "tool_calls": asked})
         for entry in asked:
             name = str(entry["function"]["name"])
-            status, result = await call(
-                self.toolset.tools.get(name),
-                name,
-                entry["function"]["arguments"],
-                self._http,
-                self._limits,
+            item = next(
+                i
+                for i in self.output
+                if i.get("call_id") == entry["id"] and i["type"] == "function_call"
             )
-            for item in self.output:
-                if item.get("call_id") == entry["id"] and item["type"] == "function_call":
-                    item["status"] = status
+            refusal = None
+            if self._ask is not None:
+                item["status"] = "pending"  # asked: the client shows it and answers
+                question = self._ask(str(entry["id"]))  # waits before the client knows
+                try:
+                    yield {TOOL_KEY: dict(item)}
+                    approved = await question.answer()
+                finally:
+                    question.close()
+                if approved is True:
+                    item["status"] = "in_progress"
+                    yield {TOOL_KEY: dict(item)}
+                else:
+                    refusal = REJECTED if approved is False else NOT_APPROVED
+            if refusal is not None:
+                status, result = "rejected", refusal
+            else:
+                status, result = await call(
+                    self.toolset.tools.get(name),
+                    name,
+                    entry["function"]["arguments"],
+                    self._http,
+                    self._limits,
+                )
+            item["status"] = status
             out = result_item(str(entry["id"]), result, status)
             self.output.append(out)
             yield {TOOL_KEY: out}

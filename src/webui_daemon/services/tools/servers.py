@@ -23,6 +23,7 @@ import httpx
 from webui_daemon.schemas.tools import server_id
 from webui_daemon.services import errors
 from webui_daemon.services.access import has_grant
+from webui_daemon.services.tools.approvals import DEFAULT_APPROVAL_TIMEOUT_S, Approvals
 from webui_daemon.services.tools.calls import CallLimits, Tool
 from webui_daemon.services.tools.mcp_link import McpLink, McpTarget
 from webui_daemon.services.tools.openapi import OpenApiServer, parse, spec_url
@@ -80,8 +81,11 @@ class ToolServerService:
         defaults: list[dict[str, Any]],
         limits: CallLimits,
         session_token: Callable[[UserRow], str],
+        approvals: Approvals | None = None,
     ) -> None:
         self._config = config
+        # The calls waiting for their user's yes (`tool_approval_mode: "ask"`).
+        self.approvals = approvals or Approvals(DEFAULT_APPROVAL_TIMEOUT_S)
         self._groups = groups
         self.http = http
         self._defaults = defaults

@@ -9,7 +9,9 @@ saved from here, as `webui chat` does (`client_turns`): esc hangs up and what ar
 marked interrupted; an answer still generating there cannot be re-attached to.
 
 `/` at the start of the composer picks a prompt from the library (`PromptPicking`); ctrl+b
-attaches knowledge bases and files to the next message (`Attaching`).
+attaches knowledge bases and files to the next message (`Attaching`); ctrl+s picks the tools
+the model may call in the chat (`ToolPicking`), and the daemon's tool calls show as blocks in
+the answer.
 """
 
 import asyncio
@@ -30,6 +32,7 @@ from webui_tui.app.screens.chat_doc import chat_model, infos_of
 from webui_tui.app.screens.chat_messages import EMPTY, MessageActions
 from webui_tui.app.screens.chat_prompts import PromptPicking
 from webui_tui.app.screens.chat_sidebar import SidebarScreen
+from webui_tui.app.screens.chat_tools import ToolPicking
 from webui_tui.app.screens.dialogs import PickScreen
 from webui_tui.app.tree import usage_line
 from webui_tui.app.widgets.attachments import Attachments
@@ -50,13 +53,13 @@ from webui_tui.client.client_turns import (
 )
 from webui_tui.client.completions import ChatStream
 from webui_tui.client.errors import WebUIClientError
-from webui_tui.client.sse import ContentDelta, Queued, Sources
+from webui_tui.client.sse import ContentDelta, Queued, Sources, ToolActivity
 from webui_tui.client.tasks import uncancel_current
 from webui_tui.client.transcript import history_of, image_labels
 from webui_tui.client.tui_extra import TuiClient
 
 
-class ChatScreen(MessageActions, Attaching, PromptPicking, SidebarScreen):
+class ChatScreen(MessageActions, Attaching, PromptPicking, ToolPicking, SidebarScreen):
     CSS_PATH = "chat.tcss"
     # The footer shows the first of the shown ones that fit (80 columns: up to Attach); the
     # help screen (F1) lists them all, with the tooltip as the longer description.
@@ -71,6 +74,14 @@ class ChatScreen(MessageActions, Attaching, PromptPicking, SidebarScreen):
             "Attach",
             id="chat.attach",
             tooltip="Attach knowledge bases or files to the next message",
+        ),
+        Binding(
+            "ctrl+s",
+            "pick_tools",
+            "Tools",
+            id="chat.tools",
+            show=False,
+            tooltip="Pick the tools the model may call in this chat",
         ),
         Binding("ctrl+f", "search", "Search", id="chat.search", show=False, tooltip="Search chats"),
         Binding(
@@ -136,6 +147,7 @@ class ChatScreen(MessageActions, Attaching, PromptPicking, SidebarScreen):
     def _show_top(self) -> None:
         self.query_one("#topbar", Static).update(
             f"webui · Chat · model: {self.model or '(none)'}"
+            + self.tools_label()
             + ("  · generating, esc stops" if self.streaming else "")
         )
 
@@ -237,7 +249,8 @@ class ChatScreen(MessageActions, Attaching, PromptPicking, SidebarScreen):
                 images=image_labels({"role": "user", "files": images}),
             )
         )
-        self._ask(event.text, parent, {"files": documents} if documents else None, images)
+        extra = self.tool_extra({"files": documents} if documents else None)
+        self._ask(event.text, parent, extra, images)
         self.clear_attachments()
 
     @work(exclusive=True, group="turn")
@@ -256,10 +269,12 @@ class ChatScreen(MessageActions, Attaching, PromptPicking, SidebarScreen):
                 chat = at_leaf(self.chat, parent) if self.chat is not None else None
                 turn = await begin_turn(self.client, chat, text, model, files=images)
                 self.chat = turn.chat
+                self.keep_tools_for(turn.chat_id)
                 await self._client_turn(turn, extra)
                 return
             if self.chat is None:
                 self.chat = await self.client.new_chat(model)
+                self.keep_tools_for(self.chat.id)
                 created = True
             opened = self.client.stream_turn(
                 self.chat.id, text, model, parent_id=parent, extra=extra, files=images
@@ -349,6 +364,8 @@ class ChatScreen(MessageActions, Attaching, PromptPicking, SidebarScreen):
                         view.set_waiting(event.line())
                     elif isinstance(event, Sources):
                         view.info.sources = list(stream.sources)
+                    elif isinstance(event, ToolActivity):  # a call the daemon runs, or its result
+                        view.add_tool(event.item, conversation.streamed_length())
         except asyncio.CancelledError:
             if not self._hung_up:
                 raise  # the screen is going away

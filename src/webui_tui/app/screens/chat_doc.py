@@ -4,6 +4,7 @@ from typing import Any
 
 from webui_tui.app.tree import siblings, usage_line
 from webui_tui.app.widgets.message_view import MessageInfo
+from webui_tui.app.widgets.tool_blocks import blocks_of
 from webui_tui.client.transcript import branch, history_of, image_labels, message_notes, speaker
 
 
@@ -26,6 +27,7 @@ def infos_of(document: dict[str, Any], leaf_id: str | None = None) -> list[Messa
                 total=max(1, len(sibs)),
                 notes=[n for n in message_notes(message) if n != "still generating"],
                 images=image_labels(message),
+                tools=blocks_of(message.get("output")),
                 stats=usage_line(usage if isinstance(usage, dict) else None),
                 sources=[s for s in sources if isinstance(s, dict)]
                 if isinstance(sources, list)

@@ -117,6 +117,10 @@ class Conversation(VerticalScroll, can_focus=False):
         self._buffer.append(text)
         self._dirty = True
 
+    def streamed_length(self) -> int:
+        """How much text the answer streaming now has (where a tool call comes in it)."""
+        return sum(len(piece) for piece in self._buffer)
+
     def reset_stream(self) -> None:
         self._buffer = []
         self._dirty = True

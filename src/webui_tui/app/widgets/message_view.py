@@ -1,5 +1,5 @@
-"""One message of the conversation: who, branch position `◀ 2/3 ▶`, Markdown, its numbered
-sources, notes, usage."""
+"""One message of the conversation: who, branch position `◀ 2/3 ▶`, Markdown, its tool calls
+(blocks, enter or space opens and closes them), its numbered sources, notes, usage."""
 
 import re
 from dataclasses import dataclass, field
@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import Static
 
 from webui_tui.app.widgets.streamed import Rendered, StreamedMarkdown, markdown
+from webui_tui.app.widgets.tool_blocks import ToolBlock, add_item, render, segments
 from webui_tui.client.knowledge import number_sources
 
 CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
@@ -31,6 +32,7 @@ class MessageInfo:
     stats: str = ""
     sources: list[dict[str, Any]] = field(default_factory=list)
     images: list[str] = field(default_factory=list)  # `photo.png 1024×768`, one line each
+    tools: list[ToolBlock] = field(default_factory=list)  # the calls the daemon ran for it
 
 
 class MessageView(Static, can_focus=True):
@@ -78,6 +80,14 @@ class MessageView(Static, can_focus=True):
             show=False,
             tooltip="Copy its last code block",
         ),
+        Binding(
+            "enter,space",
+            "toggle_tools",
+            "Tool calls",
+            id="message.tools",
+            show=False,
+            tooltip="Open or close its tool calls (arguments, whole result)",
+        ),
         Binding("up,k", "move(-1)", "Previous", show=False, tooltip="Previous message"),
         Binding("down,j", "move(1)", "Next", show=False, tooltip="Next message"),
     ]
@@ -108,6 +118,7 @@ class MessageView(Static, can_focus=True):
         self.waiting = ""  # "waiting: 2nd in line …" while a busy node holds the answer back
         self._streaming = False
         self._streamed: StreamedMarkdown | None = None
+        self.tools_open = False
         self.update(self._renderable())
 
     @property
@@ -124,6 +135,16 @@ class MessageView(Static, can_focus=True):
     def set_content(self, text: str) -> None:
         self.info.content = text
         self.update(self._renderable())
+
+    def add_tool(self, item: dict[str, Any], at: int) -> None:
+        """A tool call or result of the answer (a `: webui.tool` event), `at` this much text."""
+        add_item(self.info.tools, item, at)
+        self.update(self._renderable())
+
+    def action_toggle_tools(self) -> None:
+        if self.info.tools:
+            self.tools_open = not self.tools_open
+            self.update(self._renderable())
 
     def set_waiting(self, text: str) -> None:
         """Shown in the answer's place until its first text arrives."""
@@ -146,7 +167,9 @@ class MessageView(Static, can_focus=True):
             head.append("  …", style="dim")
         parts: list[RenderableType] = [head]
         parts.extend(Text(f"[image: {label}]", style="dim") for label in info.images)
-        if info.content:
+        if info.tools:
+            parts.extend(self._with_tools())
+        elif info.content:
             if self._streamed is not None:
                 parts.append(self._streamed.update(info.content))
             else:
@@ -166,6 +189,20 @@ class MessageView(Static, can_focus=True):
         if foot:
             parts.append(Text(" · ".join(foot), style="dim italic"))
         return Group(*parts)
+
+    def _with_tools(self) -> list[RenderableType]:
+        """The answer's text with its tool blocks where they came; while streaming, only the
+        text after the last block is the growing Markdown."""
+        pieces = segments(self.info.content, self.info.tools)
+        out: list[RenderableType] = []
+        for index, piece in enumerate(pieces):
+            if isinstance(piece, ToolBlock):
+                out.append(render(piece, open_=self.tools_open))
+            elif self._streamed is not None and index == len(pieces) - 1:
+                out.append(self._streamed.update(piece))
+            else:
+                out.append(Rendered(markdown(piece)))
+        return out
 
     def action_branch(self, step: int) -> None:
         if self.info.total > 1:
