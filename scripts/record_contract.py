@@ -79,6 +79,8 @@ def _open_webui(binary: str, ollama_url: str, openai_url: str) -> Iterator[str]:
             "WEBUI_SECRET_KEY": "throwaway-contract-recording-secret",
             "WEBUI_AUTH": "true",
             "ENABLE_API_KEYS": "true",
+            "ENABLE_NOTES": "true",  # 0.12's defaults, said out loud: the scenario needs them
+            "ENABLE_MEMORIES": "true",
             "ENABLE_OLLAMA_API": "true",
             "OLLAMA_BASE_URL": ollama_url,
             "ENABLE_OPENAI_API": "true",

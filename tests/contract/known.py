@@ -12,6 +12,8 @@ EXT_CANCEL = "deliberate: POST /api/v1/files/process/cancel is webui's; Open Web
 EXT_KEYS = "deliberate: the daemon accepts API keys on GET /api/v1/auths/ (compatibility.md); 0.12 answers 403, and the client then asks /api/v1/users/user/status"
 OURS_KB_FILES = "deliberate: webui's extension: a base's files carry their name and processing status (schemas.knowledge.KnowledgeFileItem)"
 OURS_PINNED = "deliberate: webui's extension: chat lists say which chats are pinned"
+OURS_PROMPT_OWNER = "deliberate: webui's extension: a prompt names its owner (0.12.4 sends `user: null` by id, none in lists) and a list says what you may do (write_access), for `webui prompts list`"
+IMAGE_UPLOAD = "deliberate: an upload answers one shape, processed or not (0.12.4 leaves `status` and `path` out with process=false); the client reads the id only"
 PUBLIC = "deliberate: a model record created without access rules is public read, as in 0.6 (0.12 makes it private: no grants)"
 
 KNOWN: dict[str, dict[str, str]] = {
@@ -198,6 +200,61 @@ KNOWN: dict[str, dict[str, str]] = {
         ". extra: access_control, data, file_count, user, warnings": OLD,
         "access_control extra: read, write": OLD,
         "user extra: email, id, name, profile_image_url, role": OLD,
+    },
+    "prompts-create": {
+        ". extra: access_control, timestamp, title": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "prompts-list": {
+        ". extra: access_control, timestamp, title, user, write_access": OURS_PROMPT_OWNER,
+        "access_control extra: read, write": OLD,
+        "user extra: email, id, name, profile_image_url, role": OURS_PROMPT_OWNER,
+    },
+    "prompts-get": {
+        ". extra: access_control, timestamp, title": OLD,
+        "access_control extra: read, write": OLD,
+        "user extra: email, id, name, profile_image_url, role": OURS_PROMPT_OWNER,
+    },
+    "prompts-update": {
+        ". extra: access_control, timestamp, title": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "prompts-access-update": {
+        ". extra: access_control, timestamp, title": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "prompts-list-as-user-shared": {
+        ". extra: access_control, timestamp, title, user, write_access": OURS_PROMPT_OWNER,
+        "access_control extra: read, write": OLD,
+        "user extra: email, id, name, profile_image_url, role": OURS_PROMPT_OWNER,
+    },
+    "prompts-get-as-user-shared": {
+        ". extra: access_control, timestamp, title": OLD,
+        "access_control extra: read, write": OLD,
+        "user extra: email, id, name, profile_image_url, role": OURS_PROMPT_OWNER,
+    },
+    "notes-create": {
+        ". extra: access_control": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "notes-get": {
+        ". extra: access_control": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "notes-update": {
+        ". extra: access_control": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "notes-access-update": {
+        ". extra: access_control": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "notes-get-as-user-shared": {
+        ". extra: access_control": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "files-upload-image": {
+        ". extra: path, status": IMAGE_UPLOAD,
     },
     "webui-generations": {
         "content-type application/json, Open WebUI text/html": EXT_ROUTES,
