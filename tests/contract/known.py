@@ -14,6 +14,9 @@ OURS_KB_FILES = "deliberate: webui's extension: a base's files carry their name 
 OURS_PINNED = "deliberate: webui's extension: chat lists say which chats are pinned"
 OURS_PROMPT_OWNER = "deliberate: webui's extension: a prompt names its owner (0.12.4 sends `user: null` by id, none in lists) and a list says what you may do (write_access), for `webui prompts list`"
 IMAGE_UPLOAD = "deliberate: an upload answers one shape, processed or not (0.12.4 leaves `status` and `path` out with process=false); the client reads the id only"
+OURS_STDIO = "deliberate: webui's extension: a local MCP server the daemon starts (`command`, `env`; compatibility.md, Tools)"
+OURS_SPECS = "deliberate: webui's extension: the daemon lists the functions of OpenAPI servers too (0.12.4: MCP ones only); `webui tools test` says so against Open WebUI"
+LENIENT_KEY = "deliberate: the daemon takes a connection without `key` (none); 0.12.4 wants it present (422), and the client always sends it"
 PUBLIC = "deliberate: a model record created without access rules is public read, as in 0.6 (0.12 makes it private: no grants)"
 
 KNOWN: dict[str, dict[str, str]] = {
@@ -48,6 +51,9 @@ KNOWN: dict[str, dict[str, str]] = {
         ". extra: bio, date_of_birth, gender": OLD,
     },
     "users-list": {
+        "users extra: os_uid": OURS,
+    },
+    "users-search": {
         "users extra: os_uid": OURS,
     },
     "users-get": {
@@ -255,6 +261,19 @@ KNOWN: dict[str, dict[str, str]] = {
     },
     "files-upload-image": {
         ". extra: path, status": IMAGE_UPLOAD,
+    },
+    "tool-servers-config-update": {
+        "TOOL_SERVER_CONNECTIONS extra: command, env": OURS_STDIO,
+    },
+    "tools-specs-openapi": {
+        ". extra: specs": OURS_SPECS,
+        ". missing: detail": OURS_SPECS,
+        "specs extra: description, name, parameters": OURS_SPECS,
+        "status 200, Open WebUI 404": OURS_SPECS,
+    },
+    "tool-servers-verify-no-key": {
+        "detail missing: input, loc, msg, type": LENIENT_KEY,
+        "status 400, Open WebUI 422": LENIENT_KEY,
     },
     "webui-generations": {
         "content-type application/json, Open WebUI text/html": EXT_ROUTES,

@@ -9,7 +9,8 @@ earlier answers (`save`), and its body.
 
 Both servers need the same providers: an Ollama with `llama3.1:8b` and `nomic-embed-text`, an
 OpenAI-compatible one with `gpt-4o-mini` (tests/standins.py), and the embedding engine of Open
-WebUI pointed at the Ollama one.
+WebUI pointed at the Ollama one; and the OpenAPI tool server of tests/tools/tool_servers.py
+(`{tool_url}`).
 """
 
 import json
@@ -122,6 +123,23 @@ _PROMPT = {
     "content": "Summarise {{text}} in {{words}} words.",
     "tags": ["writing"],
 }
+_TOOL_SERVER = {
+    "url": "http://127.0.0.1:9",
+    "path": "openapi.json",
+    "type": "openapi",
+    "auth_type": "none",
+    "config": {"enable": True, "access_grants": []},
+    "info": {"id": "weather", "name": "Weather"},
+}
+_WEATHER = {  # tests/tools/tool_servers.py's OpenAPI server, for everyone
+    **_TOOL_SERVER,
+    "url": "{tool_url}",
+    "key": "",
+    "config": {
+        "enable": True,
+        "access_grants": [{"principal_type": "user", "principal_id": "*", "permission": "read"}],
+    },
+}
 _NOTE = {"title": "Ideas", "data": {"content": {"md": "# Ideas\n- the sky is blue"}}}
 
 STEPS: list[Step] = [
@@ -197,6 +215,13 @@ STEPS: list[Step] = [
     # --- users ---
     Step("users-list", "GET", "/api/v1/users/", params={"page": "1"}),
     Step("users-list-as-user", "GET", "/api/v1/users/", who="user", params={"page": "1"}),
+    Step(
+        "users-search",
+        "GET",
+        "/api/v1/users/",
+        params={"page": "1", "query": USER["email"]},
+        note="`--user EMAIL` of the access commands",
+    ),
     Step("users-get", "GET", "/api/v1/users/{user_id}"),
     Step("users-get-missing", "GET", f"/api/v1/users/{MISSING}"),
     Step(
@@ -775,12 +800,46 @@ STEPS: list[Step] = [
     Step("tools-list-as-user", "GET", "/api/v1/tools/", who="user"),
     Step("tool-servers-config", "GET", "/api/v1/configs/tool_servers"),
     Step(
+        "tool-servers-verify",
+        "POST",
+        "/api/v1/configs/tool_servers/verify",
+        body=_WEATHER,
+        note="`webui tools add {tool_url}`: checked first",
+    ),
+    Step(
         "tool-servers-config-update",
+        "POST",
+        "/api/v1/configs/tool_servers",
+        body={"TOOL_SERVER_CONNECTIONS": [_WEATHER]},
+    ),
+    Step("tools-list-with-server", "GET", "/api/v1/tools/"),
+    Step(
+        "tools-specs-openapi",
+        "GET",
+        "/api/v1/tools/id/server:weather/specs",
+        note="0.12.4 lists the functions of MCP servers only",
+    ),
+    Step(
+        "tool-servers-config-clear",
         "POST",
         "/api/v1/configs/tool_servers",
         body={"TOOL_SERVER_CONNECTIONS": []},
     ),
     Step("tool-servers-config-as-user", "GET", "/api/v1/configs/tool_servers", who="user"),
+    Step(
+        "tool-servers-verify-unreachable",
+        "POST",
+        "/api/v1/configs/tool_servers/verify",
+        body={**_TOOL_SERVER, "key": ""},
+        note="`webui tools add URL`: checked first",
+    ),
+    Step(
+        "tool-servers-verify-no-key",
+        "POST",
+        "/api/v1/configs/tool_servers/verify",
+        body=_TOOL_SERVER,
+        note="0.12.4 wants `key` (and auth_type, config) present, null or not",
+    ),
     # --- webui's own routes ---
     Step("webui-generations", "GET", "/api/webui/generations"),
     Step("webui-usage", "GET", "/api/webui/usage", params={"since_days": "7"}),

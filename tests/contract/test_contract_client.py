@@ -84,6 +84,7 @@ CALLS: dict[str, tuple[Call, type[WebUIClientError] | None]] = {
     "auths-signin-user": (lambda c, i: c.signin("bob@example.com", "pw"), None),
     "users-list": (lambda c, i: c.list_users(), None),
     "users-list-as-user": (lambda c, i: c.list_users(), AuthFailed),
+    "users-search": (lambda c, i: c.list_users(query="bob@example.com"), None),
     "users-get": (lambda c, i: c.get_user(i[0]), None),
     "users-get-missing": (lambda c, i: c.get_user(i[0]), RequestFailed),
     "users-update-role": (lambda c, i: c.update_user(i[0], UserUpdateForm(role="user")), None),
@@ -265,8 +266,16 @@ CALLS: dict[str, tuple[Call, type[WebUIClientError] | None]] = {
     "tools-list": (lambda c, i: c.list_tools(), None),
     "tools-list-as-user": (lambda c, i: c.list_tools(), None),
     "tool-servers-config": (lambda c, i: c.tool_server_connections(), None),
+    "tool-servers-verify": (lambda c, i: c.verify_tool_server({"url": "http://t"}), None),
     "tool-servers-config-update": (lambda c, i: c.set_tool_server_connections([]), None),
+    "tools-list-with-server": (lambda c, i: c.list_tools(), None),
+    "tools-specs-openapi": (lambda c, i: c.tool_specs("server:weather"), NotFound),
+    "tool-servers-config-clear": (lambda c, i: c.set_tool_server_connections([]), None),
     "tool-servers-config-as-user": (lambda c, i: c.tool_server_connections(), AuthFailed),
+    "tool-servers-verify-unreachable": (
+        lambda c, i: c.verify_tool_server({"url": "http://127.0.0.1:9"}),
+        RequestFailed,
+    ),
     # webui's extensions: Open WebUI's web page answers; one line says the route is not there.
     "webui-generations": (lambda c, i: c.generations(), NotFound),
     "webui-usage": (lambda c, i: c.usage(), NotFound),
@@ -301,6 +310,7 @@ ANSWER_NONE = {"webui-info", "files-delete", "files-delete-image"}
 NOT_SENT = {
     "auths-signup-first": "the client signs in; it never signs up",
     "notes-access-update": "no `webui notes access` yet (a note is shared from the web app)",
+    "tool-servers-verify-no-key": "what the client sends lacking `key`: it always sends one now",
 }
 
 
