@@ -62,13 +62,14 @@ class Result:
 
 
 class Live:
-    def __init__(self, url: str, ollama: StandIn, home: Path) -> None:
+    def __init__(self, url: str, ollama: StandIn, openai: StandIn, home: Path) -> None:
         self.url = url
         self.ollama = ollama
+        self.openai = openai
         self.home = home
         self.tokens: dict[str, str] = {}
         self.results: list[Result] = []
-        self.mark = 0
+        self.mark = (0, 0)
 
     def run(self, *args: str, who: str = "admin", stdin: str = "") -> Ran:
         env = {
@@ -100,7 +101,7 @@ class Live:
         stdin: str = "",
         expect: Callable[[Ran], bool] | None = None,
     ) -> Ran:
-        self.mark = len(self.ollama.requests)
+        self.mark = (len(self.ollama.requests), len(self.openai.requests))
         ran = self.run(*args, who=who, stdin=stdin)
         ok = expect(ran) if expect else ran.code == 0
         ok = ok and "Traceback" not in ran.err
@@ -114,17 +115,17 @@ class Live:
     def model_saw(self, label: str, predicate: Callable[[dict[str, Any]], bool]) -> None:
         """Whether a model request of the last check (the answer, not a title or tags task,
         which come after it) satisfies `predicate`."""
+        later = self.ollama.requests[self.mark[0] :] + self.openai.requests[self.mark[1] :]
         asked = [
             r.body or {}
-            for r in self.ollama.requests[self.mark :]
-            if r.path in ("/api/chat", "/v1/chat/completions") and isinstance(r.body, dict)
+            for r in later
+            if r.path.endswith(("/api/chat", "/chat/completions")) and isinstance(r.body, dict)
         ]
         ok = any(predicate(body) for body in asked)
         said = f"{len(asked)} request(s); first: {_text(asked[0])[:250] if asked else '-'}"
         if not ok:
-            later = self.ollama.requests[self.mark :]
             seen = [(r.method, r.path, sorted(r.body or {})) for r in later]
-            said += f"; the stand-in saw {seen}"[:600]
+            said += f"; the stand-ins saw {seen}"[:600]
         self.results.append(Result(label, ok, said))
         print(f"{'ok  ' if ok else 'FAIL'} {label}  {said}", flush=True)
 
@@ -136,9 +137,8 @@ def _text(body: dict[str, Any]) -> str:
 def _has_image(body: dict[str, Any]) -> bool:
     """Ollama's wire: a message with `images` (base64); OpenAI's: an image_url part."""
     messages = body.get("messages") or []
-    return any(isinstance(m, dict) and m.get("images") for m in messages) or "image_url" in _text(
-        body
-    )
+    with_images = any(isinstance(m, dict) and m.get("images") for m in messages)
+    return with_images or "data:image/png;base64" in _text(body)
 
 
 def sign_up(url: str) -> dict[str, str]:
@@ -252,7 +252,7 @@ def images(live: Live) -> None:
     live.model_saw("  … the image again", _has_image)
 
 
-def tools(live: Live, server_url: str) -> None:
+def tools(live: Live, server_url: str, mcp_url: str) -> None:
     live.check("tools list (none)", "tools", "list")
     live.check(
         "tools add URL --id --name",
@@ -264,10 +264,18 @@ def tools(live: Live, server_url: str) -> None:
         expect=lambda r: r.code != 0 and len(r.err.strip().splitlines()) == 1,
     )
     live.check("tools list", "tools", "list", expect=lambda r: "weather" in r.out)
-    live.check("tools test", "tools", "test", "server:weather")
+    live.check(
+        "tools test (OpenAPI: 0.12 lists MCP servers' functions only)",
+        *("tools", "test", "server:weather"),
+        expect=lambda r: r.code != 0 and "MCP tool servers only" in r.err,
+    )
     live.ollama.set(use_tools=True)
     live.check("chat --tool", "chat", "--tool", "server:weather", "Weather in Oslo?")
+    live.model_saw("  … the model was offered the tool", lambda b: "get_forecast" in json.dumps(b))
     live.ollama.set(use_tools=False)
+    live.check("tools add --mcp", "tools", "add", mcp_url, "--mcp", "--id", "files")
+    live.check("tools test (MCP)", "tools", "test", "server:mcp:files")
+    live.check("tools rm (MCP)", "tools", "rm", "server:mcp:files")
     live.check("tools list (user)", "tools", "list", who="user")
     live.check("tools rm", "tools", "rm", "server:weather")
     live.check(
@@ -282,6 +290,7 @@ async def tui(live: Live, tmp: Path) -> None:
     """The memories screen (F6), the `/` prompt picker and an image by pasted path, on the
     live server (Pilot)."""
     from tests.tui_support import until
+    from textual import events
     from textual.widgets import DataTable
 
     from webui_tui.app.app import WebUIApp
@@ -333,6 +342,14 @@ async def tui(live: Live, tmp: Path) -> None:
             composer = chat.query_one(Composer)
             composer.text = ""
             await pilot.pause(0.2)
+            live.mark = (len(live.ollama.requests), len(live.openai.requests))
+            composer.post_message(events.Paste(f"'{PHOTO}'"))
+            await until(pilot, lambda: chat.attached and chat.attached[0].ready, 20, "attached")
+            composer.focus()
+            await pilot.press(*"what is this?", "enter")
+            await until(pilot, lambda: chat.chat is not None and not chat.streaming, 30, "answer")
+            await pilot.pause(1.0)
+            live.model_saw("TUI image by pasted path, sent", _has_image)
         except Exception as exc:  # a live check reports, it does not stop
             record("TUI / prompt picker", False, f"{type(exc).__name__}: {exc}")
     live.run("prompts", "rm", "greet", "--yes")
@@ -347,11 +364,12 @@ def main() -> None:
     ollama = start_ollama(models=[OLLAMA_MODEL, EMBEDDING_MODEL], tokens=8)
     openai = start_openai(models=[OPENAI_MODEL], tokens=8)
     tool_server = start_tool_server("openapi")
+    mcp_server = start_tool_server("mcp-http")
     try:
         with tempfile.TemporaryDirectory(prefix="webui-live-") as tmp_name:
             tmp = Path(tmp_name)
             with open_webui(args.open_webui, ollama.url, openai.url) as url:
-                live = Live(url, ollama, tmp)
+                live = Live(url, ollama, openai, tmp)
                 live.tokens = sign_up(url)
                 live.check("status", "status")
                 for part in (
@@ -359,7 +377,7 @@ def main() -> None:
                     lambda: notes(live),
                     lambda: memories(live),
                     lambda: images(live),
-                    lambda: tools(live, tool_server.url),
+                    lambda: tools(live, tool_server.url, mcp_server.url),
                 ):
                     part()
                 if args.tui:
@@ -370,6 +388,7 @@ def main() -> None:
                 print(f"FAILED {r.label}: {r.said}")
     finally:
         tool_server.stop()
+        mcp_server.stop()
         ollama.stop()
         openai.stop()
 
