@@ -42,6 +42,7 @@ from tests.contract.scenario import (  # noqa: E402
     recording_path,
 )
 from tests.standins import start_ollama, start_openai  # noqa: E402
+from tests.tools.tool_procs import start_tool_server  # noqa: E402
 
 START_TIMEOUT_S = 300
 
@@ -67,7 +68,9 @@ def _wait_healthy(url: str, proc: subprocess.Popen[bytes] | None) -> None:
 
 
 @contextlib.contextmanager
-def _open_webui(binary: str, ollama_url: str, openai_url: str) -> Iterator[str]:
+def open_webui(
+    binary: str, ollama_url: str, openai_url: str, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
     """`open-webui serve` on a loopback port with a throwaway data folder; its URL."""
     port = _free_port()
     with tempfile.TemporaryDirectory(prefix="owui-contract-") as data:
@@ -79,6 +82,8 @@ def _open_webui(binary: str, ollama_url: str, openai_url: str) -> Iterator[str]:
             "WEBUI_SECRET_KEY": "throwaway-contract-recording-secret",
             "WEBUI_AUTH": "true",
             "ENABLE_API_KEYS": "true",
+            "ENABLE_NOTES": "true",  # 0.12's defaults, said out loud: the scenario needs them
+            "ENABLE_MEMORIES": "true",
             "ENABLE_OLLAMA_API": "true",
             "OLLAMA_BASE_URL": ollama_url,
             "ENABLE_OPENAI_API": "true",
@@ -91,6 +96,7 @@ def _open_webui(binary: str, ollama_url: str, openai_url: str) -> Iterator[str]:
             "SCARF_NO_ANALYTICS": "true",
             "DO_NOT_TRACK": "true",
             "ANONYMIZED_TELEMETRY": "false",
+            **(extra_env or {}),
         }
         log = Path(data) / "serve.log"
         with log.open("wb") as out:
@@ -113,8 +119,8 @@ def _open_webui(binary: str, ollama_url: str, openai_url: str) -> Iterator[str]:
                 proc.kill()
 
 
-def record(url: str, ollama_url: str, openai_url: str) -> None:
-    values = {"ollama_url": ollama_url, "openai_url": openai_url}
+def record(url: str, ollama_url: str, openai_url: str, tool_url: str) -> None:
+    values = {"ollama_url": ollama_url, "openai_url": openai_url, "tool_url": tool_url}
     with httpx.Client(base_url=url, timeout=120) as http:
         runner = Runner(http, values)
         exchanges = []
@@ -122,7 +128,7 @@ def record(url: str, ollama_url: str, openai_url: str) -> None:
             print(f"{exchange.status} {exchange.step.name}", file=sys.stderr)
             exchanges.append(exchange.to_json())
         version = http.get("/api/version").json().get("version")
-    recorded = normalise(exchanges, {"ollama_url": ollama_url, "openai_url": openai_url})
+    recorded = normalise(exchanges, values)
     RECORDINGS.mkdir(parents=True, exist_ok=True)
     for old in RECORDINGS.glob("*.json"):
         old.unlink()
@@ -139,20 +145,29 @@ def main() -> None:
     parser.add_argument("--url", help="a fresh, running Open WebUI instead")
     parser.add_argument("--ollama-url", help="its Ollama connection (with --url)")
     parser.add_argument("--openai-url", help="its OpenAI connection (with --url)")
+    parser.add_argument("--tool-url", help="a running OpenAPI tool server (default: started)")
     args = parser.parse_args()
     if args.url:
         if not (args.ollama_url and args.openai_url):
             parser.error("--url needs --ollama-url and --openai-url")
-        record(args.url.rstrip("/"), args.ollama_url, args.openai_url)
+        tools = None if args.tool_url else start_tool_server("openapi")
+        try:
+            tool_url = args.tool_url or (tools.url if tools else "")
+            record(args.url.rstrip("/"), args.ollama_url, args.openai_url, tool_url)
+        finally:
+            if tools:
+                tools.stop()
         return
     if not args.open_webui:
         parser.error("give --open-webui PATH, or --url with the providers' URLs")
     ollama = start_ollama(models=[OLLAMA_MODEL, EMBEDDING_MODEL], tokens=8)
     openai = start_openai(models=[OPENAI_MODEL], tokens=8)
+    tools = start_tool_server("openapi")
     try:
-        with _open_webui(args.open_webui, ollama.url, openai.url) as url:
-            record(url, ollama.url, openai.url)
+        with open_webui(args.open_webui, ollama.url, openai.url) as url:
+            record(url, ollama.url, openai.url, tools.url)
     finally:
+        tools.stop()
         ollama.stop()
         openai.stop()
 

@@ -12,6 +12,11 @@ EXT_CANCEL = "deliberate: POST /api/v1/files/process/cancel is webui's; Open Web
 EXT_KEYS = "deliberate: the daemon accepts API keys on GET /api/v1/auths/ (compatibility.md); 0.12 answers 403, and the client then asks /api/v1/users/user/status"
 OURS_KB_FILES = "deliberate: webui's extension: a base's files carry their name and processing status (schemas.knowledge.KnowledgeFileItem)"
 OURS_PINNED = "deliberate: webui's extension: chat lists say which chats are pinned"
+OURS_PROMPT_OWNER = "deliberate: webui's extension: a prompt names its owner (0.12.4 sends `user: null` by id, none in lists) and a list says what you may do (write_access), for `webui prompts list`"
+IMAGE_UPLOAD = "deliberate: an upload answers one shape, processed or not (0.12.4 leaves `status` and `path` out with process=false); the client reads the id only"
+OURS_STDIO = "deliberate: webui's extension: a local MCP server the daemon starts (`command`, `env`; compatibility.md, Tools)"
+OURS_SPECS = "deliberate: webui's extension: the daemon lists the functions of OpenAPI servers too (0.12.4: MCP ones only); `webui tools test` says so against Open WebUI"
+LENIENT_KEY = "deliberate: the daemon takes a connection without `key` (none); 0.12.4 wants it present (422), and the client always sends it"
 PUBLIC = "deliberate: a model record created without access rules is public read, as in 0.6 (0.12 makes it private: no grants)"
 
 KNOWN: dict[str, dict[str, str]] = {
@@ -46,6 +51,9 @@ KNOWN: dict[str, dict[str, str]] = {
         ". extra: bio, date_of_birth, gender": OLD,
     },
     "users-list": {
+        "users extra: os_uid": OURS,
+    },
+    "users-search": {
         "users extra: os_uid": OURS,
     },
     "users-get": {
@@ -198,6 +206,74 @@ KNOWN: dict[str, dict[str, str]] = {
         ". extra: access_control, data, file_count, user, warnings": OLD,
         "access_control extra: read, write": OLD,
         "user extra: email, id, name, profile_image_url, role": OLD,
+    },
+    "prompts-create": {
+        ". extra: access_control, timestamp, title": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "prompts-list": {
+        ". extra: access_control, timestamp, title, user, write_access": OURS_PROMPT_OWNER,
+        "access_control extra: read, write": OLD,
+        "user extra: email, id, name, profile_image_url, role": OURS_PROMPT_OWNER,
+    },
+    "prompts-get": {
+        ". extra: access_control, timestamp, title": OLD,
+        "access_control extra: read, write": OLD,
+        "user extra: email, id, name, profile_image_url, role": OURS_PROMPT_OWNER,
+    },
+    "prompts-update": {
+        ". extra: access_control, timestamp, title": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "prompts-access-update": {
+        ". extra: access_control, timestamp, title": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "prompts-list-as-user-shared": {
+        ". extra: access_control, timestamp, title, user, write_access": OURS_PROMPT_OWNER,
+        "access_control extra: read, write": OLD,
+        "user extra: email, id, name, profile_image_url, role": OURS_PROMPT_OWNER,
+    },
+    "prompts-get-as-user-shared": {
+        ". extra: access_control, timestamp, title": OLD,
+        "access_control extra: read, write": OLD,
+        "user extra: email, id, name, profile_image_url, role": OURS_PROMPT_OWNER,
+    },
+    "notes-create": {
+        ". extra: access_control": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "notes-get": {
+        ". extra: access_control": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "notes-update": {
+        ". extra: access_control": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "notes-access-update": {
+        ". extra: access_control": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "notes-get-as-user-shared": {
+        ". extra: access_control": OLD,
+        "access_control extra: read, write": OLD,
+    },
+    "files-upload-image": {
+        ". extra: path, status": IMAGE_UPLOAD,
+    },
+    "tool-servers-config-update": {
+        "TOOL_SERVER_CONNECTIONS extra: command, env": OURS_STDIO,
+    },
+    "tools-specs-openapi": {
+        ". extra: specs": OURS_SPECS,
+        ". missing: detail": OURS_SPECS,
+        "specs extra: description, name, parameters": OURS_SPECS,
+        "status 200, Open WebUI 404": OURS_SPECS,
+    },
+    "tool-servers-verify-no-key": {
+        "detail missing: input, loc, msg, type": LENIENT_KEY,
+        "status 400, Open WebUI 422": LENIENT_KEY,
     },
     "webui-generations": {
         "content-type application/json, Open WebUI text/html": EXT_ROUTES,

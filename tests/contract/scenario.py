@@ -9,7 +9,8 @@ earlier answers (`save`), and its body.
 
 Both servers need the same providers: an Ollama with `llama3.1:8b` and `nomic-embed-text`, an
 OpenAI-compatible one with `gpt-4o-mini` (tests/standins.py), and the embedding engine of Open
-WebUI pointed at the Ollama one.
+WebUI pointed at the Ollama one; and the OpenAPI tool server of tests/tools/tool_servers.py
+(`{tool_url}`).
 """
 
 import json
@@ -26,6 +27,7 @@ Who = Literal["admin", "key", "user", "none", "bad"]
 HERE = Path(__file__).parent
 RECORDINGS = HERE / "recordings"
 HANDBOOK = HERE / "handbook.md"
+PHOTO = HERE / "photo.png"  # a 4x3 PNG: `webui chat -f photo.png`, the TUI's attachments
 OLLAMA_MODEL = "llama3.1:8b"
 OPENAI_MODEL = "gpt-4o-mini"
 EMBEDDING_MODEL = "nomic-embed-text"
@@ -44,6 +46,7 @@ class Step:
     body: Any = None
     params: dict[str, str] | None = None
     upload: bool = False  # multipart: the handbook as `file` (and `metadata`), as `kb add` does
+    image: bool = False  # with upload: the photo instead, as `chat -f photo.png` sends it
     save: dict[str, str] = field(default_factory=dict)  # var -> dotted path in the answer
     note: str = ""
 
@@ -113,6 +116,31 @@ _OPENAI_CONFIG = {
     "OPENAI_API_CONFIGS": {},
 }
 _CHATS_ALL = {"include_pinned": "true", "include_folders": "true"}
+_READ_GRANT = {"principal_type": "user", "principal_id": "{user_id}", "permission": "read"}
+_PROMPT = {
+    "command": "summarize",
+    "name": "Summarise",
+    "content": "Summarise {{text}} in {{words}} words.",
+    "tags": ["writing"],
+}
+_TOOL_SERVER = {
+    "url": "http://127.0.0.1:9",
+    "path": "openapi.json",
+    "type": "openapi",
+    "auth_type": "none",
+    "config": {"enable": True, "access_grants": []},
+    "info": {"id": "weather", "name": "Weather"},
+}
+_WEATHER = {  # tests/tools/tool_servers.py's OpenAPI server, for everyone
+    **_TOOL_SERVER,
+    "url": "{tool_url}",
+    "key": "",
+    "config": {
+        "enable": True,
+        "access_grants": [{"principal_type": "user", "principal_id": "*", "permission": "read"}],
+    },
+}
+_NOTE = {"title": "Ideas", "data": {"content": {"md": "# Ideas\n- the sky is blue"}}}
 
 STEPS: list[Step] = [
     # --- system, before anyone signed up ---
@@ -187,6 +215,13 @@ STEPS: list[Step] = [
     # --- users ---
     Step("users-list", "GET", "/api/v1/users/", params={"page": "1"}),
     Step("users-list-as-user", "GET", "/api/v1/users/", who="user", params={"page": "1"}),
+    Step(
+        "users-search",
+        "GET",
+        "/api/v1/users/",
+        params={"page": "1", "query": USER["email"]},
+        note="`--user EMAIL` of the access commands",
+    ),
     Step("users-get", "GET", "/api/v1/users/{user_id}"),
     Step("users-get-missing", "GET", f"/api/v1/users/{MISSING}"),
     Step(
@@ -566,6 +601,245 @@ STEPS: list[Step] = [
     Step("files-delete", "DELETE", "/api/v1/files/{loose_id}"),
     Step("knowledge-get-missing", "GET", f"/api/v1/knowledge/{MISSING}"),
     Step("knowledge-delete", "DELETE", "/api/v1/knowledge/{kb_id}/delete"),
+    # --- workspace: prompts ---
+    Step("prompts-list-empty", "GET", "/api/v1/prompts/"),
+    Step(
+        "prompts-create",
+        "POST",
+        "/api/v1/prompts/create",
+        body=_PROMPT,
+        save={"prompt_id": "id"},
+    ),
+    Step(
+        "prompts-create-taken",
+        "POST",
+        "/api/v1/prompts/create",
+        body={**_PROMPT, "name": "Summarise again"},
+        note="the command is taken",
+    ),
+    Step("prompts-list", "GET", "/api/v1/prompts/"),
+    Step("prompts-get", "GET", "/api/v1/prompts/id/{prompt_id}"),
+    Step(
+        "prompts-update",
+        "POST",
+        "/api/v1/prompts/id/{prompt_id}/update",
+        body={**_PROMPT, "content": "Summarise {{text}} in {{words | 20}} words."},
+    ),
+    Step("prompts-list-as-user", "GET", "/api/v1/prompts/", who="user"),
+    Step(
+        "prompts-get-as-user",
+        "GET",
+        "/api/v1/prompts/id/{prompt_id}",
+        who="user",
+        note="another user's prompt, not shared",
+    ),
+    Step(
+        "prompts-access-update",
+        "POST",
+        "/api/v1/prompts/id/{prompt_id}/access/update",
+        body={"access_grants": [_READ_GRANT]},
+    ),
+    Step("prompts-list-as-user-shared", "GET", "/api/v1/prompts/", who="user"),
+    Step("prompts-get-as-user-shared", "GET", "/api/v1/prompts/id/{prompt_id}", who="user"),
+    Step(
+        "prompts-update-as-user",
+        "POST",
+        "/api/v1/prompts/id/{prompt_id}/update",
+        who="user",
+        body=_PROMPT,
+        note="shared to read only",
+    ),
+    Step(
+        "completion-from-prompt",
+        "POST",
+        "/api/chat/completions",
+        body={
+            "model": OLLAMA_MODEL,
+            "messages": [{"role": "user", "content": "Summarise the sky in 20 words."}],
+            "stream": True,
+        },
+        note="`webui chat -p summarize --var text=...` sends the filled prompt",
+    ),
+    Step("prompts-delete", "DELETE", "/api/v1/prompts/id/{prompt_id}/delete"),
+    Step("prompts-get-missing", "GET", "/api/v1/prompts/id/{prompt_id}"),
+    # --- workspace: notes ---
+    Step("notes-list-empty", "GET", "/api/v1/notes/"),
+    Step("notes-create", "POST", "/api/v1/notes/create", body=_NOTE, save={"note_id": "id"}),
+    Step("notes-list", "GET", "/api/v1/notes/"),
+    Step("notes-get", "GET", "/api/v1/notes/{note_id}"),
+    Step(
+        "notes-update",
+        "POST",
+        "/api/v1/notes/{note_id}/update",
+        body={"title": "Ideas", "data": {"content": {"md": "# Ideas\n- the sea is blue too"}}},
+    ),
+    Step("notes-list-as-user", "GET", "/api/v1/notes/", who="user"),
+    Step(
+        "notes-get-as-user",
+        "GET",
+        "/api/v1/notes/{note_id}",
+        who="user",
+        note="another user's note, not shared",
+    ),
+    Step(
+        "notes-access-update",
+        "POST",
+        "/api/v1/notes/{note_id}/access/update",
+        body={"access_grants": [_READ_GRANT]},
+    ),
+    Step("notes-get-as-user-shared", "GET", "/api/v1/notes/{note_id}", who="user"),
+    Step(
+        "completion-with-note",
+        "POST",
+        "/api/chat/completions",
+        body={
+            "model": OLLAMA_MODEL,
+            "messages": [{"role": "user", "content": "What colour is the sea?"}],
+            "stream": True,
+            "files": [{"type": "note", "id": "{note_id}", "name": "Ideas", "status": "processed"}],
+        },
+        note="`webui chat --note Ideas`",
+    ),
+    Step("notes-delete", "DELETE", "/api/v1/notes/{note_id}/delete"),
+    Step("notes-get-missing", "GET", "/api/v1/notes/{note_id}"),
+    # --- workspace: memories ---
+    Step("memories-list-empty", "GET", "/api/v1/memories/"),
+    Step(
+        "memories-query-none",
+        "POST",
+        "/api/v1/memories/query",
+        body={"content": "what do I eat?", "k": 3},
+        note="nothing remembered yet",
+    ),
+    Step(
+        "memories-add",
+        "POST",
+        "/api/v1/memories/add",
+        body={"content": "I am vegetarian.", "type": "user"},
+        save={"memory_id": "id"},
+    ),
+    Step(
+        "memories-add-context",
+        "POST",
+        "/api/v1/memories/add",
+        body={"content": "Working on a thesis about light.", "type": "context"},
+    ),
+    Step("memories-list", "GET", "/api/v1/memories/"),
+    Step(
+        "memories-query",
+        "POST",
+        "/api/v1/memories/query",
+        body={"content": "what do I eat?", "k": 3},
+    ),
+    Step(
+        "memories-update",
+        "POST",
+        "/api/v1/memories/{memory_id}/update",
+        body={"content": "I am vegan."},
+    ),
+    Step(
+        "memories-update-missing",
+        "POST",
+        f"/api/v1/memories/{MISSING}/update",
+        body={"content": "nobody's"},
+    ),
+    Step(
+        "completion-with-memory",
+        "POST",
+        "/api/chat/completions",
+        body={
+            "model": OLLAMA_MODEL,
+            "messages": [{"role": "user", "content": "What should I cook tonight?"}],
+            "stream": True,
+            "features": {"memory": True},
+        },
+        note="`webui chat --memory`",
+    ),
+    Step("memories-reset", "POST", "/api/v1/memories/reset"),
+    Step("memories-list-as-user", "GET", "/api/v1/memories/", who="user"),
+    Step("memories-delete", "DELETE", "/api/v1/memories/{memory_id}"),
+    Step("memories-delete-missing", "DELETE", f"/api/v1/memories/{MISSING}"),
+    Step("memories-clear", "DELETE", "/api/v1/memories/delete/user"),
+    Step("memories-list-cleared", "GET", "/api/v1/memories/"),
+    # --- images ---
+    Step(
+        "files-upload-image",
+        "POST",
+        "/api/v1/files/",
+        upload=True,
+        image=True,
+        params={"process": "false", "process_in_background": "true"},
+        save={"image_id": "id"},
+    ),
+    Step("files-get-image", "GET", "/api/v1/files/{image_id}"),
+    Step(
+        "completion-with-image",
+        "POST",
+        "/api/chat/completions",
+        body={
+            "model": OLLAMA_MODEL,
+            "messages": [
+                {
+                    "role": "user",
+                    "content": [
+                        {"type": "text", "text": "What is in this picture?"},
+                        {
+                            "type": "image_url",
+                            "image_url": {"url": "/api/v1/files/{image_id}/content"},
+                        },
+                    ],
+                }
+            ],
+            "stream": True,
+        },
+        note="`webui chat -f photo.png`: the stored image named by its content URL",
+    ),
+    Step("files-delete-image", "DELETE", "/api/v1/files/{image_id}"),
+    # --- tools ---
+    Step("tools-list", "GET", "/api/v1/tools/"),
+    Step("tools-list-as-user", "GET", "/api/v1/tools/", who="user"),
+    Step("tool-servers-config", "GET", "/api/v1/configs/tool_servers"),
+    Step(
+        "tool-servers-verify",
+        "POST",
+        "/api/v1/configs/tool_servers/verify",
+        body=_WEATHER,
+        note="`webui tools add {tool_url}`: checked first",
+    ),
+    Step(
+        "tool-servers-config-update",
+        "POST",
+        "/api/v1/configs/tool_servers",
+        body={"TOOL_SERVER_CONNECTIONS": [_WEATHER]},
+    ),
+    Step("tools-list-with-server", "GET", "/api/v1/tools/"),
+    Step(
+        "tools-specs-openapi",
+        "GET",
+        "/api/v1/tools/id/server:weather/specs",
+        note="0.12.4 lists the functions of MCP servers only",
+    ),
+    Step(
+        "tool-servers-config-clear",
+        "POST",
+        "/api/v1/configs/tool_servers",
+        body={"TOOL_SERVER_CONNECTIONS": []},
+    ),
+    Step("tool-servers-config-as-user", "GET", "/api/v1/configs/tool_servers", who="user"),
+    Step(
+        "tool-servers-verify-unreachable",
+        "POST",
+        "/api/v1/configs/tool_servers/verify",
+        body={**_TOOL_SERVER, "key": ""},
+        note="`webui tools add URL`: checked first",
+    ),
+    Step(
+        "tool-servers-verify-no-key",
+        "POST",
+        "/api/v1/configs/tool_servers/verify",
+        body=_TOOL_SERVER,
+        note="0.12.4 wants `key` (and auth_type, config) present, null or not",
+    ),
     # --- webui's own routes ---
     Step("webui-generations", "GET", "/api/webui/generations"),
     Step("webui-usage", "GET", "/api/webui/usage", params={"since_days": "7"}),
@@ -659,7 +933,10 @@ class Runner:
         if params:
             request["params"] = params
         kwargs: dict[str, Any] = {"params": params, "headers": self._headers(step.who)}
-        if step.upload:
+        if step.upload and step.image:
+            kwargs["files"] = {"file": (PHOTO.name, PHOTO.read_bytes(), "image/png")}
+            request["multipart"] = {"file": PHOTO.name}
+        elif step.upload:
             data = HANDBOOK.read_bytes()
             kwargs["files"] = {"file": (HANDBOOK.name, data, "application/octet-stream")}
             kwargs["data"] = {"metadata": json.dumps({"path": str(HANDBOOK.name)})}
@@ -698,6 +975,7 @@ _TIMES = [
 ]
 _DATES = re.compile(r"20\d\d-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)?")
 _CHATCMPL = re.compile(r"chatcmpl-[\w-]+")
+_MSG_ID = re.compile(r"\bmsg_[0-9a-f]{24}\b")  # 0.12's output items
 _UPLOADS = re.compile(r"[^\"\s]*/uploads/")  # the server's data folder
 _KEEP = set(CLIENT_IDS.values()) | {MISSING}
 
@@ -727,8 +1005,20 @@ def normalise(exchanges: list[dict[str, Any]], urls: dict[str, str]) -> list[dic
         text = pattern.sub(fixed, text)
     text = _DATES.sub("2027-01-15T08:00:00Z", text)
     text = _CHATCMPL.sub("chatcmpl-recorded", text)
+    text = _MSG_ID.sub("msg_recorded", text)
     text = _UPLOADS.sub("/app/backend/data/uploads/", text)
-    return list(json.loads(text))
+    return [_sorted_metadatas(item) for item in json.loads(text)]
+
+
+def _sorted_metadatas(value: Any, under: str = "") -> Any:
+    """A vector store hands back a hit's metadata in any key order: sort it (`metadatas`)."""
+    if isinstance(value, dict):
+        if under == "metadatas":
+            return {k: value[k] for k in sorted(value)}
+        return {k: _sorted_metadatas(v, k if k == "metadatas" else under) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_sorted_metadatas(item, under) for item in value]
+    return value
 
 
 def _cut_html(item: dict[str, Any]) -> dict[str, Any]:

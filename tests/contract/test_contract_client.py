@@ -7,16 +7,18 @@ from typing import Any
 import pytest
 
 from tests.contract.replay import API_KEY, Replay
-from tests.contract.scenario import HANDBOOK, STEPS, USER, load
+from tests.contract.scenario import HANDBOOK, PHOTO, STEPS, USER, load
 from webui_daemon.schemas.auths import AddUserForm
 from webui_daemon.schemas.connections import OllamaConfigForm, OpenAIConfigForm
 from webui_daemon.schemas.groups import GroupForm, GroupResponse, GroupUpdateForm
 from webui_daemon.schemas.models import ModelForm
+from webui_daemon.schemas.prompts import Prompt
 from webui_daemon.schemas.users import UserUpdateForm
 from webui_tui.client.api import WebUIClient
 from webui_tui.client.errors import (
     AuthFailed,
     BadResponse,
+    Forbidden,
     NotFound,
     RequestFailed,
     ServerError,
@@ -47,6 +49,22 @@ _PRESET = ModelForm(id="terse", base_model_id="llama3.1:8b", name="terse", param
 _ASK = [{"role": "user", "content": "Why is the sky blue?"}]
 _GRANT = [{"principal_type": "user", "principal_id": "u", "permission": "read"}]
 
+
+def _prompt(ids: list[str]) -> Prompt:
+    """The recorded prompt, by the id of the recorded path (as `webui prompts` finds it)."""
+    return Prompt(id=ids[0], command="summarize", name="Summarise", content="x")
+
+
+_ASK_IMAGE = [
+    {
+        "role": "user",
+        "content": [
+            {"type": "text", "text": "What is in this picture?"},
+            {"type": "image_url", "image_url": {"url": "/api/v1/files/f/content"}},
+        ],
+    }
+]
+
 # step -> (the client call that sends it, the error it must raise or None); the ids are those
 # of the recorded path. Steps the client never sends are in NOT_SENT.
 CALLS: dict[str, tuple[Call, type[WebUIClientError] | None]] = {
@@ -66,6 +84,7 @@ CALLS: dict[str, tuple[Call, type[WebUIClientError] | None]] = {
     "auths-signin-user": (lambda c, i: c.signin("bob@example.com", "pw"), None),
     "users-list": (lambda c, i: c.list_users(), None),
     "users-list-as-user": (lambda c, i: c.list_users(), AuthFailed),
+    "users-search": (lambda c, i: c.list_users(query="bob@example.com"), None),
     "users-get": (lambda c, i: c.get_user(i[0]), None),
     "users-get-missing": (lambda c, i: c.get_user(i[0]), RequestFailed),
     "users-update-role": (lambda c, i: c.update_user(i[0], UserUpdateForm(role="user")), None),
@@ -188,6 +207,75 @@ CALLS: dict[str, tuple[Call, type[WebUIClientError] | None]] = {
     "files-delete": (lambda c, i: c.delete_file(i[0]), None),
     "knowledge-get-missing": (lambda c, i: c.get_knowledge(i[0]), NotFound),
     "knowledge-delete": (lambda c, i: c.delete_knowledge(i[0]), None),
+    # --- workspace: prompts ---
+    "prompts-list-empty": (lambda c, i: c.list_prompts(), None),
+    "prompts-create": (lambda c, i: c.create_prompt("summarize", "Summarise", "x"), None),
+    "prompts-create-taken": (
+        lambda c, i: c.create_prompt("summarize", "Summarise", "x"),
+        RequestFailed,
+    ),
+    "prompts-list": (lambda c, i: c.find_prompt("/summarize"), None),
+    "prompts-get": (lambda c, i: c.get_prompt(i[0]), None),
+    "prompts-update": (lambda c, i: c.update_prompt(_prompt(i), content="y"), None),
+    "prompts-list-as-user": (lambda c, i: c.list_prompts(), None),
+    "prompts-get-as-user": (lambda c, i: c.get_prompt(i[0]), NotFound),
+    "prompts-access-update": (lambda c, i: c.update_prompt_access(_prompt(i), _GRANT), None),
+    "prompts-list-as-user-shared": (lambda c, i: c.find_prompt("summarize"), None),
+    "prompts-get-as-user-shared": (lambda c, i: c.get_prompt(i[0]), None),
+    "prompts-update-as-user": (lambda c, i: c.update_prompt(_prompt(i)), AuthFailed),
+    "completion-from-prompt": (lambda c, i: _drain(c.stream_completion("m", _ASK)), None),
+    "prompts-delete": (lambda c, i: c.delete_prompt(_prompt(i)), None),
+    "prompts-get-missing": (lambda c, i: c.get_prompt(i[0]), NotFound),
+    # --- workspace: notes ---
+    "notes-list-empty": (lambda c, i: c.list_notes(), None),
+    "notes-create": (lambda c, i: c.create_note("Ideas", "# Ideas"), None),
+    "notes-list": (lambda c, i: c.list_notes(), None),
+    "notes-get": (lambda c, i: c.get_note(i[0]), None),
+    "notes-update": (lambda c, i: c.update_note(i[0], markdown="# Ideas"), None),
+    "notes-list-as-user": (lambda c, i: c.list_notes(), None),
+    "notes-get-as-user": (lambda c, i: c.get_note(i[0]), Forbidden),
+    "notes-get-as-user-shared": (lambda c, i: c.get_note(i[0]), None),
+    "completion-with-note": (lambda c, i: _drain(c.stream_completion("m", _ASK)), None),
+    "notes-delete": (lambda c, i: c.delete_note(i[0]), None),
+    "notes-get-missing": (lambda c, i: c.get_note(i[0]), NotFound),
+    # --- workspace: memories ---
+    "memories-list-empty": (lambda c, i: c.list_memories(), None),
+    "memories-query-none": (lambda c, i: c.query_memories("what do I eat?", 3), NotFound),
+    "memories-add": (lambda c, i: c.add_memory("I am vegetarian.", kind="user"), None),
+    "memories-add-context": (lambda c, i: c.add_memory("Working on a thesis."), None),
+    "memories-list": (lambda c, i: c.list_memories(), None),
+    "memories-query": (lambda c, i: c.query_memories("what do I eat?", 3), None),
+    "memories-update": (lambda c, i: c.update_memory(i[0], content="I am vegan."), None),
+    "memories-update-missing": (lambda c, i: c.update_memory(i[0], content="x"), NotFound),
+    "completion-with-memory": (lambda c, i: _drain(c.stream_completion("m", _ASK)), None),
+    "memories-reset": (lambda c, i: c.reset_memories(), None),
+    "memories-list-as-user": (lambda c, i: c.list_memories(), None),
+    "memories-delete": (lambda c, i: c.delete_memory(i[0]), None),
+    "memories-delete-missing": (lambda c, i: c.delete_memory(i[0]), None),
+    "memories-clear": (lambda c, i: c.clear_memories(), None),
+    "memories-list-cleared": (lambda c, i: c.list_memories(), None),
+    # --- images ---
+    "files-upload-image": (
+        lambda c, i: c.upload_file(PHOTO, process=False, content_type="image/png"),
+        None,
+    ),
+    "files-get-image": (lambda c, i: c.get_file(i[0]), None),
+    "completion-with-image": (lambda c, i: _drain(c.stream_completion("m", _ASK_IMAGE)), None),
+    "files-delete-image": (lambda c, i: c.delete_file(i[0]), None),
+    # --- tools ---
+    "tools-list": (lambda c, i: c.list_tools(), None),
+    "tools-list-as-user": (lambda c, i: c.list_tools(), None),
+    "tool-servers-config": (lambda c, i: c.tool_server_connections(), None),
+    "tool-servers-verify": (lambda c, i: c.verify_tool_server({"url": "http://t"}), None),
+    "tool-servers-config-update": (lambda c, i: c.set_tool_server_connections([]), None),
+    "tools-list-with-server": (lambda c, i: c.list_tools(), None),
+    "tools-specs-openapi": (lambda c, i: c.tool_specs("server:weather"), NotFound),
+    "tool-servers-config-clear": (lambda c, i: c.set_tool_server_connections([]), None),
+    "tool-servers-config-as-user": (lambda c, i: c.tool_server_connections(), AuthFailed),
+    "tool-servers-verify-unreachable": (
+        lambda c, i: c.verify_tool_server({"url": "http://127.0.0.1:9"}),
+        RequestFailed,
+    ),
     # webui's extensions: Open WebUI's web page answers; one line says the route is not there.
     "webui-generations": (lambda c, i: c.generations(), NotFound),
     "webui-usage": (lambda c, i: c.usage(), NotFound),
@@ -218,9 +306,11 @@ CALLS |= {
     "users-status-api-key": (lambda c, i: c.whoami(), None),
 }
 # Calls whose result is None: not a webui daemon; a delete that returns nothing.
-ANSWER_NONE = {"webui-info", "files-delete"}
+ANSWER_NONE = {"webui-info", "files-delete", "files-delete-image"}
 NOT_SENT = {
     "auths-signup-first": "the client signs in; it never signs up",
+    "notes-access-update": "no `webui notes access` yet (a note is shared from the web app)",
+    "tool-servers-verify-no-key": "what the client sends lacking `key`: it always sends one now",
 }
 
 

@@ -23,6 +23,7 @@ from tests.corpus.make import model_env
 from tests.daemon_proc import start_daemon
 from tests.standins import provider_env, start_ollama, start_openai
 from tests.support import tcp
+from tests.tools.tool_procs import start_tool_server
 
 
 def _keys(value: Any) -> set[str] | None:
@@ -71,15 +72,18 @@ def differences(recorded: dict[str, Any], ours: Exchange) -> set[str]:
 def answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Exchange]]:
     ollama = start_ollama(models=[OLLAMA_MODEL, EMBEDDING_MODEL], tokens=8)
     openai = start_openai(models=[OPENAI_MODEL], tokens=8)
+    tools = start_tool_server("openapi")
     env = model_env(provider_env(ollama=[ollama], openai=[openai]))
     env |= {"DEFAULT_USER_ROLE": "pending", "ENABLE_TITLE_GENERATION": "false"}
     daemon = start_daemon(tmp_path_factory.mktemp("contract"), env=env)
     try:
         with tcp(daemon, timeout=60) as http:
-            runner = Runner(http, {"ollama_url": ollama.url, "openai_url": openai.url})
+            urls = {"ollama_url": ollama.url, "openai_url": openai.url, "tool_url": tools.url}
+            runner = Runner(http, urls)
             yield {exchange.step.name: exchange for exchange in runner.run_all()}
     finally:
         daemon.stop()
+        tools.stop()
         ollama.stop()
         openai.stop()
 

@@ -13,8 +13,12 @@ from tests.tui_support import until
 from webui_tui.app.app import WebUIApp
 from webui_tui.app.config import TuiConfig
 from webui_tui.app.screens.admin import AdminScreen
+from webui_tui.app.screens.chat import ChatScreen
 from webui_tui.app.screens.knowledge import KnowledgeScreen
+from webui_tui.app.screens.memories import MemoriesScreen
 from webui_tui.app.widgets.chat_list import ChatList
+from webui_tui.app.widgets.composer import Composer
+from webui_tui.app.widgets.prompt_picker import PromptPicker
 from webui_tui.client.discovery import Target
 from webui_tui.client.tui_extra import TuiClient
 
@@ -78,6 +82,45 @@ async def test_admin_screen_lists_users_and_groups(tmp_path: Path) -> None:
         assert isinstance(screen, AdminScreen)
         users = screen.query_one("#users", DataTable)
         await until(pilot, lambda: users.row_count == 2, what="the users")
+    assert not replay.misses, replay.misses
+
+
+async def test_memories_screen_lists_the_memories(tmp_path: Path) -> None:
+    replay = Replay("memories-list")
+    app = _app(replay, tmp_path, "memories")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, MemoriesScreen)
+        table = screen.query_one("#memories", DataTable)
+        await until(pilot, lambda: table.row_count == 2 or replay.misses, what="the memories")
+        rows = [table.get_row_at(i) for i in range(table.row_count)]
+    assert [(row[0], str(row[2])) for row in rows] == [
+        ("user", "I am vegetarian."),
+        ("context", "Working on a thesis about light."),
+    ]
+    assert not replay.misses, replay.misses
+
+
+async def test_slash_lists_the_recorded_prompts(tmp_path: Path) -> None:
+    replay = Replay(
+        "models",
+        "users-settings",
+        "folders-list-expanded",
+        "chats-list-loose",
+        "chats-pinned",
+        "chats-in-folder",
+        "prompts-list",
+    )
+    app = _app(replay, tmp_path, "chat")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ChatScreen)
+        await until(pilot, lambda: screen.model or replay.misses, what="the model list")
+        screen.query_one(Composer).focus()
+        await pilot.press("/", *"sum")
+        picker = screen.query_one(PromptPicker)
+        await until(pilot, lambda: picker.matches or replay.misses, what="the picker")
+        assert [p.command for p in picker.matches] == ["summarize"]
     assert not replay.misses, replay.misses
 
 

@@ -42,6 +42,7 @@ class ToolServerConnection(BaseModel):
     path: str = Field(default="openapi.json", max_length=4096)
     type: Literal["openapi", "mcp"] | None = "openapi"
     auth_type: str | None = "none"
+    forward_cookies: bool = False  # kept as 0.12.4 keeps it (the daemon forwards none)
     headers: dict[str, str] | None = None
     key: str | None = None
     config: dict[str, Any] | None = None

@@ -36,7 +36,9 @@ _UNSAFE = dict.fromkeys(range(32), None)
 
 def file_response(row: FileRow, *, content: bool = True) -> FileModelResponse:
     data: dict[str, Any] = {"status": row.status}
-    if row.error or row.status != "pending":
+    if not row.auto_process and row.status == "pending":
+        data = {}  # stored as it is (an image): 0.12 says nothing about processing
+    elif row.error or row.status != "pending":
         data["error"] = row.error  # 0.12: null once processed
     if row.status == "completed":
         data["chunk_count"] = row.chunk_count

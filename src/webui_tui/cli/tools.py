@@ -10,10 +10,11 @@ from typing import Annotated, Any
 
 import typer
 
-from webui_daemon.schemas.tools import server_id
+from webui_daemon.schemas.tools import ToolSpecsResponse, server_id
 from webui_tui.cli.output import JsonFlag, print_json, print_table, say
 from webui_tui.cli.runtime import UsageProblem, call
 from webui_tui.client.api import WebUIClient
+from webui_tui.client.errors import NotFound
 
 app = typer.Typer(help="Tool servers models may call (OpenAPI, MCP).", no_args_is_help=True)
 
@@ -141,7 +142,21 @@ def remove_tool(ctx: typer.Context, tool_id: IdArg) -> None:
 @app.command("test")
 def test_tool(ctx: typer.Context, tool_id: IdArg, json_out: JsonFlag = False) -> None:
     """Ask a tool server what it offers (it must answer)."""
-    specs = call(ctx, lambda client: client.tool_specs(tool_id))
+
+    async def work(client: WebUIClient) -> ToolSpecsResponse:
+        try:
+            return await client.tool_specs(tool_id)
+        except NotFound:
+            if tool_id.startswith("server:mcp:") or await client.daemon_info() is not None:
+                raise
+            if not any(t.id == tool_id for t in await client.list_tools()):
+                raise
+            raise UsageProblem(
+                f"this server lists the functions of MCP tool servers only, and {tool_id} is an"
+                " OpenAPI one (Open WebUI 0.12); chat with --tool to use it"
+            ) from None
+
+    specs = call(ctx, work)
     if json_out:
         print_json(specs)
         return

@@ -24,7 +24,6 @@ from webui_daemon.schemas.groups import (
 )
 from webui_daemon.schemas.system import (
     ConfigResponse,
-    DaemonInfo,
     StatusResponse,
     VersionResponse,
 )
@@ -33,7 +32,7 @@ from webui_tui.client.base import LATER
 from webui_tui.client.chats import ChatsMixin
 from webui_tui.client.completions import CompletionsMixin
 from webui_tui.client.connections import ConnectionsMixin
-from webui_tui.client.errors import BadResponse, Forbidden, NotFound, RequestFailed
+from webui_tui.client.errors import Forbidden, RequestFailed
 from webui_tui.client.folders import FoldersMixin
 from webui_tui.client.knowledge import KnowledgeMixin
 from webui_tui.client.memories import MemoriesMixin
@@ -72,7 +71,6 @@ class WebUIClient(
     # Debugging/compat switch (`WEBUI_CLIENT_TURNS=1`): save turns from the client even on a
     # webui daemon, as against Open WebUI (see `client_turns`).
     client_turns = False
-    _server_turns: bool | None = None
 
     # --- system ---
 
@@ -85,14 +83,6 @@ class WebUIClient(
     async def config(self) -> ConfigResponse:
         return await self._get("/api/config", ConfigResponse)
 
-    async def daemon_info(self) -> DaemonInfo | None:
-        """webui's own `/api/webui/info`; None when the server is not a webui daemon."""
-        try:
-            return await self._get("/api/webui/info", DaemonInfo)
-        except (NotFound, BadResponse):
-            # Open WebUI has no such route: a 404, or its web app's index page.
-            return None
-
     async def shutdown_daemon(self) -> bool:
         """Ask a webui daemon to stop as SIGTERM would (`POST /api/webui/shutdown`: admins,
         and the daemon's own OS account); it stops once the answer is sent."""
@@ -100,14 +90,8 @@ class WebUIClient(
 
     async def server_turns(self) -> bool:
         """Whether the server streams and saves a chat's turns itself (a webui daemon does,
-        Open WebUI does not); asked once per client."""
-        if self.client_turns:
-            return False
-        if self._server_turns is None:
-            # Only a webui daemon listens on a Unix socket; a URL may be Open WebUI.
-            on_socket = self.target.socket is not None
-            self._server_turns = on_socket or await self.daemon_info() is not None
-        return self._server_turns
+        Open WebUI does not)."""
+        return not self.client_turns and await self.is_webui_daemon()
 
     # --- auths ---
 

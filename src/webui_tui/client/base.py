@@ -4,6 +4,7 @@ The resource methods live in mixins (`chats.ChatsMixin`, `models.ModelsMixin`, .
 `api.WebUIClient` combines; each builds on the plumbing here.
 """
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Any, Literal, Self, TypeVar
 import httpx
 from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
 
+from webui_daemon.schemas.system import DaemonInfo
 from webui_tui.client.discovery import Target
 from webui_tui.client.errors import BadResponse, DaemonUnreachable, NotFound, error_for_status
 
@@ -55,6 +57,7 @@ class BaseClient:
             trust_env=not on_socket,
         )
         self.token = token
+        self._webui: asyncio.Task[bool] | None = None
 
     @property
     def token(self) -> str | None:
@@ -83,6 +86,29 @@ class BaseClient:
         await self._http.aclose()
 
     # --- plumbing ---
+
+    # --- which server this is ---
+
+    async def daemon_info(self) -> DaemonInfo | None:
+        """webui's own `/api/webui/info`; None when the server is not a webui daemon."""
+        try:
+            return await self._get("/api/webui/info", DaemonInfo)
+        except (NotFound, BadResponse):
+            # Open WebUI has no such route: a 404, or its web app's index page.
+            return None
+
+    async def is_webui_daemon(self) -> bool:
+        """Whether the server is a webui daemon (not Open WebUI); asked once per client, and
+        callers asking at the same time share the one request."""
+        if self.target.socket is not None:
+            return True  # only a webui daemon listens on a Unix socket; a URL may be Open WebUI
+        if self._webui is None:
+
+            async def ask() -> bool:
+                return await self.daemon_info() is not None
+
+            self._webui = asyncio.ensure_future(ask())
+        return await asyncio.shield(self._webui)
 
     async def request(
         self,

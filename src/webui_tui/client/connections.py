@@ -67,7 +67,9 @@ class ConnectionsMixin(BaseClient):
 
     async def connection_states(self) -> ConnectionsState | None:
         """webui's `/api/webui/connections` (admins): each URL's origin, health and model
-        count; None from a server without it (Open WebUI)."""
+        count; None from a server without it (Open WebUI, which is not asked)."""
+        if not await self.is_webui_daemon():
+            return None
         try:
             return await self._get("/api/webui/connections", ConnectionsState)
         except (NotFound, BadResponse):

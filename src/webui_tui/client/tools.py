@@ -24,6 +24,12 @@ TOOLS = "/api/v1/tools"
 CONFIG = "/api/v1/configs/tool_servers"
 
 _TOOLS: TypeAdapter[list[ToolUserResponse]] = TypeAdapter(list[ToolUserResponse])
+# Open WebUI 0.12.4 wants these keys in every connection it is sent (null allowed): 422 without.
+_REQUIRED: dict[str, Any] = {"key": "", "auth_type": "none", "config": None}
+
+
+def _complete(connection: dict[str, Any]) -> dict[str, Any]:
+    return {**_REQUIRED, **connection}
 
 
 class ToolsMixin(BaseClient):
@@ -44,12 +50,13 @@ class ToolsMixin(BaseClient):
     async def set_tool_server_connections(
         self, connections: list[dict[str, Any]]
     ) -> list[dict[str, Any]]:
-        data = await self.request("POST", CONFIG, body={"TOOL_SERVER_CONNECTIONS": connections})
+        body = {"TOOL_SERVER_CONNECTIONS": [_complete(c) for c in connections]}
+        data = await self.request("POST", CONFIG, body=body)
         form = parse(ToolServersConfigForm, data, CONFIG)
         return [c.model_dump(exclude_none=True) for c in form.TOOL_SERVER_CONNECTIONS]
 
     async def verify_tool_server(self, connection: dict[str, Any]) -> Any:
-        return await self.request("POST", f"{CONFIG}/verify", body=connection)
+        return await self.request("POST", f"{CONFIG}/verify", body=_complete(connection))
 
     async def resolve_tool_call(
         self, chat_id: str, message_id: str, call_id: str, *, approve: bool

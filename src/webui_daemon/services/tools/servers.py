@@ -211,7 +211,7 @@ class ToolServerService:
         """GET /api/v1/tools/: the enabled servers this user may use (0.12's entries)."""
         groups = await self._group_ids(user)
         now = int(time.time())
-        out = []
+        out: list[dict[str, Any]] = []
         for index, connection in enumerate(self._connections):
             if not _enabled(connection) or not await self._may_use(user, connection, groups):
                 continue
@@ -227,13 +227,20 @@ class ToolServerService:
             ident = server_id(index, connection)
             out.append(
                 {
+                    "version_id": None,  # 0.12.4's keys, as it fills them for a server
                     "id": ident,
                     "user_id": ident,
                     "name": name,
-                    "meta": {"description": description},
+                    "meta": {
+                        "i18n": None,
+                        "description": description,
+                        "manifest": {},
+                        "has_user_valves": False,
+                    },
                     "access_grants": [],
                     "updated_at": now,
                     "created_at": now,
+                    "user": None,
                 }
             )
         return out
