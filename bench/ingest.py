@@ -7,8 +7,9 @@ Needs WEBUI_EMBEDDING_MODEL_PATH (or ../shared/models/all-MiniLM-L6-v2). Both si
 model before the clock starts), with the same model, batch size and threads. Rounds alternate
 raw / pipeline on a fresh corpus each (new bytes, so nothing is deduplicated) and the ratio is
 taken per round: other load on the machine hits both sides of a round alike. CPU seconds
-(this process for raw, the daemon process for the pipeline) are reported too: unlike wall
-time they do not depend on what else the machine runs.
+(this process for raw; for the pipeline the daemon and its knowledge worker process, which
+embeds and writes LanceDB) are reported too: unlike wall time they do not depend on what else
+the machine runs.
 """
 
 import argparse
@@ -64,12 +65,36 @@ def cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (the daemon's knowledge worker)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds of the process and its children that are alive now."""
+    total = cpu_s(pid)
+    for child in children(pid):
+        try:
+            total += cpu_s(child)
+        except OSError:
+            continue
+    return total
+
+
 def settle(pid: int) -> None:
-    """Wait until the process is idle (under 5 % of a core over half a second)."""
+    """Wait until the process and its children are idle (under 5 % of a core over 0.5 s)."""
     while True:
-        before = cpu_s(pid)
+        before = tree_cpu_s(pid)
         time.sleep(0.5)
-        if cpu_s(pid) - before < 0.025:
+        if tree_cpu_s(pid) - before < 0.025:
             return
 
 
@@ -139,9 +164,9 @@ def main() -> None:
             start, cpu0 = time.perf_counter(), time.process_time()
             list(model.embed(texts, batch_size=batch))
             raw_s, raw_cpu = time.perf_counter() - start, time.process_time() - cpu0
-            cpu0 = cpu_s(daemon.proc.pid)
+            cpu0 = tree_cpu_s(daemon.proc.pid)
             pipe_s = pipeline.run(files)
-            pipe_cpu = cpu_s(daemon.proc.pid) - cpu0
+            pipe_cpu = tree_cpu_s(daemon.proc.pid) - cpu0
             settle(daemon.proc.pid)  # index upkeep after the batch must not overlap the next round
             rows.append(
                 {
@@ -160,6 +185,9 @@ def main() -> None:
             )
         peak_mb = proc_mb(daemon.proc.pid, "VmHWM")
         after_mb = proc_mb(daemon.proc.pid, "VmRSS")
+        workers = children(daemon.proc.pid)
+        worker_peak = sum(proc_mb(p, "VmHWM") for p in workers)
+        worker_mb = sum(proc_mb(p, "VmRSS") for p in workers)
     finally:
         daemon.stop()
     med = statistics.median
@@ -185,6 +213,10 @@ def main() -> None:
     print(
         f"daemon RSS: {idle_mb:.0f} MB idle at start, peak {peak_mb:.0f} MB, "
         f"{after_mb:.0f} MB after ingest"
+    )
+    print(
+        f"knowledge worker RSS (until it stops idle): peak {worker_peak:.0f} MB, "
+        f"{worker_mb:.0f} MB after ingest"
     )
 
 

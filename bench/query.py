@@ -13,14 +13,12 @@ chunks a file), then the daemon is started and queried like any client would. In
 """
 
 import argparse
-import asyncio
 import json
 import sqlite3
 import statistics
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +28,7 @@ from tests.corpus.docs import CORPUS, QUESTIONS
 from tests.corpus.make import model_env
 from tests.daemon_proc import DaemonProc, start_daemon
 
-from webui_daemon.rag.index import LanceIndex
+from webui_daemon.rag.chunk_table import ChunkTable
 
 KEY = "fastembed:sentence-transformers/all-MiniLM-L6-v2"
 INDEX_KEY = f"{KEY}|1000/100/1"
@@ -64,13 +62,13 @@ def embed(texts: list[str]) -> Any:
     return vectors
 
 
-async def fill_index(data_dir: Path, size: int, texts: list[str], vectors: Any) -> None:
+def fill_index(data_dir: Path, size: int, texts: list[str], vectors: Any) -> None:
     import pyarrow as pa
 
     rng = np.random.default_rng(0)
-    index = LanceIndex(data_dir / "vector_db", KEY, ThreadPoolExecutor(4), ann_min_rows=50_000)
-    await index.open()
-    table = index._ensure_table(vectors.shape[1])  # bench-only: bulk rows, no per-file commits
+    # The worker's side of the index, in this process: bulk rows, no per-file commits.
+    index = ChunkTable(data_dir / "vector_db", KEY, ann_min_rows=50_000)
+    table = index.ensure_table(vectors.shape[1])
     for start in range(0, size, 20_000):
         n = min(20_000, size - start)
         rows = np.arange(start, start + n)
@@ -96,10 +94,10 @@ async def fill_index(data_dir: Path, size: int, texts: list[str], vectors: Any) 
             schema=table.schema,
         )
         table.add(batch)
-    index._ensure_indexes()
-    index.writes_since_optimize = 1
+    index.ensure_indexes()
     start = time.perf_counter()
-    await index.maintain()
+    if index.optimize():
+        index.build_ann()
     print(
         f"  index upkeep (compaction, full text, ANN: {index.has_ann}): "
         f"{time.perf_counter() - start:.1f} s"
@@ -173,7 +171,7 @@ def run_size(size: int, texts: list[str], vectors: Any, queries: int) -> None:
         body = {"name": "B", "email": "b@example.com", "password": "pw-123456"}
         session = client.post("/api/v1/auths/signup", json=body).json()
     first.stop()
-    asyncio.run(fill_index(tmp / "data", size, texts, vectors))
+    fill_index(tmp / "data", size, texts, vectors)
     kb, small = fill_sqlite(tmp / "data" / "webui.db", session["id"], size)
     (tmp / "b").mkdir()
     daemon = start_daemon(tmp / "b", env=env, data_dir=tmp / "data")

@@ -1,4 +1,5 @@
-"""An idle daemon gives its embedding model's memory back, and loads it again when needed."""
+"""An idle daemon gives its embedding model's memory back (its knowledge worker process stops),
+and loads it again when needed."""
 
 import time
 from pathlib import Path
@@ -7,15 +8,8 @@ import httpx
 
 from tests.corpus.make import model_env, upload, wait_done
 from tests.daemon_proc import start_daemon
+from tests.rag.procs import tree_rss_mb
 from tests.support import bearer, signup, tcp
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise AssertionError("no VmRSS")
-
 
 UNLOADED = "embedding model unloaded"
 
@@ -41,14 +35,14 @@ def test_model_unloads_when_idle_and_reloads_on_use(tmp_path: Path) -> None:
             # Measured right after a use: on a busy machine the ingest's own end can come
             # more than the idle time after its last embedding (the model gone already).
             assert "whale oil" in query(c, token, record["id"])
-            loaded = rss_mb(daemon.proc.pid)
+            loaded = tree_rss_mb(daemon.proc.pid)
             unloads = daemon.log().count(UNLOADED)
             deadline = time.monotonic() + 30
             while daemon.log().count(UNLOADED) == unloads:
                 assert time.monotonic() < deadline, daemon.log()[-2000:]
                 time.sleep(0.1)
-            unloaded = rss_mb(daemon.proc.pid)
-            # The model and its buffers are well over 50 MB; lancedb's import stays.
+            unloaded = tree_rss_mb(daemon.proc.pid)
+            # The model, its buffers and lancedb (the worker) are well over 50 MB.
             assert unloaded < loaded - 50, (loaded, unloaded)
             assert "whale oil" in query(c, token, record["id"])  # loaded again
     finally:

@@ -206,8 +206,8 @@ class Settings(BaseSettings):
     parse_threads: int = Field(default=2, gt=0, alias="WEBUI_PARSE_THREADS")
     # Chunks in a model's table before an ANN index is built (below it search is exact).
     ann_min_rows: int = Field(default=50_000, gt=0, alias="WEBUI_ANN_MIN_ROWS")
-    # Seconds without embedding after which the local model is dropped from memory (it loads
-    # again in about a second on next use); 0 keeps it loaded.
+    # Seconds without knowledge work after which the knowledge worker process (the local model,
+    # LanceDB) stops and frees its memory (the next use starts it again); 0 keeps it running.
     embedding_idle_unload_s: float = Field(default=300, ge=0, alias="WEBUI_EMBEDDING_IDLE_UNLOAD")
     # Load lancedb and the embedding model in the background right after start-up, so the
     # first search does not pay for it (off: a daemon never asked about documents stays small).

@@ -1,20 +1,16 @@
 """Embedders: one protocol, a local fastembed model (default) and providers' embedding endpoints.
 
 fastembed, onnxruntime and numpy are imported on first use, never at daemon start-up. Local
-inference runs in the executors it is given (one for documents, one for queries, so a query
-never waits behind an ingest batch); vectors come back L2-normalised as float32 rows.
+inference runs on a backend (`rag.backends`: the knowledge worker process in the daemon), one
+lane for documents and one for queries; vectors come back L2-normalised as float32 rows.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import gc
 import threading
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from concurrent.futures import Executor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,6 +19,8 @@ if TYPE_CHECKING:
     import httpx
     import numpy as np
     from numpy.typing import NDArray
+
+    from webui_daemon.rag.backends import Backend
 
     Vectors = NDArray[np.float32]
 
@@ -88,18 +86,24 @@ def release_freed_memory() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-class FastEmbedEmbedder:
-    def __init__(self, config: EmbeddingConfig, documents: Executor, queries: Executor) -> None:
+@dataclass(frozen=True, slots=True)
+class ModelStore:
+    """The store (see `rag.backends`) of a local fastembed model: a `FastEmbedModel`."""
+
+    config: EmbeddingConfig
+
+    def build(self) -> FastEmbedModel:
+        return FastEmbedModel(self.config)
+
+
+class FastEmbedModel:
+    """A fastembed model, loaded on its first embedding (synchronous: it runs on a backend's
+    lanes, in the knowledge worker process)."""
+
+    def __init__(self, config: EmbeddingConfig) -> None:
         self._config = config
-        self._documents = documents
-        self._queries = queries
         self._model: Any = None
         self._lock = threading.Lock()
-        self._last_used = time.monotonic()
-
-    @property
-    def key(self) -> str:
-        return self._config.key
 
     def _load(self) -> Any:
         with self._lock:
@@ -114,7 +118,7 @@ class FastEmbedEmbedder:
                         cache_dir=str(self._config.cache_dir) if self._config.cache_dir else None,
                         threads=self._config.threads,
                         # Without onnxruntime's arena the memory of a big batch goes back
-                        # after it (same speed here): an idle daemon stays small.
+                        # after it (same speed here): an idle worker stays small.
                         enable_cpu_mem_arena=False,
                     )
                 except Exception as exc:  # fastembed raises bare ValueErrors and OSErrors
@@ -123,41 +127,37 @@ class FastEmbedEmbedder:
                     ) from exc
             return self._model
 
-    def warm(self) -> None:
-        self._load()
-
-    def _embed(self, texts: list[str]) -> Vectors:
+    def embed(self, texts: list[str]) -> Vectors:
         model = self._load()
-        self._last_used = time.monotonic()
-        rows = list(model.embed(texts, batch_size=max(1, len(texts))))
-        self._last_used = time.monotonic()
-        return normalise(rows)
+        return normalise(list(model.embed(texts, batch_size=max(1, len(texts)))))
 
-    def unload_if_idle(self, idle_s: float) -> bool:
-        """Drop the model (~200 MB with its buffers) when unused for `idle_s` seconds; the
-        next embedding loads it again (about a second). True when it was unloaded."""
-        with self._lock:
-            if self._model is None or time.monotonic() - self._last_used < idle_s:
-                return False
-            self._model = None
-        gc.collect()
-        release_freed_memory()
-        return True
+
+class LocalEmbedder:
+    """The local fastembed model through a backend: documents on the backend's document lane,
+    queries on their own lane, so a query never waits behind an ingest batch."""
+
+    def __init__(self, config: EmbeddingConfig, backend: Backend) -> None:
+        self._config = config
+        self._backend = backend
+        self._store = ModelStore(config)
+
+    @property
+    def key(self) -> str:
+        return self._config.key
 
     async def embed_documents(self, texts: Sequence[str]) -> Vectors:
         prefix = self._config.content_prefix
         batch = [prefix + t for t in texts]
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._documents, self._embed, batch)
+        result: Vectors = await self._backend.call(self._store, "embed", batch, lane="documents")
+        return result
 
     async def embed_query(self, text: str) -> Vectors:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(
-            self._queries, self._embed, [self._config.query_prefix + text]
-        )
+        batch = [self._config.query_prefix + text]
+        result: Vectors = await self._backend.call(self._store, "embed", batch, lane="queries")
+        return result
 
     async def aclose(self) -> None:
-        self._model = None
+        await self._backend.release(self._store)
 
 
 class _HTTPEmbedder(ABC):
@@ -235,11 +235,11 @@ class OpenAIEmbedder(_HTTPEmbedder):
         return normalise(rows)
 
 
-def make_embedder(config: EmbeddingConfig, documents: Executor, queries: Executor) -> Embedder:
+def make_embedder(config: EmbeddingConfig, backend: Backend) -> Embedder:
     if config.engine == "ollama":
         return OllamaEmbedder(config)
     if config.engine == "openai":
         return OpenAIEmbedder(config)
     if config.engine in ("", "fastembed", "sentence-transformers"):
-        return FastEmbedEmbedder(config, documents, queries)
+        return LocalEmbedder(config, backend)
     raise EmbeddingError(f"unknown embedding engine {config.engine!r} (use '', ollama or openai)")

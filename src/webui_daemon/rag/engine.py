@@ -1,5 +1,6 @@
-"""RagEngine: the embedder, the batcher, the index and the bounded thread pools, made on first
-use so that a daemon nobody asks about documents never loads lancedb or a model."""
+"""RagEngine: the embedder, the batcher, the index and the parsing pool, made on first use so
+that a daemon nobody asks about documents never starts the knowledge worker. The local model
+and LanceDB live in that worker process (`rag.worker_client`), which stops when idle."""
 
 from __future__ import annotations
 
@@ -9,10 +10,12 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from webui_daemon.rag.backends import Backend
 from webui_daemon.rag.batcher import EmbedBatcher
 from webui_daemon.rag.embedders import Embedder, EmbeddingConfig, make_embedder
 from webui_daemon.rag.index import LanceIndex
 from webui_daemon.rag.memory_index import MemoryIndex
+from webui_daemon.rag.worker_client import WorkerBackend
 
 log = logging.getLogger(__name__)
 
@@ -26,20 +29,17 @@ class RagEngine:
         parse_workers: int = 2,
         ann_min_rows: int = 50_000,
         idle_unload_s: float = 0,
+        backend: Backend | None = None,
     ) -> None:
         self.index_dir = index_dir
         self.idle_unload_s = idle_unload_s
-        self._idle_watch: asyncio.Task[None] | None = None
         self.embedding = embedding
         self.ann_min_rows = ann_min_rows
         # Parsing and chunking (pure Python, holds the GIL): a small pool, so a big ingest
         # leaves the event loop its share of the CPU.
         self.parse_pool = ThreadPoolExecutor(max(1, parse_workers), "webui-parse")
-        # One thread embeds documents batch by batch; queries get their own thread so they
-        # never wait behind an ingest batch; LanceDB calls (mostly native, GIL released) a few.
-        self._document_pool = ThreadPoolExecutor(1, "webui-embed")
-        self._query_pool = ThreadPoolExecutor(1, "webui-query")
-        self._index_pool = ThreadPoolExecutor(4, "webui-index")
+        # Embedding and LanceDB: in the knowledge worker (no idle stop until the loop runs).
+        self.backend: Backend = backend or WorkerBackend()
         self._embedder: Embedder | None = None
         self._batcher: EmbedBatcher | None = None
         self._index: LanceIndex | None = None
@@ -53,7 +53,7 @@ class RagEngine:
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = make_embedder(self.embedding, self._document_pool, self._query_pool)
+            self._embedder = make_embedder(self.embedding, self.backend)
         return self._embedder
 
     @property
@@ -71,7 +71,7 @@ class RagEngine:
         async with self._index_lock:
             if self._index is None:
                 index = LanceIndex(
-                    self.index_dir, self.key, self._index_pool, ann_min_rows=self.ann_min_rows
+                    self.index_dir, self.key, self.backend, ann_min_rows=self.ann_min_rows
                 )
                 await index.open()
                 self._index = index
@@ -81,9 +81,7 @@ class RagEngine:
     def memory_index(self) -> MemoryIndex:
         """Users' memory vectors (under `index_dir/memories`, a folder per embedding model)."""
         if self._memory_index is None or self._memory_index.key != self.key:
-            self._memory_index = MemoryIndex(
-                self.index_dir / "memories", self.key, self._index_pool
-            )
+            self._memory_index = MemoryIndex(self.index_dir / "memories", self.key, self.backend)
         return self._memory_index
 
     async def reconfigure(self, embedding: EmbeddingConfig) -> bool:
@@ -106,22 +104,11 @@ class RagEngine:
             await embedder.embed_query("warm up")
 
     def start_idle_watch(self) -> None:
-        """Unload a local embedding model nobody used for `idle_unload_s` (0: never), so a
-        daemon that ingested once goes back towards its idle size."""
-        if self.idle_unload_s > 0 and self._idle_watch is None:
-            self._idle_watch = asyncio.create_task(self._watch_idle(), name="webui-embed-idle")
-
-    async def _watch_idle(self) -> None:
-        period = min(30.0, max(0.2, self.idle_unload_s / 4))
-        while True:
-            await asyncio.sleep(period)
-            unload = getattr(self._embedder, "unload_if_idle", None)
-            if unload is None:
-                continue
-            loop = asyncio.get_running_loop()
-            # On the document thread, so it never races a batch being embedded.
-            if await loop.run_in_executor(self._document_pool, unload, self.idle_unload_s):
-                log.info("embedding model unloaded after %.0f s idle", self.idle_unload_s)
+        """Stop the knowledge worker (the local model, LanceDB) once nobody used it for
+        `idle_unload_s` (0: never), so a daemon that ingested once goes back to its idle
+        size; the next use starts it again."""
+        if isinstance(self.backend, WorkerBackend):
+            self.backend.idle_exit_s = self.idle_unload_s
 
     async def _close_embedder(self) -> None:
         if self._batcher is not None:
@@ -132,9 +119,6 @@ class RagEngine:
             self._embedder = None
 
     async def aclose(self) -> None:
-        if self._idle_watch is not None:
-            self._idle_watch.cancel()
-            self._idle_watch = None
         await self._close_embedder()
         if self._index is not None:
             await self._index.aclose()
@@ -142,5 +126,5 @@ class RagEngine:
         if self._memory_index is not None:
             await self._memory_index.aclose()
             self._memory_index = None
-        for pool in (self.parse_pool, self._document_pool, self._query_pool, self._index_pool):
-            pool.shutdown(wait=False, cancel_futures=True)
+        await self.backend.aclose()
+        self.parse_pool.shutdown(wait=False, cancel_futures=True)

@@ -1,324 +1,110 @@
-"""LanceIndex: chunk rows (text, vector, citation metadata) in one LanceDB table per embedding
-model, with a full-text index, a file_id scalar index and, once the table is big enough, an ANN
-index. lancedb and pyarrow are imported on first use; every call runs in the given executor.
+"""LanceIndex: the knowledge index as the daemon sees it (async). The rows live in one LanceDB
+table per embedding model (`chunk_table.ChunkTable`, in the knowledge worker process); this
+facade names that table's store and sends each call to the backend.
 
 A file's chunks are written in one `add` (one Lance commit), so a file is either fully indexed
-or absent. Writes are serialised; searches run concurrently with them. A search limited to files
-that hold a big share of the table filters after the index lookup (a long `file_id IN (...)`
-costs more than the search itself), and falls back to filtering first when too few remain.
+or absent. Writes are serialised here (one lock); searches run concurrently with them.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
-from datetime import timedelta
-from functools import partial
+from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
+from webui_daemon.rag.backends import Backend, ChunkStore, Lane
 from webui_daemon.rag.chunking import Chunk
-from webui_daemon.rag.records import (
-    META_COLUMNS,
-    TABLE_PREFIX,
-    Hit,
-    chunk_schema,
-    chunk_table,
-    file_filter,
-    hit_from_row,
-    table_name,
-)
+from webui_daemon.rag.records import Hit, table_name
 
 if TYPE_CHECKING:
     from webui_daemon.rag.embedders import Vectors
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
-
-# Filter after the lookup when the allowed files hold at least this share of the table.
-POSTFILTER_SHARE = 0.25
-MAX_CANDIDATES = 1000
 
 
 class LanceIndex:
     def __init__(
-        self,
-        path: Path,
-        embedding_key: str,
-        executor: Executor,
-        *,
-        ann_min_rows: int = 50_000,
-        ann_nprobes: int = 40,
-        ann_ef: int = 200,
+        self, path: Path, embedding_key: str, backend: Backend, *, ann_min_rows: int = 50_000
     ) -> None:
         self.path = path
         self.name = table_name(embedding_key)
-        self._executor = executor
-        self._ann_min_rows = ann_min_rows
-        self._nprobes = ann_nprobes
-        self._ef = ann_ef
-        self._db: Any = None
-        self._table: Any = None
-        self._dim: int | None = None
+        self._store = ChunkStore(path, embedding_key, ann_min_rows)
+        self._backend = backend
         self._write_lock = asyncio.Lock()
-        self._open_lock = threading.Lock()
-        self._indexed: set[str] = set()
         self._building = False
         self.writes_since_optimize = 0
-        self.rows = 0  # rows in the table, refreshed on open and after each write
 
-    async def _run(self, fn: Callable[..., T], *args: Any) -> T:
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(self._executor, partial(fn, *args))
-
-    # ---- opening -------------------------------------------------------------------------
-
-    def _connect(self) -> Any:
-        with self._open_lock:
-            if self._db is None:
-                import lancedb
-
-                self.path.mkdir(parents=True, exist_ok=True)
-                self._db = lancedb.connect(str(self.path))
-                if self.name in self._table_names():
-                    self._table = self._db.open_table(self.name)
-                    self._dim = self._table.schema.field("vector").type.list_size
-                    self._indexed = {i.name for i in self._table.list_indices()}
-                    self._count_rows()
-            return self._db
-
-    def _count_rows(self) -> None:
-        self.rows = 0 if self._table is None else int(self._table.count_rows())
-
-    def _table_names(self) -> list[str]:
-        names: list[str] = []
-        page_token = None
-        while True:
-            response = self._db.list_tables(page_token=page_token)
-            names.extend(response.tables)
-            page_token = getattr(response, "page_token", None)
-            if not page_token:
-                return names
+    async def _call(self, method: str, *args: Any, lane: Lane = "index") -> Any:
+        return await self._backend.call(self._store, method, *args, lane=lane)
 
     async def open(self) -> None:
-        await self._run(self._connect)
-
-    def _drop_others(self) -> list[str]:
-        self._connect()
-        dropped = []
-        for name in self._table_names():
-            if name.startswith(TABLE_PREFIX) and name != self.name:
-                self._db.drop_table(name)
-                dropped.append(name)
-        return dropped
+        await self._call("open")
 
     async def drop_other_tables(self) -> list[str]:
         """Drop the tables of other embedding models (their files are re-indexed)."""
         async with self._write_lock:
-            return await self._run(self._drop_others)
-
-    def _ensure_table(self, dim: int) -> Any:
-        self._connect()
-        if self._table is None:
-            schema = chunk_schema(dim)
-            self._table = self._db.create_table(self.name, schema=schema, exist_ok=True)
-            self._dim = dim
-        elif self._dim != dim:
-            raise ValueError(f"vector size {dim} does not match the index ({self._dim})")
-        return self._table
+            dropped: list[str] = await self._call("drop_others")
+            return dropped
 
     # ---- writing -------------------------------------------------------------------------
-
-    def _add(self, file_id: str, chunks: Sequence[Chunk], vectors: Vectors) -> None:
-        table = self._ensure_table(int(vectors.shape[1]))
-        batch = chunk_table(file_id, chunks, vectors, table.schema)
-        table.add(batch)
-        self._count_rows()
-        self._ensure_indexes()
-
-    def _ensure_indexes(self) -> None:
-        from lancedb.index import FTS, BTree
-
-        if "file_id_idx" not in self._indexed:
-            self._table.create_index("file_id", config=BTree(), replace=True)
-            self._indexed.add("file_id_idx")
-        if "text_idx" not in self._indexed:
-            self._table.create_index(
-                "text", config=FTS(with_position=False, stem=True), replace=True
-            )
-            self._indexed.add("text_idx")
 
     async def add(self, file_id: str, chunks: Sequence[Chunk], vectors: Vectors) -> None:
         if not chunks:
             return
         async with self._write_lock:
-            await self._run(self._add, file_id, chunks, vectors)
+            await self._call("add", file_id, list(chunks), vectors)
             self.writes_since_optimize += 1
-
-    def _delete(self, file_ids: Sequence[str]) -> None:
-        self._connect()
-        if self._table is None:
-            return
-        for start in range(0, len(file_ids), 500):
-            self._table.delete(file_filter(file_ids[start : start + 500]))
-        self._count_rows()
 
     async def delete_files(self, file_ids: Sequence[str]) -> None:
         if not file_ids:
             return
         async with self._write_lock:
-            await self._run(self._delete, list(file_ids))
+            await self._call("delete", list(file_ids))
             self.writes_since_optimize += 1
-
-    def _copy(self, source: str, target: str) -> int:
-        self._connect()
-        if self._table is None:
-            return 0
-        rows = self._table.search().where(file_filter([source])).limit(None).to_arrow()
-        if rows.num_rows == 0:
-            return 0
-        import pyarrow as pa
-
-        ids = [f"{target}:{i}" for i in rows.column("chunk_index").to_pylist()]
-        rows = rows.set_column(rows.schema.get_field_index("id"), "id", pa.array(ids))
-        rows = rows.set_column(
-            rows.schema.get_field_index("file_id"), "file_id", pa.array([target] * len(ids))
-        )
-        self._table.add(rows.select(self._table.schema.names))
-        self._count_rows()
-        return int(rows.num_rows)
 
     async def copy_file(self, source: str, target: str) -> int:
         """Index `target` with the rows of `source` (same bytes): no parsing, no embedding."""
         async with self._write_lock:
-            count = await self._run(self._copy, source, target)
+            count: int = await self._call("copy", source, target)
             self.writes_since_optimize += 1
             return count
-
-    def _vectors_by_hash(self, file_id: str) -> dict[str, Any]:
-        self._connect()
-        if self._table is None:
-            return {}
-        rows = (
-            self._table.search()
-            .where(file_filter([file_id]))
-            .select(["hash", "vector"])
-            .limit(None)
-            .to_arrow()
-        )
-        return (
-            dict(
-                zip(rows.column("hash").to_pylist(), rows.column("vector").to_numpy(), strict=True)
-            )
-            if rows.num_rows
-            else {}
-        )
 
     async def vectors_by_hash(self, file_id: str) -> dict[str, Any]:
         """Vectors of a file's current chunks, by chunk hash: re-indexing an edited file embeds
         only the chunks that changed."""
-        return await self._run(self._vectors_by_hash, file_id)
+        found: dict[str, Any] = await self._call("vectors_by_hash", file_id)
+        return found
 
     # ---- maintenance ---------------------------------------------------------------------
 
-    def _count(self) -> int:
-        self._connect()
-        return 0 if self._table is None else int(self._table.count_rows())
-
     async def count(self) -> int:
-        return await self._run(self._count)
-
-    def _optimize(self) -> None:
-        if self._table is not None:
-            self._table.optimize(cleanup_older_than=timedelta(minutes=1))
-
-    def _build_ann(self) -> None:
-        from lancedb.index import IvfHnswSq
-
-        self._table.create_index("vector", config=IvfHnswSq(distance_type="cosine"), replace=True)
-        self._indexed.add("vector_idx")
+        rows: int = await self._call("count")
+        return rows
 
     async def maintain(self) -> None:
         """Compact small writes and fold new rows into the indexes; build the ANN index once
         the table is big enough to need one (a brute-force scan is exact and fast below)."""
-        if self._table is None or self._building:
+        if self._building:
             return
         self._building = True
         try:
             async with self._write_lock:
                 self.writes_since_optimize = 0
-                await self._run(self._optimize)
-            if "vector_idx" not in self._indexed and await self.count() >= self._ann_min_rows:
+                needs_ann = await self._call("optimize")
+            if needs_ann:
                 log.info("building the ANN index of %s", self.name)
-                await self._run(self._build_ann)
+                await self._call("build_ann")
         finally:
             self._building = False
 
-    def _file_ids(self) -> set[str]:
-        self._connect()
-        if self._table is None:
-            return set()
-        rows = self._table.search().select(["file_id"]).limit(None).to_arrow()
-        return set(rows.column("file_id").unique().to_pylist())
-
     async def file_ids(self) -> set[str]:
         """Every file id with rows in the table (a column scan: for upkeep, not for queries)."""
-        return await self._run(self._file_ids)
-
-    @property
-    def has_ann(self) -> bool:
-        return "vector_idx" in self._indexed
+        ids: set[str] = await self._call("file_ids")
+        return ids
 
     # ---- searching -----------------------------------------------------------------------
-
-    def _candidates(self, file_ids: Sequence[str] | None, allowed_rows: int, limit: int) -> int:
-        """How many unfiltered hits to fetch and filter afterwards; 0: filter first instead."""
-        if file_ids is None or self.rows == 0 or allowed_rows <= 0:
-            return 0
-        share = min(1.0, allowed_rows / self.rows)
-        if share < POSTFILTER_SHARE:
-            return 0
-        return min(MAX_CANDIDATES, math.ceil(limit * 2 / share) + limit)
-
-    def _vector_search(
-        self,
-        query: Vectors,
-        file_ids: Sequence[str] | None,
-        limit: int,
-        exact: bool,
-        allowed_rows: int,
-    ) -> list[Hit]:
-        self._connect()
-        if self._table is None:
-            return []
-        ann = self.has_ann and not exact
-        fetch = self._candidates(file_ids, allowed_rows, limit) if ann else 0
-        if fetch and file_ids is not None:
-            allowed = set(file_ids)
-            hits = [h for h in self._vector_query(query, None, fetch, ann) if h.file_id in allowed]
-            if len(hits) >= limit:
-                return hits[:limit]
-        return self._vector_query(query, file_ids, limit, ann)
-
-    def _vector_query(
-        self, query: Vectors, file_ids: Sequence[str] | None, limit: int, ann: bool
-    ) -> list[Hit]:
-        search = (
-            self._table.search(query.reshape(-1), vector_column_name="vector")
-            .distance_type("cosine")
-            .select([*META_COLUMNS, "_distance"])
-            .limit(limit)
-        )
-        if file_ids is not None:
-            search = search.where(file_filter(file_ids), prefilter=True)
-        search = search.nprobes(self._nprobes).ef(self._ef) if ann else search.bypass_vector_index()
-        rows = search.to_arrow().to_pylist()
-        # Cosine distance d lies in [0, 2]; Open WebUI reports (2 - d) / 2, higher is better.
-        return [hit_from_row(r, 1.0 - float(r["_distance"]) / 2.0) for r in rows]
 
     async def vector_search(
         self,
@@ -333,32 +119,9 @@ class LanceIndex:
         files hold, to choose between filtering before or after the lookup."""
         if file_ids is not None and not file_ids:
             return []
-        return await self._run(self._vector_search, query, file_ids, limit, exact, allowed_rows)
-
-    def _text_search(
-        self, query: str, file_ids: Sequence[str] | None, limit: int, allowed_rows: int
-    ) -> list[Hit]:
-        self._connect()
-        if self._table is None or "text_idx" not in self._indexed:
-            return []
-        fetch = self._candidates(file_ids, allowed_rows, limit)
-        if fetch and file_ids is not None:
-            allowed = set(file_ids)
-            hits = [h for h in self._text_query(query, None, fetch) if h.file_id in allowed]
-            if len(hits) >= limit:
-                return hits[:limit]
-        return self._text_query(query, file_ids, limit)
-
-    def _text_query(self, query: str, file_ids: Sequence[str] | None, limit: int) -> list[Hit]:
-        search = (
-            self._table.search(query, query_type="fts", fts_columns="text")
-            .select([*META_COLUMNS, "vector", "_score"])
-            .limit(limit)
-        )
-        if file_ids is not None:
-            search = search.where(file_filter(file_ids), prefilter=True)
-        rows = search.to_arrow().to_pylist()
-        return [hit_from_row(r, float(r["_score"])) for r in rows]
+        ids = None if file_ids is None else list(file_ids)
+        hits: list[Hit] = await self._call("vector_search", query, ids, limit, exact, allowed_rows)
+        return hits
 
     async def text_search(
         self, query: str, file_ids: Sequence[str] | None, limit: int, *, allowed_rows: int = 0
@@ -366,25 +129,13 @@ class LanceIndex:
         """BM25 over the full-text index (stemmed, stop words removed)."""
         if (file_ids is not None and not file_ids) or not query.strip():
             return []
-        return await self._run(self._text_search, query, file_ids, limit, allowed_rows)
-
-    def _file_chunks(self, file_id: str) -> list[Hit]:
-        self._connect()
-        if self._table is None:
-            return []
-        rows = (
-            self._table.search()
-            .where(file_filter([file_id]))
-            .select(META_COLUMNS)
-            .limit(None)
-            .to_arrow()
-            .to_pylist()
-        )
-        return sorted((hit_from_row(r, 1.0) for r in rows), key=lambda h: h.chunk_index)
+        ids = None if file_ids is None else list(file_ids)
+        hits: list[Hit] = await self._call("text_search", query, ids, limit, allowed_rows)
+        return hits
 
     async def file_chunks(self, file_id: str) -> list[Hit]:
-        return await self._run(self._file_chunks, file_id)
+        hits: list[Hit] = await self._call("file_chunks", file_id)
+        return hits
 
     async def aclose(self) -> None:
-        self._table = None
-        self._db = None
+        await self._backend.release(self._store)

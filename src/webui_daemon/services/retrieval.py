@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from webui_daemon.rag.embedders import EmbeddingError
 from webui_daemon.rag.engine import RagEngine
 from webui_daemon.rag.records import Hit
 from webui_daemon.rag.search import fuse, merge_by_hash
@@ -149,6 +150,14 @@ class RetrievalService:
         usable = {f.id: f for f in self.searchable(files)}
         if not usable or not query.strip():
             return []
+        try:
+            return await self._search(usable, query, params)
+        except EmbeddingError as exc:  # the model, an endpoint or the knowledge worker failed
+            raise errors.Unavailable(f"Search failed: {exc}") from exc
+
+    async def _search(
+        self, usable: dict[str, FileRow], query: str, params: SearchParams
+    ) -> list[tuple[Hit, FileRow]]:
         index = await self._engine.index()
         vector = await self._engine.embedder.embed_query(query)
         ids = list(usable)

@@ -1,0 +1,1 @@
+"""Tests of the knowledge worker process: memory, crashes, concurrency."""
