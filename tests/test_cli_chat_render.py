@@ -84,13 +84,19 @@ async def test_markdown_writer_prints_each_block_once() -> None:
     assert printed.count("Last words.") == 1
 
 
-def test_plain_writer_is_exact_and_adds_a_newline_only_on_a_terminal(
+def test_plain_writer_is_exact_and_ends_with_one_newline(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
+    """The exact text, then a newline only when it does not end with one (the user guide's
+    piped-output rule), in a pipe as on a terminal."""
     piped = PlainWriter(terminal=False)
     piped.content("no newline")
     piped.finish()
-    assert capsys.readouterr().out == "no newline"
+    assert capsys.readouterr().out == "no newline\n"
+    piped = PlainWriter(terminal=False)
+    piped.content("ends with one\n")
+    piped.finish()
+    assert capsys.readouterr().out == "ends with one\n"
     terminal = PlainWriter(terminal=True)
     terminal.content("text")
     terminal.finish()
