@@ -81,6 +81,7 @@ def create_app(settings: Settings, listen: ListenInfo | None = None) -> FastAPI:
         # daemon: out of the collector's sight, so the occasional full collection does not
         # walk it again and again in the middle of someone's request.
         gc.freeze()
+        gc.enable()  # off while the daemon started (`python -m webui_daemon`, `webui serve`)
         try:
             yield
         finally:

@@ -91,6 +91,9 @@ def serve(
         typer.echo(unit, nl=False)
         return
     # Imported here: fastapi, uvicorn and aiosqlite must stay off every other command's path.
+    import gc
+
+    gc.disable()  # as `python -m webui_daemon`: the lifespan turns it back on
     from webui_daemon.server import ServeOptions, run
 
     options = ServeOptions(

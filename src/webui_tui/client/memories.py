@@ -17,12 +17,12 @@ from webui_daemon.schemas.memories import (
     MemoryUpdateModel,
     QueryMemoryForm,
 )
-from webui_tui.client.base import BaseClient
+from webui_tui.client.base import LATER, BaseClient
 
 MEMORIES = "/api/v1/memories"
 SETTINGS = "/api/v1/users/user/settings"
 
-_MEMORIES: TypeAdapter[list[MemoryModel]] = TypeAdapter(list[MemoryModel])
+_MEMORIES: TypeAdapter[list[MemoryModel]] = TypeAdapter(list[MemoryModel], config=LATER)
 
 
 class MemoriesMixin(BaseClient):

@@ -15,11 +15,11 @@ from webui_daemon.schemas.notes import (
     NoteResponse,
     NoteUpdateForm,
 )
-from webui_tui.client.base import BaseClient
+from webui_tui.client.base import LATER, BaseClient
 
 NOTES = "/api/v1/notes"
 
-_ITEMS: TypeAdapter[list[NoteItemResponse]] = TypeAdapter(list[NoteItemResponse])
+_ITEMS: TypeAdapter[list[NoteItemResponse]] = TypeAdapter(list[NoteItemResponse], config=LATER)
 
 
 def markdown_data(markdown: str) -> dict[str, Any]:

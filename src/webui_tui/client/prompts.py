@@ -9,11 +9,11 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from webui_daemon.schemas.prompts import Prompt
-from webui_tui.client.base import BaseClient, parse
+from webui_tui.client.base import LATER, BaseClient, parse
 from webui_tui.client.errors import NotFound
 
 BASE = "/api/v1/prompts"
-_PROMPTS: TypeAdapter[list[Prompt]] = TypeAdapter(list[Prompt])
+_PROMPTS: TypeAdapter[list[Prompt]] = TypeAdapter(list[Prompt], config=LATER)
 
 
 class PromptsMixin(BaseClient):

@@ -18,12 +18,12 @@ from webui_daemon.schemas.tools import (
     ToolSpecsResponse,
     ToolUserResponse,
 )
-from webui_tui.client.base import BaseClient, parse
+from webui_tui.client.base import LATER, BaseClient, parse
 
 TOOLS = "/api/v1/tools"
 CONFIG = "/api/v1/configs/tool_servers"
 
-_TOOLS: TypeAdapter[list[ToolUserResponse]] = TypeAdapter(list[ToolUserResponse])
+_TOOLS: TypeAdapter[list[ToolUserResponse]] = TypeAdapter(list[ToolUserResponse], config=LATER)
 # Open WebUI 0.12.4 wants these keys in every connection it is sent (null allowed): 422 without.
 _REQUIRED: dict[str, Any] = {"key": "", "auth_type": "none", "config": None}
 

@@ -9,13 +9,14 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
-
-import httpx
 
 from webui_daemon.services.tools.mcp_link import McpLink
 from webui_daemon.services.tools.openapi import Operation, request_parts
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +72,7 @@ def is_error(text: str) -> bool:
 
 
 async def call(
-    tool: Tool | None, name: str, raw_arguments: Any, http: httpx.AsyncClient, limits: CallLimits
+    tool: Tool | None, name: str, raw_arguments: Any, http: "httpx.AsyncClient", limits: CallLimits
 ) -> tuple[Status, str]:
     """Run one call: ("completed", result) or ("failed", "Error: ...")."""
     if tool is None:
@@ -79,6 +80,8 @@ async def call(
     arguments = parse_arguments(name, raw_arguments)
     if isinstance(arguments, str):
         return "failed", arguments
+    import httpx  # already loaded by the client that makes the call
+
     try:
         if tool.mcp is not None:
             text = await tool.mcp.call_tool(tool.remote_name, arguments, limits.timeout_s)
@@ -98,7 +101,7 @@ async def call(
 
 
 async def _openapi_call(
-    tool: Tool, arguments: dict[str, Any], http: httpx.AsyncClient, limits: CallLimits
+    tool: Tool, arguments: dict[str, Any], http: "httpx.AsyncClient", limits: CallLimits
 ) -> str:
     operation = tool.operation
     assert operation is not None

@@ -19,14 +19,15 @@ import json
 import time
 import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from webui_daemon.schemas.tools import TOOL_KEY
 from webui_daemon.services.tools.approvals import NOT_APPROVED, REJECTED, Ask
 from webui_daemon.services.tools.calls import CallLimits, call
 from webui_daemon.services.tools.servers import ToolSet
+
+if TYPE_CHECKING:
+    import httpx
 
 Stream = Callable[[dict[str, Any]], AsyncGenerator[dict[str, Any], None]]
 Complete = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
@@ -78,7 +79,7 @@ class ToolLoop:
     def __init__(
         self,
         toolset: ToolSet,
-        http: httpx.AsyncClient,
+        http: "httpx.AsyncClient",
         limits: CallLimits,
         max_rounds: int,
         ask: Ask | None = None,

@@ -16,9 +16,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from webui_daemon.schemas.tools import server_id
 from webui_daemon.services import errors
@@ -30,6 +28,9 @@ from webui_daemon.services.tools.openapi import OpenApiServer, parse, spec_url
 from webui_daemon.storage.config import ConfigRepo
 from webui_daemon.storage.groups import GroupRepo
 from webui_daemon.storage.rows import UserRow
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -76,7 +77,7 @@ class ToolServerService:
         self,
         config: ConfigRepo,
         groups: GroupRepo,
-        http: httpx.AsyncClient,
+        http: "Callable[[], httpx.AsyncClient]",
         *,
         defaults: list[dict[str, Any]],
         limits: CallLimits,
@@ -87,7 +88,8 @@ class ToolServerService:
         # The calls waiting for their user's yes (`tool_approval_mode: "ask"`).
         self.approvals = approvals or Approvals(DEFAULT_APPROVAL_TIMEOUT_S)
         self._groups = groups
-        self.http = http
+        self._make_http = http
+        self._http: httpx.AsyncClient | None = None
         self._defaults = defaults
         self.limits = limits
         self._session_token = session_token
@@ -95,6 +97,13 @@ class ToolServerService:
         self._openapi: dict[int, _Fetched] = {}
         self._mcp_cache: dict[int, tuple[float, list[dict[str, Any]]]] = {}
         self._stdio: dict[int, McpLink] = {}  # started once, kept for the daemon's life
+
+    @property
+    def http(self) -> "httpx.AsyncClient":
+        """Made on first use: httpx is not imported while the daemon starts."""
+        if self._http is None:
+            self._http = self._make_http()
+        return self._http
 
     # ---- the admins' connections ------------------------------------------------------------
 
@@ -343,7 +352,8 @@ class ToolServerService:
 
     async def aclose(self) -> None:
         await self._close_stdio()
-        await self.http.aclose()
+        if self._http is not None:
+            await self._http.aclose()
 
 
 def _is_openapi(connection: dict[str, Any]) -> bool:
