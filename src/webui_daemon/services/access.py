@@ -6,8 +6,8 @@ Grants are stored in 0.12's form: `{"principal_type": "user"|"group", "principal
 """
 
 import uuid
-from collections.abc import Iterable, Mapping
-from typing import Any, Literal
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Literal, Protocol
 
 from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import errors
@@ -43,6 +43,29 @@ def grants_from_access_control(access_control: dict[str, Any] | None) -> list[di
                 {"principal_type": "user", "principal_id": str(user_id), "permission": permission}
             )
     return grants
+
+
+class SharingForm(Protocol):
+    """A create or update body that may say whom to share with, in either wire form."""
+
+    @property
+    def access_control(self) -> dict[str, Any] | None: ...
+
+    @property
+    def access_grants(self) -> Sequence[Any] | None: ...
+
+    @property
+    def model_fields_set(self) -> set[str]: ...
+
+
+def asked_grants(form: SharingForm) -> list[dict[str, str]] | None:
+    """The sharing a form asks for, as valid 0.12 grants: its `access_grants`, else 0.6's
+    `access_control` when sent (an explicit null: public read); None when it says neither."""
+    if form.access_grants is not None:
+        return normalize(g.model_dump() for g in form.access_grants)
+    if "access_control" in form.model_fields_set:
+        return normalize(grants_from_access_control(form.access_control))
+    return None
 
 
 def access_control_from_grants(grants: Iterable[dict[str, Any]]) -> dict[str, Any] | None:

@@ -20,6 +20,8 @@ from webui_daemon.schemas.knowledge import (
 from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import errors
 from webui_daemon.services.access import (
+    allowed_grants,
+    asked_grants,
     check_sharing,
     grants_out,
     normalize,
@@ -28,10 +30,8 @@ from webui_daemon.services.access import (
 from webui_daemon.services.files import FileService, file_response
 from webui_daemon.services.ingest import IngestService
 from webui_daemon.services.knowledge_access import (
-    PUBLIC,
     AccessResolver,
     access_control_from_grants,
-    grants_from_access_control,
     grants_from_wire,
     grants_to_wire,
 )
@@ -124,22 +124,12 @@ class KnowledgeService:
         self, user: UserRow, form: KnowledgeForm | KnowledgeUpdateForm
     ) -> list[GrantRow] | None:
         """The grants a form asks for (None: it did not say), less those the caller may not
-        give: non-admins need `sharing.knowledge`, and `sharing.public_knowledge` for public
-        read (Open WebUI 0.12 drops such grants the same way)."""
-        if form.access_grants is not None:
-            grants = grants_from_wire(g.model_dump() for g in form.access_grants)
-        elif "access_control" in form.model_fields_set:
-            grants = grants_from_access_control(form.access_control)
-        else:
+        give (access.allowed_grants: Open WebUI 0.12 drops them the same way)."""
+        wanted = asked_grants(form)
+        if wanted is None:
             return None
-        if user.role == "admin":
-            return grants
-        sharing = (await self._permissions(user)).get("sharing", {})
-        if not sharing.get("knowledge", False):
-            return []
-        if not sharing.get("public_knowledge", False):
-            grants = [g for g in grants if g != PUBLIC]
-        return grants
+        permissions = await self._permissions(user)
+        return grants_from_wire(allowed_grants(user, permissions, wanted, "knowledge"))
 
     # ---- knowledge bases -----------------------------------------------------------------
 

@@ -215,6 +215,24 @@ def told(report: Report, principal: Principal, level: Level) -> str:
     return f"{principal.label} can now {verb} {what}."
 
 
+def conclude(
+    report: Report,
+    change: Change | None,
+    principal: Principal | None,
+    json_out: bool,
+    *,
+    local_trusted: bool = False,
+) -> None:
+    """The grants as they are (nothing was changed), or what the change did."""
+    if change is None or principal is None:
+        if json_out:
+            print_json(report.to_json())
+        else:
+            show(report, local_trusted=local_trusted)
+        return
+    finish(report, principal, change.level, json_out)
+
+
 def finish(report: Report, principal: Principal, level: Level, json_out: bool) -> None:
     if level == "none" and any(g["principal_id"] == "*" for g in report.grants):
         note("everyone may still read it (a public grant)")
@@ -274,13 +292,7 @@ def model_access(
         return await describe(client, report), principal, False
 
     report, principal, local_trusted = call(ctx, work)
-    if change is None or principal is None:
-        if json_out:
-            print_json(report.to_json())
-        else:
-            show(report, local_trusted=local_trusted)
-        return
-    finish(report, principal, change.level, json_out)
+    conclude(report, change, principal, json_out, local_trusted=local_trusted)
 
 
 # ---- knowledge bases and prompts: records with an owner -------------------------------------
@@ -305,13 +317,7 @@ def owned_access(
         return await describe(client, report), principal
 
     report, principal = call(ctx, work)
-    if change is None or principal is None:
-        if json_out:
-            print_json(report.to_json())
-        else:
-            show(report)
-        return
-    finish(report, principal, change.level, json_out)
+    conclude(report, change, principal, json_out)
 
 
 def kb_access(

@@ -28,8 +28,8 @@ from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import errors
 from webui_daemon.services.access import (
     allowed_grants,
+    asked_grants,
     check_sharing,
-    grants_from_access_control,
     grants_out,
     normalize,
     permission_refused,
@@ -236,11 +236,8 @@ class NoteService:
     # ---- one note ------------------------------------------------------------------------
 
     async def _form_grants(self, user: UserRow, form: NoteForm) -> list[GrantRow]:
-        if form.access_grants is not None:
-            wire = normalize(g.model_dump() for g in form.access_grants)
-        elif "access_control" in form.model_fields_set:
-            wire = normalize(grants_from_access_control(form.access_control))
-        else:
+        wire = asked_grants(form)
+        if wire is None:
             return []
         permissions = await self._permissions(user)
         return grants_from_wire(allowed_grants(user, permissions, wire, "note"))

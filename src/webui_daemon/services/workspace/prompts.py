@@ -28,6 +28,7 @@ from webui_daemon.schemas.prompts import (
 )
 from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import access, errors
+from webui_daemon.services.knowledge_access import grants_from_wire
 from webui_daemon.storage.grants import GrantRow, Principal, holds_grant
 from webui_daemon.storage.groups import GroupRepo
 from webui_daemon.storage.prompts import HistoryRow, PromptQuery, PromptRepo, PromptRow
@@ -91,16 +92,11 @@ class PromptService:
 
     async def _grants(self, user: UserRow, form: PromptForm) -> tuple[GrantRow, ...] | None:
         """What the form asks to share (None: it did not say), less what the caller may not give."""
-        if form.access_grants is not None:
-            wanted = [g.model_dump() for g in form.access_grants]
-        elif "access_control" in form.model_fields_set:
-            wanted = access.grants_from_access_control(form.access_control)
-        else:
+        wanted = access.asked_grants(form)
+        if wanted is None:
             return None
         allowed = access.allowed_grants(user, await self._permissions(user), wanted, "prompt")
-        return tuple(
-            GrantRow(g["principal_type"], g["principal_id"], g["permission"]) for g in allowed
-        )
+        return tuple(grants_from_wire(allowed))
 
     # ---- shapes ---------------------------------------------------------------------------
 

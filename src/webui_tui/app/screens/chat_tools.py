@@ -80,4 +80,5 @@ class ToolPicking(Screen[None]):
         self.notify(said)
 
     def _show_top(self) -> None:
+        """Redraw the top bar (ChatScreen's, which mixes this class in)."""
         raise NotImplementedError
