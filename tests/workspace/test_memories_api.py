@@ -121,23 +121,25 @@ def test_query_by_meaning(client: httpx.Client, users: dict[str, Any]) -> None:
 
 def test_each_user_sees_only_their_own(client: httpx.Client, users: dict[str, Any]) -> None:
     alice, bob = h(users, "alice"), h(users, "bob")
-    secret = add(client, alice, "My locker code is 4711.", type="user")
+    secret = add(client, alice, "My locker code is 4711-zulu.", type="user")
     mine = add(client, bob, "My locker is number 12.")
     assert secret["id"] not in {m["id"] for m in listed(client, bob)}
     # Another user's memory: 404 on update, false on delete (as Open WebUI), never its text.
     r = client.post(
         f"{MEMORIES}/{secret['id']}/update", headers=bob, json={"content": "overwritten"}
     )
-    assert assert_error(r, 404) == NOT_FOUND and "4711" not in r.text
+    assert assert_error(r, 404) == NOT_FOUND and "4711-zulu" not in r.text
     r = client.delete(f"{MEMORIES}/{secret['id']}", headers=bob)
     assert r.status_code == 200 and r.json() is False
     # Bob's search never finds Alice's memory, however close it is.
-    r = client.post(f"{MEMORIES}/query", headers=bob, json={"content": "locker code 4711", "k": 50})
-    assert secret["id"] not in r.json()["ids"][0] and "4711" not in r.text
+    r = client.post(
+        f"{MEMORIES}/query", headers=bob, json={"content": "locker code 4711-zulu", "k": 50}
+    )
+    assert secret["id"] not in r.json()["ids"][0] and "4711-zulu" not in r.text
     assert mine["id"] in r.json()["ids"][0]
     # Bob clearing his memories leaves Alice's.
     client.delete(f"{MEMORIES}/delete/user", headers=bob)
-    assert [m["content"] for m in listed(client, alice)] == ["My locker code is 4711."]
+    assert [m["content"] for m in listed(client, alice)] == ["My locker code is 4711-zulu."]
     # The admin's list is the admin's own too.
     assert secret["id"] not in {m["id"] for m in listed(client, h(users, "admin"))}
 
