@@ -23,6 +23,7 @@ from pathlib import Path
 
 from tests.daemon_proc import start_daemon
 
+from bench.installed import compile_sources
 from bench.stream import MODEL, StandInProcess
 
 PY = sys.executable
@@ -91,6 +92,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--chats", type=int, default=1000)
     args = parser.parse_args()
+    print(compile_sources())
 
     standin = StandInProcess(5, 0.0)
     tmp = Path(tempfile.mkdtemp(prefix="bench-completion-"))

@@ -16,6 +16,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.installed import compile_sources
+
 PY = sys.executable
 
 
@@ -73,6 +75,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
     args = parser.parse_args()
+    print(compile_sources())
     env = {k: v for k, v in os.environ.items() if not k.startswith("WEBUI_")}
     env["WEBUI_NO_AUTOSTART"] = "1"
 

@@ -198,18 +198,25 @@ def test_a_plain_user_is_refused_admin_commands(daemon: DaemonProc, env: dict[st
 
 
 def test_status_path_imports_nothing_heavy(env: dict[str, str]) -> None:
+    """`webui status` loads no heavy library, and of the command modules only its own: the
+    others (kb, prompts, chats, ...) wait until their command runs."""
     code = (
         "import sys\n"
         "from webui_tui.cli.main import main\n"
         "code = main(['status'])\n"
         f"heavy = [m for m in {HEAVY!r} + ('keyring',) if m in sys.modules]\n"
         "print('HEAVY', heavy, code)\n"
+        "from webui_tui.cli.app import COMMANDS, GROUPS\n"
+        "modules = set(COMMANDS.values()) | set(GROUPS.values())\n"
+        "print('COMMANDS', sorted(m for m in modules if 'webui_tui.cli.' + m in sys.modules))\n"
     )
     probe = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=30
     )
     assert probe.returncode == 0, probe.stderr
-    assert probe.stdout.splitlines()[-1] == "HEAVY [] 0", probe.stdout
+    assert probe.stdout.splitlines()[-2] == "HEAVY [] 0", probe.stdout
+    # completion: every run asks whether the shell wants candidates
+    assert probe.stdout.splitlines()[-1] == "COMMANDS ['completion', 'status']", probe.stdout
 
 
 def test_serve_prints_a_systemd_unit_for_a_shared_daemon(env: dict[str, str]) -> None:

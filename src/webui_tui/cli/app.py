@@ -1,48 +1,25 @@
 """The Typer application: global options, the subcommands, and errors turned into exit codes."""
 
-import copy
+import importlib
 import os
 import sys
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from webui_tui.cli import (
-    apikey,
-    auth,
-    chat,
-    chats,
-    completion,
-    config,
-    connections,
-    daemon,
-    groups,
-    kb,
-    memories,
-    models,
-    notes,
-    permissions,
-    prompts,
-    ps,
-    serve,
-    status,
-    tools,
-    tui,
-    usage,
-    users,
-)
 from webui_tui.cli.runtime import EXIT_SERVER, EXIT_USAGE, CliState, UsageProblem
 from webui_tui.client.errors import WebUIClientError
 
 if TYPE_CHECKING:
     import httpx
 
-app = typer.Typer(
-    name="webui",
-    add_completion=False,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
+_SETTINGS: dict[str, Any] = {
+    "name": "webui",
+    "add_completion": False,
+    "pretty_exceptions_enable": False,
+    "context_settings": {"help_option_names": ["-h", "--help"]},
+}
+app = typer.Typer(**_SETTINGS)  # the global options; `_with` adds the commands
 
 
 def _print_version(value: bool) -> None:
@@ -81,35 +58,58 @@ def root(
     if ctx.invoked_subcommand is None:
         # On a terminal the bare command opens the TUI; piped or redirected, it shows help.
         if sys.stdin.isatty() and sys.stdout.isatty():
-            tui.run_tui(ctx)
+            _module("tui").run_tui(ctx)
         else:
             _echo_help(ctx.get_help())
 
 
-app.command()(chat.chat)
-app.command()(serve.serve)
-app.command()(status.status)
-app.command()(auth.login)
-app.command()(auth.logout)
-app.command()(tui.tui)
-app.command()(ps.ps)
-app.command()(ps.stop)
-app.command()(usage.usage)
-app.command()(completion.completion)
-app.add_typer(daemon.app, name="daemon")
-app.add_typer(users.app, name="users")
-app.add_typer(groups.app, name="groups")
-app.add_typer(apikey.app, name="apikey")
-app.add_typer(chats.app, name="chats")
-app.add_typer(models.app, name="models")
-app.add_typer(config.app, name="config")
-app.add_typer(connections.app, name="connections")
-app.add_typer(kb.app, name="kb")
-app.add_typer(memories.app, name="memories")
-app.add_typer(permissions.app, name="permissions")
-app.add_typer(prompts.app, name="prompts")
-app.add_typer(notes.app, name="notes")
-app.add_typer(tools.app, name="tools")
+# Each command's module, imported when the command runs: the CLI holds ~25 command modules and
+# one runs (docs/benchmarks.md, `webui status`). A command is the module's function of its name;
+# a group is the module's `app`. The order is `webui --help`'s.
+COMMANDS = {
+    "chat": "chat",
+    "serve": "serve",
+    "status": "status",
+    "login": "auth",
+    "logout": "auth",
+    "tui": "tui",
+    "ps": "ps",
+    "stop": "ps",
+    "usage": "usage",
+    "completion": "completion",
+}
+GROUPS = {
+    "daemon": "daemon",
+    "users": "users",
+    "groups": "groups",
+    "apikey": "apikey",
+    "chats": "chats",
+    "models": "models",
+    "config": "config",
+    "connections": "connections",
+    "kb": "kb",
+    "memories": "memories",
+    "permissions": "permissions",
+    "prompts": "prompts",
+    "notes": "notes",
+    "tools": "tools",
+}
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(f"webui_tui.cli.{name}")
+
+
+def _with(names: list[str]) -> typer.Typer:
+    """A copy of the app holding the named commands and groups, their modules imported now."""
+    only = typer.Typer(**_SETTINGS)
+    only.registered_callback = app.registered_callback
+    for name in names:
+        if name in COMMANDS:
+            only.command()(getattr(_module(COMMANDS[name]), name))
+        else:
+            only.add_typer(_module(GROUPS[name]).app, name=name)
+    return only
 
 
 def _fail(message: str, code: int) -> int:
@@ -122,6 +122,8 @@ def run(args: list[str], *, transport: "httpx.AsyncBaseTransport | None" = None)
 
     `transport`, when given, carries every request (tests replay recorded answers with one).
     """
+    from webui_tui.cli import completion
+
     if os.environ.get(completion.COMPLETE_VAR):
         completion.install()  # the shell asks for completions: Typer answers and exits
         command = typer.main.get_command(_only(_typed_words()))
@@ -149,25 +151,14 @@ def run(args: list[str], *, transport: "httpx.AsyncBaseTransport | None" = None)
 
 
 def _only(args: list[str]) -> typer.Typer:
-    """The app with only the command that `args` name: Typer builds a Click command for every
-    command it holds (their signatures read with get_type_hints), 10–15 % of a short command's
-    time for ~80 commands of which one runs. No name (`webui`, `webui --help`) or an unknown
-    one: the whole app, for its help and its "No such command"."""
+    """The app with only the command that `args` name, only its module imported: Typer also
+    builds a Click command for every command it holds (their signatures read with
+    get_type_hints), so one command's start pays for none of the others. No name (`webui`,
+    `webui --help`) or an unknown one: the whole app, for its help and its "No such command"."""
     name = next((arg for arg in args if not arg.startswith("-")), None)
-    if name is None:
-        return app
-    commands = [
-        c
-        for c in app.registered_commands
-        if c.callback is not None
-        and (c.name or typer.main.get_command_name(c.callback.__name__)) == name
-    ]
-    groups = [g for g in app.registered_groups if g.name == name]
-    if not commands and not groups:
-        return app
-    only = copy.copy(app)
-    only.registered_commands, only.registered_groups = commands, groups
-    return only
+    if name in COMMANDS or name in GROUPS:
+        return _with([name])
+    return _with([*COMMANDS, *GROUPS])
 
 
 def _typed_words() -> list[str]:

@@ -13,13 +13,12 @@ import os
 import re
 from collections.abc import Awaitable, Callable
 from enum import StrEnum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from webui_tui.client.api import WebUIClient
-from webui_tui.client.connect import open_client
-from webui_tui.client.discovery import discover
+if TYPE_CHECKING:
+    from webui_tui.client.api import WebUIClient
 
 COMPLETE_VAR = "_WEBUI_COMPLETE"
 COMPLETE_TIMEOUT_S = 1.0
@@ -38,8 +37,11 @@ class Shell(StrEnum):
 
 
 def _from_daemon(
-    incomplete: str, work: Callable[[WebUIClient], Awaitable[list[Candidate]]]
+    incomplete: str, work: "Callable[[WebUIClient], Awaitable[list[Candidate]]]"
 ) -> list[Candidate]:
+    from webui_tui.client.connect import open_client
+    from webui_tui.client.discovery import discover
+
     try:
         target = discover()
     except ValueError:
@@ -66,7 +68,7 @@ def _from_daemon(
 def model_ids(incomplete: str) -> list[Candidate]:
     """`-m/--model`: the models you may use."""
 
-    async def work(client: WebUIClient) -> list[Candidate]:
+    async def work(client: "WebUIClient") -> list[Candidate]:
         return [(model.id, model.display_name) for model in await client.list_models()]
 
     return _from_daemon(incomplete, work)
@@ -75,7 +77,7 @@ def model_ids(incomplete: str) -> list[Candidate]:
 def chat_ids(incomplete: str) -> list[Candidate]:
     """A chat: `last`, then the ids of your chats, most recently updated first."""
 
-    async def work(client: WebUIClient) -> list[Candidate]:
+    async def work(client: "WebUIClient") -> list[Candidate]:
         chats = sorted(await client.list_chats(), key=lambda c: c.updated_at, reverse=True)
         found = [(chat.id, chat.title) for chat in chats]
         if chats:
@@ -88,7 +90,7 @@ def chat_ids(incomplete: str) -> list[Candidate]:
 def kb_names(incomplete: str) -> list[Candidate]:
     """A knowledge base, by name."""
 
-    async def work(client: WebUIClient) -> list[Candidate]:
+    async def work(client: "WebUIClient") -> list[Candidate]:
         bases = await client.list_knowledge()
         return [(kb.name, kb.description or f"{kb.file_count} file(s)") for kb in bases]
 
