@@ -1,6 +1,7 @@
 """A started daemon (modules imported, every service built in the lifespan) holds none of the
 heavy libraries it uses only on demand: HTTP clients (httpx: tool servers, the httpx provider
-transport), the MCP SDK, LanceDB, Arrow, fastembed, onnxruntime (the knowledge worker)."""
+transport), the MCP SDK, LanceDB, Arrow, fastembed, onnxruntime (the knowledge worker); nor
+`cryptography`, which PyJWT would import (tokens are HS256, signed with the standard library)."""
 
 import subprocess
 import sys
@@ -8,7 +9,17 @@ from pathlib import Path
 
 from tests.daemon_proc import daemon_env
 
-HEAVY = ("httpx", "mcp", "lancedb", "pyarrow", "fastembed", "onnxruntime", "numpy")
+HEAVY = (
+    "httpx",
+    "mcp",
+    "lancedb",
+    "pyarrow",
+    "fastembed",
+    "onnxruntime",
+    "numpy",
+    "jwt",
+    "cryptography",
+)
 
 PROBE = f"""
 import asyncio, sys
