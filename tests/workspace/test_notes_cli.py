@@ -238,3 +238,38 @@ def test_another_users_note_stays_unseen_until_a_group_grant(
     assert edit.returncode == 2 and "mine now" not in one_error_line(edit)
     with api(daemon) as c:
         assert c.get(f"/api/v1/notes/{nid}").json()["data"]["content"]["md"] == SECRET
+
+
+def test_access_gives_and_takes_a_note(
+    env: dict[str, str], daemon: DaemonProc, bob: dict[str, Any]
+) -> None:
+    """`webui notes access`: the owner shares a note with one user, read then write, and takes
+    it back; the shared user cannot change who sees it."""
+    admin_env = env
+    plan = admin_note(daemon, "Plans", "# Plans\n\nSail on Friday.\n")
+    nid, benv = plan["id"], bob["env"]
+    assert webui("notes", "show", "Plans", env=benv).returncode == 2
+
+    told = ok(admin_env, "notes", "access", "Plans", "--user", "bob@example.com")
+    assert told == "Bob <bob@example.com> can now read note 'Plans'.\n"
+    assert "Sail on Friday." in ok(benv, "notes", "show", nid[:6])
+    refused = webui("notes", "edit", nid, env=benv, stdin="# Plans\n\nStay home.\n")
+    assert refused.returncode == 2
+    # Only the owner (or an admin) says who may see it.
+    taken = webui("notes", "access", nid, "--user", "bob@example.com", "--none", env=benv)
+    assert taken.returncode == 2, taken.stdout
+
+    ok(admin_env, "notes", "access", nid[:8], "--user", "bob@example.com", "--write")
+    report = json.loads(ok(admin_env, "notes", "access", "Plans", "--json"))
+    assert report["note_id"] == nid and report["name"] == "Plans"
+    assert report["access"] == [
+        {"type": "user", "id": bob["id"], "name": "Bob <bob@example.com>", "access": "write"}
+    ]
+    ok(benv, "notes", "edit", nid, stdin="# Plans\n\nSail on Saturday.\n")
+    with api(daemon) as c:
+        assert "Saturday" in c.get(f"/api/v1/notes/{nid}").json()["data"]["content"]["md"]
+
+    ok(admin_env, "notes", "access", "Plans", "--user", "bob@example.com", "--none")
+    assert json.loads(ok(admin_env, "notes", "access", "Plans", "--json"))["access"] == []
+    gone = webui("notes", "show", nid, env=benv)
+    assert gone.returncode == 2 and "no note matches" in one_error_line(gone)

@@ -59,7 +59,7 @@ class Principal:
 class Report:
     """A resource's grants, with names for people."""
 
-    what: str  # "model", "knowledge base" or "prompt"
+    what: str  # "model", "knowledge base", "prompt" or "note"
     id: str
     name: str
     record: bool = True  # False: a provider model nobody gave a record yet
@@ -69,7 +69,9 @@ class Report:
     rows: list[dict[str, str]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        key = {"model": "model", "prompt": "prompt_id"}.get(self.what, "knowledge_id")
+        key = {"model": "model", "prompt": "prompt_id", "note": "note_id"}.get(
+            self.what, "knowledge_id"
+        )
         return {
             key: self.id,
             "name": self.name,
@@ -185,7 +187,7 @@ def _title(report: Report) -> str:
         return f"model {report.id}"
     if report.what == "prompt":
         return f"prompt /{report.name}"
-    return f"knowledge base {report.name!r}"
+    return f"{report.what} {report.name!r}"
 
 
 def show(report: Report, *, local_trusted: bool = False) -> None:
@@ -369,5 +371,33 @@ def prompt_access(
 
     async def store(client: WebUIClient, report: Report, grants: list[Grant]) -> list[Grant]:
         return grants_of((await client.update_prompt_access(found[-1], grants)).access_grants)
+
+    owned_access(ctx, parse_change(user, group, read, write, none), load, store, json_out)
+
+
+def note_access(
+    ctx: typer.Context,
+    note_ref: Annotated[
+        str, typer.Argument(help="The note: its id, 4+ characters of it, or its title.")
+    ],
+    user: UserOpt = None,
+    group: GroupOpt = None,
+    read: ReadFlag = False,
+    write: WriteFlag = False,
+    none: NoneFlag = False,
+    json_out: JsonFlag = False,
+) -> None:
+    """Who may read a note; with --user or --group, give read (default) or write access, or
+    take it away (--none). Its owner and admins always have access."""
+    from webui_tui.cli.ids import find_note_id
+
+    async def load(client: WebUIClient) -> Report:
+        note = await client.get_note(await find_note_id(client, note_ref))
+        report = Report("note", note.id, note.title, owner=note.user_id)
+        report.grants = grants_of(note.access_grants)
+        return report
+
+    async def store(client: WebUIClient, report: Report, grants: list[Grant]) -> list[Grant]:
+        return grants_of((await client.update_note_access(report.id, grants)).access_grants)
 
     owned_access(ctx, parse_change(user, group, read, write, none), load, store, json_out)

@@ -1,4 +1,4 @@
-"""`webui notes list|show|new|edit|rm`: your Markdown notes (Open WebUI's notes), written in
+"""`webui notes list|show|new|edit|rm|access`: your Markdown notes (Open WebUI's notes), written in
 $EDITOR; `webui chat --note` asks a model with a note as context.
 
 A note is named by its id, 4+ characters of it, or its exact title. `show` renders Markdown
@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import typer
 
 from webui_daemon.schemas.notes import NoteModel, NoteResponse, note_markdown
+from webui_tui.cli import access
 from webui_tui.cli.ids import find_note_id
 from webui_tui.cli.output import JsonFlag, print_json, print_table, say, stdout_is_tty, when
 from webui_tui.cli.runtime import UsageProblem, call, confirm_or_yes
@@ -26,6 +27,8 @@ app = typer.Typer(
     help="Notes: Markdown you write in $EDITOR, read here, and chat with (webui chat --note).",
     no_args_is_help=True,
 )
+
+app.command("access")(access.note_access)
 
 NoteArg = Annotated[
     str,

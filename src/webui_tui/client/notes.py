@@ -15,7 +15,7 @@ from webui_daemon.schemas.notes import (
     NoteResponse,
     NoteUpdateForm,
 )
-from webui_tui.client.base import LATER, BaseClient
+from webui_tui.client.base import LATER, BaseClient, parse
 
 NOTES = "/api/v1/notes"
 
@@ -46,6 +46,13 @@ class NotesMixin(BaseClient):
             title=title, data=None if markdown is None else markdown_data(markdown)
         )
         return await self._post(f"{NOTES}/{note_id}/update", NoteModel, form)
+
+    async def update_note_access(self, note_id: str, grants: list[dict[str, str]]) -> NoteModel:
+        """Replace who may read or change a note (0.12's grants, whole)."""
+        path = f"{NOTES}/{note_id}/access/update"
+        return parse(
+            NoteModel, await self.request("POST", path, body={"access_grants": grants}), path
+        )
 
     async def delete_note(self, note_id: str) -> bool:
         return await self._bool("DELETE", f"{NOTES}/{note_id}/delete")
