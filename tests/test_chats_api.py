@@ -1,5 +1,6 @@
 """/api/v1/chats against a real daemon: CRUD, lists, flags, clone, tags, share, export/import."""
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -259,6 +260,30 @@ def test_share_snapshot(alice: Caller, admin: Caller) -> None:
     gone = reader.get(f"/api/v1/chats/share/{share_id}")
     assert gone.status_code == 401 and gone.json()["detail"]
     assert alice.ok("delete", path) is False
+
+
+def test_a_shared_chat_leaves_out_the_owners_setup(alice: Caller, admin: Caller) -> None:
+    """As 0.12: a reader of a shared chat gets the conversation, not the owner's system prompt
+    and parameters, tools, filters or variables, nor the `meta` of messages they did not write."""
+    doc = exchange("Setup", "q", "a")
+    doc["history"]["messages"]["u1"]["meta"] = {"private": "owner's note"}
+    setup = {
+        "params": {"system": "The vault code is 1234."},
+        "tool_ids": ["search"],
+        "tool_servers": [{"url": "http://127.0.0.1:9"}],
+        "filter_ids": ["f"],
+        "variables": {"x": "1"},
+    }
+    chat = alice.new_chat({**doc, **setup})
+    share_id = alice.ok("post", f"/api/v1/chats/{chat['id']}/share")["share_id"]
+    snapshot = caller(admin, "Reader").ok("get", f"/api/v1/chats/share/{share_id}")
+    assert not set(setup) & set(snapshot["chat"]) and "1234" not in json.dumps(snapshot)
+    assert "meta" not in snapshot["chat"]["history"]["messages"]["u1"]
+    assert snapshot["chat"]["history"]["messages"]["a1"]["content"] == "a"
+    # The owner's own chat keeps all of it.
+    own = alice.ok("get", f"/api/v1/chats/{chat['id']}")["chat"]
+    assert own["params"] == setup["params"] and own["tool_ids"] == ["search"]
+    assert own["history"]["messages"]["u1"]["meta"] == {"private": "owner's note"}
 
 
 def test_delete_one_and_all(alice: Caller) -> None:

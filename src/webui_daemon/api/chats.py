@@ -160,9 +160,9 @@ async def chats_in_folder(
 
 
 @router.get("/share/{share_id}")
-async def shared_chat(share_id: str, _: VerifiedUser, services: ServicesDep) -> ChatResponse:
+async def shared_chat(share_id: str, user: VerifiedUser, services: ServicesDep) -> ChatResponse:
     """A shared snapshot: anyone signed in who has the share id may read it (as Open WebUI)."""
-    return await services.chat_shares.shared(share_id)
+    return await services.chat_shares.shared(share_id, user.id)
 
 
 @router.get("/list/user/{user_id}", response_model=Titles)

@@ -1,5 +1,6 @@
 """Chat storage rows to wire schemas and back: messages, chats, titles, tags, folders, shares."""
 
+import copy
 from typing import Any
 
 from webui_daemon.schemas.chats import ChatResponse, ChatTitleIdResponse, TagModel
@@ -106,14 +107,29 @@ def title_id(row: ChatTitle) -> ChatTitleIdResponse:
     )
 
 
-def share_response(row: ChatShareRow) -> ChatResponse:
-    """A shared snapshot the way Open WebUI serves it: its own id, owner `shared-<chat id>`."""
-    history = row.document.get("history") or {}
+# What the owner set up for a chat, not part of what they share (0.12's shared_chat_response).
+OWNER_SETUP = ("params", "tool_servers", "tool_ids", "filter_ids", "variables")
+
+
+def share_response(row: ChatShareRow, reader_id: str) -> ChatResponse:
+    """A shared snapshot the way Open WebUI serves it: its own id, owner `shared-<chat id>`;
+    without the owner's setup (system prompt and parameters, tools, filters, variables), and
+    each message's `meta` only to the reader who wrote it."""
+    document = copy.deepcopy(row.document)
+    for key in OWNER_SETUP:
+        document.pop(key, None)
+    history = document.get("history") or {}
+    messages = list((history.get("messages") or {}).values()) if isinstance(history, dict) else []
+    listed = document.get("messages")
+    messages.extend(listed if isinstance(listed, list) else [])
+    for message in messages:
+        if isinstance(message, dict) and message.get("user_id") != reader_id:
+            message.pop("meta", None)
     return ChatResponse(
         id=row.id,
         user_id=f"shared-{row.chat_id}",
         title=row.title,
-        chat=row.document,
+        chat=document,
         updated_at=row.updated_at,
         created_at=row.created_at,
         meta=row.meta,

@@ -54,8 +54,8 @@ class ChatShareService:
             await self._chat_repo.update(conn, chat_id, share_id=None)
         return True
 
-    async def shared(self, share_id: str) -> ChatResponse:
+    async def shared(self, share_id: str, reader_id: str) -> ChatResponse:
         share = await self._shares.get(share_id)
         if share is None:
             raise not_found()
-        return share_response(share)
+        return share_response(share, reader_id)
