@@ -1,7 +1,8 @@
 """Tools in the TUI: ctrl+s (or the palette) picks the tool servers of a chat, sent as
-`tool_ids` with each of its messages; the daemon's calls show as blocks in the answer (one line
-closed, arguments and result open; enter or space toggles), streamed, re-attached to and in a
-reopened chat. A real daemon, a tool-calling stand-in model and a real OpenAPI tool server."""
+`tool_ids` with each of its messages and regenerated answers; the daemon's calls show as blocks
+in the answer (one line closed, arguments and result open; enter or space toggles), streamed,
+re-attached to and in a reopened chat. A real daemon, a tool-calling stand-in model and a real
+OpenAPI tool server."""
 
 import json
 import time
@@ -131,8 +132,17 @@ async def test_picked_tools_go_with_each_message_and_calls_show_as_blocks(
         await pilot.press("space")
         assert "arguments:" not in drawn(view)
 
-        # The next message of this chat goes with the same tools.
+        # The next message of this chat goes with the same tools, and so does a new answer.
         await answered(pilot, chat, "And tomorrow?")
+        assert recording.completions()[-1]["tool_ids"] == [TOOL]
+        asked = len(recording.completions())
+        chat.query_one(Composer).focus()
+        chat.action_regenerate_last()
+        await until(
+            pilot,
+            lambda: len(recording.completions()) > asked and not chat.streaming,
+            what="the regenerated answer",
+        )
         assert recording.completions()[-1]["tool_ids"] == [TOOL]
 
         # A new chat has its own choice: none.

@@ -290,13 +290,16 @@ class ChatScreen(MessageActions, Attaching, PromptPicking, ToolPicking, SidebarS
         if self.chat is None:
             return
         model = self.model or ""
+        extra = self.tool_extra(None)  # a new answer may call the chat's tools too
         try:
             if not await self.client.server_turns():
                 await self._client_turn(
-                    answer_again(self.client, self.chat, user_message_id, model)
+                    answer_again(self.client, self.chat, user_message_id, model), extra
                 )
                 return
-            opened = self.client.stream_regenerate(self.chat.id, user_message_id, model)
+            opened = self.client.stream_regenerate(
+                self.chat.id, user_message_id, model, extra=extra
+            )
             await self._stream(opened, model)
         except WebUIClientError as exc:
             self._problem(exc, "regenerating")
