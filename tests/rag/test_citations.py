@@ -238,7 +238,7 @@ def test_webui_chat_lists_the_numbers_the_model_was_given(
     )
     assert result.returncode == 0, result.stderr
     prompt = "\n".join(str(m.get("content")) for m in standin.chats()[-1].body["messages"])
-    tags = told(prompt)
+    tags = told(prompt.partition("<context>")[2].partition("</context>")[0])
     volcano = {number for number, _, text in tags if "Mount Quillon" in text}
     assert len([t for t in tags if "Mount Quillon" in t[2]]) == 2, prompt  # base and attached
     assert len(volcano) == 1, prompt
