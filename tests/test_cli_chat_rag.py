@@ -13,7 +13,7 @@ from tests.daemon_proc import DaemonProc, start_daemon
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.test_cli_chat_support import MODEL, chat_env
 from tests.test_cli_support import one_error_line, webui
-from webui_tui.client.knowledge import number_sources
+from webui_daemon.schemas.citations import number_sources
 
 REPLY = "It erupted in 1822 [1]."
 VOLCANO = "# Volcano\n\n## Eruptions\n\nMount Quillon erupted in 1822 and darkened Serre.\n"

@@ -8,6 +8,8 @@ import re
 from datetime import datetime
 from typing import Any
 
+from webui_daemon.schemas.citations import number_sources, numbered_chunks
+
 DEFAULT_RAG_TEMPLATE = """### Task:
 Respond to the user query using the provided context, incorporating inline citations in the format [id] **only when the <source> tag includes an explicit id attribute** (e.g., <source id="1">).
 
@@ -40,31 +42,20 @@ _PLACEHOLDER = re.compile(
 )
 
 
-def citation_key(source: dict[str, Any], metadata: dict[str, Any]) -> str:
-    """What one citation number stands for: the document (metadata.source), else the item."""
-    item = source.get("source") or {}
-    return str(metadata.get("source") or item.get("id") or "N/A")
-
-
 def _attr(value: str) -> str:
     return value.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
 
 
 def source_context(sources: list[dict[str, Any]]) -> str:
-    """Every chunk as `<source id="N" name="...">text</source>`, N per distinct document in
-    order of first appearance, so all chunks of one file share one number."""
-    numbers: dict[str, int] = {}
+    """Every chunk as `<source id="N" name="...">text</source>`, numbered and named by
+    `schemas.citations` (one number per distinct document, in order of first appearance), so
+    `[N]` in the answer is the document the clients list as N."""
+    titles = {c.number: c.title for c in number_sources(sources)}
     lines: list[str] = []
-    for source in sources:
-        item = source.get("source") or {}
-        metadatas = source.get("metadata") or []
-        for position, text in enumerate(source.get("document") or []):
-            meta = metadatas[position] if position < len(metadatas) else {}
-            key = citation_key(source, meta)
-            number = numbers.setdefault(key, len(numbers) + 1)
-            name = meta.get("name") or item.get("name")
-            attrs = f' name="{_attr(str(name))}"' if name else ""
-            lines.append(f'<source id="{number}"{attrs}>{text}</source>')
+    for chunk in numbered_chunks(sources):
+        title = titles.get(chunk.number)
+        attrs = f' name="{_attr(title)}"' if title else ""
+        lines.append(f'<source id="{chunk.number}"{attrs}>{chunk.text}</source>')
     return "\n".join(lines)
 
 

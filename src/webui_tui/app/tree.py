@@ -1,4 +1,4 @@
-"""Chat-tree arithmetic for the UI: siblings, the leaf under a message, citation names."""
+"""Chat-tree arithmetic for the UI: siblings, the leaf under a message, a usage line."""
 
 from typing import Any
 
@@ -29,43 +29,6 @@ def leaf_under(messages: Messages, message_id: str) -> str:
             break
         current = str(children[-1])
     return current
-
-
-def citation_names(sources: list[dict[str, Any]]) -> list[str]:
-    """The distinct source documents, in order: `[N]` in an answer names the Nth of them."""
-    names: list[str] = []
-    for source in sources:
-        metadata = source.get("metadata") or []
-        item = source.get("source") or {}
-        fallback = str(item.get("name") or item.get("id") or "source")
-        keys = [
-            str(m.get("source") or m.get("name") or fallback)
-            for m in metadata
-            if isinstance(m, dict)
-        ]
-        for key in keys or [fallback]:
-            if key not in names:
-                names.append(key)
-    return names
-
-
-def citation_snippets(sources: list[dict[str, Any]]) -> list[tuple[str, str]]:
-    """(name, first chunk text) per distinct document, in citation order."""
-    out: dict[str, str] = {}
-    for source in sources:
-        item = source.get("source") or {}
-        fallback = str(item.get("name") or item.get("id") or "source")
-        documents = source.get("document") or []
-        metadata = source.get("metadata") or []
-        for index, text in enumerate(documents):
-            meta = (
-                metadata[index]
-                if index < len(metadata) and isinstance(metadata[index], dict)
-                else {}
-            )
-            key = str(meta.get("source") or meta.get("name") or fallback)
-            out.setdefault(key, str(text))
-    return list(out.items())
 
 
 def usage_line(usage: dict[str, Any] | None, seconds: float | None = None) -> str:

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from webui_daemon.schemas.chats import ChatResponse
+from webui_daemon.schemas.citations import number_sources
 from webui_daemon.schemas.images import (
     IMAGE_SUFFIXES,
     ImageInfo,
@@ -36,7 +37,6 @@ from webui_tui.client.api import WebUIClient
 from webui_tui.client.client_turns import begin_turn
 from webui_tui.client.completions import ChatStream
 from webui_tui.client.errors import AnswerFailed, NotFound, RequestFailed, WebUIClientError
-from webui_tui.client.knowledge import number_sources
 from webui_tui.client.sse import ContentDelta, Queued, ReasoningDelta, ToolActivity
 from webui_tui.client.tasks import uncancel_current
 from webui_tui.client.transcript import history_of, last_answer

@@ -1,16 +1,14 @@
-"""Knowledge bases, files and retrieval (`/api/v1/knowledge`, `/files`, `/retrieval`, spec 7),
-and the numbering of a completion's `sources` into citations (spec 7.6).
+"""Knowledge bases, files and retrieval (`/api/v1/knowledge`, `/files`, `/retrieval`, spec 7).
 
-    kb = await client.create_knowledge("Docs")
-    record = await client.upload_file(Path("guide.md"))        # processed in the background
-    status = await client.wait_processed(record.id)            # completed | failed
-    await client.add_to_knowledge(kb.id, record.id)
-    hits = await client.search_knowledge(kb.id, "how do I ...")
+kb = await client.create_knowledge("Docs")
+record = await client.upload_file(Path("guide.md"))        # processed in the background
+status = await client.wait_processed(record.id)            # completed | failed
+await client.add_to_knowledge(kb.id, record.id)
+hits = await client.search_knowledge(kb.id, "how do I ...")
 """
 
 import asyncio
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -211,83 +209,3 @@ class KnowledgeMixin(BaseClient):
     async def delete_file(self, file_id: str) -> None:
         """Delete a file: its record, bytes, index rows and knowledge-base links."""
         await self.request("DELETE", f"{FILES}/{file_id}")
-
-
-# --- citations ---
-
-
-@dataclass(slots=True)
-class Citation:
-    """One distinct document of a completion's sources: `[number] name (pages, sections)`."""
-
-    number: int
-    key: str
-    name: str
-    file_id: str | None = None
-    pages: list[str] = field(default_factory=list)
-    sections: list[str] = field(default_factory=list)
-
-    def where(self) -> str:
-        """Where in the document the chunks came from: "page 2, 5" or "Intro > Setup"."""
-        parts = []
-        if self.pages:
-            label = "page" if len(self.pages) == 1 else "pages"
-            parts.append(f"{label} {', '.join(self.pages)}")
-        # A section whose subsection is listed too says nothing more ("A" beside "A > B").
-        parts.extend(
-            s for s in self.sections if not any(t.startswith(f"{s} > ") for t in self.sections)
-        )
-        return "; ".join(parts)
-
-    def line(self) -> str:
-        where = self.where()
-        return f"[{self.number}] {self.name}" + (f" ({where})" if where else "")
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "n": self.number,
-            "name": self.name,
-            "source": self.key,
-            "file_id": self.file_id,
-            "pages": self.pages,
-            "sections": self.sections,
-        }
-
-
-def number_sources(sources: list[dict[str, Any]]) -> list[Citation]:
-    """Open WebUI's numbering (spec 7.6): one number per distinct document, keyed by the
-    chunk's `metadata.source` (else the source item's id), in order of first appearance."""
-    by_key: dict[str, Citation] = {}
-    for item in sources:
-        raw = item.get("source")
-        source: dict[str, Any] = raw if isinstance(raw, dict) else {}
-        documents = item.get("document")
-        metadatas = item.get("metadata")
-        count = len(documents) if isinstance(documents, list) else 0
-        metas = metadatas if isinstance(metadatas, list) else []
-        for index in range(max(count, len(metas))):
-            meta = metas[index] if index < len(metas) and isinstance(metas[index], dict) else {}
-            key = str(meta.get("source") or source.get("id") or "")
-            if not key:
-                continue
-            citation = by_key.get(key)
-            if citation is None:
-                name = str(meta.get("name") or meta.get("source") or source.get("name") or key)
-                file_id = meta.get("file_id") or None
-                citation = Citation(len(by_key) + 1, key, name, str(file_id) if file_id else None)
-                by_key[key] = citation
-            _place(citation, meta)
-    return list(by_key.values())
-
-
-def _place(citation: Citation, meta: dict[str, Any]) -> None:
-    label = meta.get("page_label")
-    if label is None and isinstance(meta.get("page"), int):
-        label = str(meta["page"] + 1)
-    if label is not None and str(label) not in citation.pages:
-        citation.pages.append(str(label))
-    headers = meta.get("headers")
-    if isinstance(headers, list) and headers:
-        section = " > ".join(str(h) for h in headers)
-        if section not in citation.sections:
-            citation.sections.append(section)

@@ -11,9 +11,9 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 from textual.widgets import Static
 
+from webui_daemon.schemas.citations import number_sources
 from webui_tui.app.widgets.streamed import Rendered, StreamedMarkdown, markdown
 from webui_tui.app.widgets.tool_blocks import ToolBlock, add_item, render, segments
-from webui_tui.client.knowledge import number_sources
 
 CODE_BLOCK = re.compile(r"```[^\n]*\n(.*?)(?:```|\Z)", re.DOTALL)
 

@@ -7,7 +7,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from webui_tui.app.tree import citation_snippets
+from webui_daemon.schemas.citations import number_sources
 
 
 class SourcesPanel(VerticalScroll):
@@ -23,12 +23,12 @@ class SourcesPanel(VerticalScroll):
 
     def show_sources(self, sources: list[dict[str, Any]]) -> None:
         self.remove_children()
-        entries = citation_snippets(sources)
+        entries = number_sources(sources)
         widgets = [Static(Text("Sources", style="bold"))]
-        for number, (name, snippet) in enumerate(entries, start=1):
-            text = Text(f"[{number}] ", style="bold")
-            text.append(name, style="underline")
-            short = " ".join(snippet.split())
+        for citation in entries:
+            text = Text(f"[{citation.number}] ", style="bold")
+            text.append(citation.name, style="underline")
+            short = " ".join(citation.snippet.split())
             text.append("\n" + (short[:160] + ("…" if len(short) > 160 else "")), style="dim")
             widgets.append(Static(text, classes="source"))
         if not entries:
