@@ -217,6 +217,28 @@ def notes(live: Live) -> None:
         who="user",
         expect=lambda r: r.code != 0 and len(r.err.strip().splitlines()) == 1,
     )
+    live.check("notes access --user", "notes", "access", "Sea ideas", "--user", USER["email"])
+    live.check(
+        "notes show (user, shared)",
+        *("notes", "show", "Sea ideas"),
+        who="user",
+        expect=lambda r: "green" in r.out,
+    )
+    live.check(
+        "notes access --json",
+        *("notes", "access", "Sea ideas", "--json"),
+        expect=lambda r: json.loads(r.out)["access"][0]["access"] == "read",
+    )
+    live.check(
+        "notes access --none",
+        *("notes", "access", "Sea ideas", "--user", USER["email"], "--none"),
+    )
+    live.check(
+        "notes show (user, unshared)",
+        *("notes", "show", "Sea ideas"),
+        who="user",
+        expect=lambda r: r.code != 0 and len(r.err.strip().splitlines()) == 1,
+    )
     live.check("chat --note", "chat", "--note", "Sea ideas", "What colour is the sea?")
     live.model_saw("  … the model got the note", lambda b: "the sea is green" in _text(b))
     live.check("notes rm --yes", "notes", "rm", "Sea ideas", "--yes")
