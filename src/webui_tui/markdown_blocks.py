@@ -1,0 +1,143 @@
+"""Where the finished part of a streaming Markdown text ends: one rule for `webui chat` and the TUI.
+
+Both front ends draw a streaming answer's finished blocks once and redraw only the block still
+being written, so a finished block must render the same however much text follows it. The
+rule here is the parser's own: the text's complete lines are parsed with the block rules of
+the parser rich's `Markdown` uses (markdown-it with tables), and every top-level block but the
+last is finished. By CommonMark's block structure, a block followed by the first line of the
+next one is closed and stays closed whatever comes after, while the last block can still grow
+or change its kind (a paragraph becomes a setext heading or a table's head, a list turns loose,
+a fence runs on until it is closed). A line still being written is left out of the parse: its
+first characters can look like the start of a block its end denies (```` ``` ```` then `` ` ``
+is no fence), and blank lines belong to the block they follow.
+
+Link reference definitions (`[x]: url`) reach across blocks (a link in any block may use one);
+once the open part of the text holds one, nothing more is cut, so the rest renders as one.
+A definition that arrives after a block that already used it is the one case a finished block
+draws differently from the whole (the TUI redraws the message as one Markdown when it ends).
+
+Imports markdown-it, which rich's Markdown loads anyway; a piped `webui chat` imports neither.
+"""
+
+import re
+from collections.abc import Iterator, Sequence
+from functools import cache
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+
+_LINE_END = re.compile(r"\r\n?|\n")  # as markdown-it counts lines (it turns \r\n and \r into \n)
+
+# How rich 15's Markdown draws top-level blocks one after the other: it keeps a flag, set by
+# each element it closes (False for a rule, True for the rest), and puts a blank line before an
+# element it draws when the flag is set. An element inside a list, quote or table is collected
+# by its parent, which only sets the flag; inline tokens other than images leave it alone.
+_COLLECTING = frozenset(
+    {
+        "blockquote_open",
+        "bullet_list_open",
+        "ordered_list_open",
+        "list_item_open",
+        "table_open",
+        "thead_open",
+        "tbody_open",
+        "tr_open",
+    }
+)
+_PASSIVE = frozenset({"text", "hardbreak", "softbreak", "link_open", "link_close", "html_inline"})
+_INLINE_STYLES = frozenset({"em", "strong", "code", "s"})
+
+
+@cache
+def _parser() -> MarkdownIt:
+    # rich's parser is MarkdownIt().enable("strikethrough").enable("table"); strikethrough is
+    # inline, and the inline parse is not needed to find blocks.
+    return MarkdownIt().enable("table").disable(["inline", "text_join"])
+
+
+def _top_level(tokens: Sequence[Token]) -> list[Token]:
+    return [t for t in tokens if t.level == 0 and t.nesting != -1 and t.map is not None]
+
+
+def _flat(tokens: Sequence[Token]) -> Iterator[Token]:
+    """The tokens as rich walks them (an inline token's children in its place)."""
+    for token in tokens:
+        if token.children and not (token.type == "fence" or token.tag == "img"):
+            yield from _flat(token.children)
+        else:
+            yield token
+
+
+def _draws_on_flag(tokens: Sequence[Token]) -> bool:
+    """Whether the first thing rich draws of `tokens` comes after a blank line when the flag
+    was set before them (rather than after one of their own, or none, whatever came before)."""
+    open_types: list[str] = []
+    for token in _flat(tokens):
+        if token.type in _PASSIVE or (
+            token.tag in _INLINE_STYLES and token.type not in ("fence", "code_block")
+        ):
+            continue
+        if token.nesting == 1:
+            open_types.append(token.type)
+            continue
+        if token.nesting == -1:
+            open_types.pop()
+        if token.type == "inline":
+            return False  # an empty one: it sets the flag without drawing
+        return not open_types or open_types[-1] not in _COLLECTING
+    return False
+
+
+def separated(before: Sequence[Token], after: Sequence[Token]) -> bool:
+    """Whether rich, drawing two parts of a text as one Markdown, puts a blank line between
+    them that drawing each part alone leaves out (tokens: each part's `Markdown.parsed`)."""
+    last = _top_level(before)
+    return bool(last) and last[-1].type != "hr" and _draws_on_flag(after)
+
+
+class BlockSplitter:
+    """Feed text as it streams; get back the blocks it finished. `rest` is the open block.
+
+    The finished blocks and `rest` together are exactly the text fed (blank lines go with the
+    block before them). Where the cuts fall depends on the text only, not on how it was fed.
+    """
+
+    def __init__(self) -> None:
+        self.rest = ""
+
+    def feed(self, text: str) -> list[str]:
+        start = len(self.rest)
+        self.rest += text
+        last_end = max(text.rfind("\n"), text.rfind("\r"))
+        if last_end < 0:
+            return []  # no new whole line: nothing new to learn
+        end = start + last_end + 1
+        env: dict[str, object] = {}
+        blocks = _top_level(_parser().parse(self.rest[:end], env))
+        if len(blocks) < 2 or env.get("references"):
+            return []
+        lines = [block.map[0] for block in blocks[1:] if block.map is not None]
+        cuts = _line_offsets(self.rest, lines)
+        finished = [self.rest[a:b] for a, b in zip([0, *cuts], cuts, strict=False)]
+        self.rest = self.rest[cuts[-1] :]
+        return finished
+
+    def close(self) -> str:
+        """The last block (whatever is left), and a fresh start."""
+        rest = self.rest
+        self.rest = ""
+        return rest
+
+
+def _line_offsets(text: str, lines: list[int]) -> list[int]:
+    """Where each of `lines` (ascending line numbers, from 1) of `text` starts."""
+    offsets: list[int] = []
+    wanted = iter(lines)
+    line = next(wanted)
+    for number, found in enumerate(_LINE_END.finditer(text), start=1):
+        if number == line:
+            offsets.append(found.end())
+            line = next(wanted, 0)
+            if not line:
+                break
+    return offsets
