@@ -11,10 +11,11 @@ a fence runs on until it is closed). A line still being written is left out of t
 first characters can look like the start of a block its end denies (```` ``` ```` then `` ` ``
 is no fence), and blank lines belong to the block they follow.
 
-Link reference definitions (`[x]: url`) reach across blocks (a link in any block may use one);
-once the open part of the text holds one, nothing more is cut, so the rest renders as one.
-A definition that arrives after a block that already used it is the one case a finished block
-draws differently from the whole (the TUI redraws the message as one Markdown when it ends).
+Link reference definitions (`[x]: url`) reach across blocks (a link in any block may use one):
+no cut is made after the block where the first one begins, so from there the text renders as
+one. A definition that comes after a finished block that used it is the one case where a
+finished block draws differently from the whole text (the TUI redraws a message as one
+Markdown when its stream ends; `webui chat` cannot take back what it printed).
 
 Imports markdown-it, which rich's Markdown loads anyway; a piped `webui chat` imports neither.
 """
@@ -22,6 +23,7 @@ Imports markdown-it, which rich's Markdown loads anyway; a piped `webui chat` im
 import re
 from collections.abc import Iterator, Sequence
 from functools import cache
+from typing import Any
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -112,11 +114,15 @@ class BlockSplitter:
         if last_end < 0:
             return []  # no new whole line: nothing new to learn
         end = start + last_end + 1
-        env: dict[str, object] = {}
-        blocks = _top_level(_parser().parse(self.rest[:end], env))
-        if len(blocks) < 2 or env.get("references"):
+        env: dict[str, Any] = {}
+        starts = [b.map[0] for b in _top_level(_parser().parse(self.rest[:end], env)) if b.map]
+        if env.get("references"):
+            # A definition may serve a link in any block: the cuts stop before it.
+            first = min((ref.get("map") or [0])[0] for ref in env["references"].values())
+            starts = [line for line in starts if line <= first]
+        if len(starts) < 2:
             return []
-        lines = [block.map[0] for block in blocks[1:] if block.map is not None]
+        lines = starts[1:]
         cuts = _line_offsets(self.rest, lines)
         finished = [self.rest[a:b] for a, b in zip([0, *cuts], cuts, strict=False)]
         self.rest = self.rest[cuts[-1] :]

@@ -106,6 +106,11 @@ class MarkdownWriter:
             redirect_stderr=False,
         )
 
+    @property
+    def rest(self) -> str:
+        """The source of the open block (in the live region); the text before it is printed."""
+        return self._splitter.rest
+
     def _room(self) -> int:
         # One line spare: the cursor sits below the region.
         return max(2, self.console.size.height - 2)

@@ -73,6 +73,11 @@ class StreamedMarkdown:
         # the finished blocks' renderings, with their parsed tokens (for the blank lines between)
         self._parts: list[tuple[Sequence[Token], Rendered]] = []
 
+    @property
+    def rest(self) -> str:
+        """The source of the open block (redrawn each update); the text before it is kept."""
+        return self._splitter.rest
+
     def update(self, text: str) -> RenderableType:
         """The renderable for `text` (usually the text before plus more)."""
         if not text.startswith(self._text):
