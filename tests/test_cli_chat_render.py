@@ -42,14 +42,15 @@ def test_blocks_end_where_the_next_block_begins(size: int) -> None:
     assert "".join([*blocks, rest]) == DOC
 
 
-def test_a_block_ends_once_the_next_ones_first_line_is_whole() -> None:
+def test_a_block_ends_once_the_next_one_has_begun() -> None:
     splitter = BlockSplitter()
     assert splitter.feed("Para.\n\n") == []  # the next line may still continue it (a list's)
     assert splitter.feed("    code\n") == ["Para.\n\n"]  # indented code after a paragraph
-    assert splitter.feed("\nNext") == []  # its first line is not complete yet
-    assert splitter.feed("\n") == ["    code\n\n"]
-    assert splitter.rest == "Next\n"
-    assert splitter.close() == "Next\n" and splitter.rest == ""
+    assert splitter.feed("\nNext") == ["    code\n\n"]  # after a blank line: begun already
+    assert splitter.feed("\n\n2") == []  # may become an ordered list's item yet
+    assert splitter.feed(" is a number\n") == ["Next\n\n"]
+    assert splitter.rest == "2 is a number\n"
+    assert splitter.close() == "2 is a number\n" and splitter.rest == ""
 
 
 def test_an_unclosed_fence_holds_everything() -> None:

@@ -7,15 +7,16 @@ the parser rich's `Markdown` uses (markdown-it with tables), and every top-level
 last is finished. By CommonMark's block structure, a block followed by the first line of the
 next one is closed and stays closed whatever comes after, while the last block can still grow
 or change its kind (a paragraph becomes a setext heading or a table's head, a list turns loose,
-a fence runs on until it is closed). A line still being written is left out of the parse: its
-first characters can look like the start of a block its end denies (```` ``` ```` then `` ` ``
-is no fence), and blank lines belong to the block they follow.
+a fence runs on until it is closed). A line still being written is left out of the parse (its
+first characters can look like the start of a block its end denies: ```` ``` ```` then `` ` ``
+is no fence), unless a blank line comes before it (see `BlockSplitter._may_begin_block`).
+Blank lines belong to the block they follow.
 
 Link reference definitions (`[x]: url`) reach across blocks (a link in any block may use one):
-no cut is made after the block where the first one begins, so from there the text renders as
-one. A definition that comes after a finished block that used it is the one case where a
-finished block draws differently from the whole text (the TUI redraws a message as one
-Markdown when its stream ends; `webui chat` cannot take back what it printed).
+no cut is made after the first one, so from there the text renders as one. A definition that
+comes after a finished block that used it is the one case where a finished block draws
+differently from the whole text: the TUI then draws the whole text as one Markdown
+(`StreamedMarkdown`); `webui chat` cannot take back what it printed.
 
 Imports markdown-it, which rich's Markdown loads anyway; a piped `webui chat` imports neither.
 """
@@ -29,11 +30,14 @@ from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 _LINE_END = re.compile(r"\r\n?|\n")  # as markdown-it counts lines (it turns \r\n and \r into \n)
+_DIGITS = re.compile(r"[ \t]*[0-9]{1,9}")
 
 # How rich 15's Markdown draws top-level blocks one after the other: it keeps a flag, set by
 # each element it closes (False for a rule, True for the rest), and puts a blank line before an
-# element it draws when the flag is set. An element inside a list, quote or table is collected
-# by its parent, which only sets the flag; inline tokens other than images leave it alone.
+# element it draws when the flag is set (the flag starts unset: a part drawn alone has no blank
+# line before it that the whole text's drawing has). An element inside a list, quote or table
+# is collected by its parent, which only sets the flag; inline tokens other than images leave
+# the flag alone.
 _COLLECTING = frozenset(
     {
         "blockquote_open",
@@ -70,7 +74,7 @@ def _flat(tokens: Sequence[Token]) -> Iterator[Token]:
             yield token
 
 
-def _draws_on_flag(tokens: Sequence[Token]) -> bool:
+def _reads_flag(tokens: Sequence[Token]) -> bool:
     """Whether the first thing rich draws of `tokens` comes after a blank line when the flag
     was set before them (rather than after one of their own, or none, whatever came before)."""
     open_types: list[str] = []
@@ -90,48 +94,80 @@ def _draws_on_flag(tokens: Sequence[Token]) -> bool:
     return False
 
 
-def separated(before: Sequence[Token], after: Sequence[Token]) -> bool:
-    """Whether rich, drawing two parts of a text as one Markdown, puts a blank line between
-    them that drawing each part alone leaves out (tokens: each part's `Markdown.parsed`)."""
-    last = _top_level(before)
-    return bool(last) and last[-1].type != "hr" and _draws_on_flag(after)
+def flag_edges(tokens: Sequence[Token]) -> tuple[bool, bool | None]:
+    """How a part of a text (tokens: its `Markdown.parsed`) drawn alone joins the parts drawn
+    before it, as rich draws the whole text: whether it begins by reading rich's flag (then a
+    blank line goes before it when the flag is set), and the flag it leaves set (None: it
+    leaves the flag as it was)."""
+    last = next((token.type for token in reversed(tokens) if token.level == 0), None)
+    return _reads_flag(tokens), None if last is None else last != "hr"
 
 
 class BlockSplitter:
     """Feed text as it streams; get back the blocks it finished. `rest` is the open block.
 
     The finished blocks and `rest` together are exactly the text fed (blank lines go with the
-    block before them). Where the cuts fall depends on the text only, not on how it was fed.
+    block before them). The blocks are the same however the text is fed, and so is `rest`
+    whenever the text fed ends a line.
     """
 
     def __init__(self) -> None:
         self.rest = ""
+        self._line = 0  # where the line being written starts in `rest`
+        self._tried = False  # that line has been parsed (see `_may_begin_block`)
 
     def feed(self, text: str) -> list[str]:
         start = len(self.rest)
         self.rest += text
         last_end = max(text.rfind("\n"), text.rfind("\r"))
-        if last_end < 0:
-            return []  # no new whole line: nothing new to learn
-        end = start + last_end + 1
+        end = None
+        if last_end >= 0:
+            self._line, self._tried = start + last_end + 1, False
+            end = self._line
+        if not self._tried and self._may_begin_block():
+            self._tried = True
+            end = len(self.rest)
+        if end is None:
+            return []  # nothing new to learn
         env: dict[str, Any] = {}
-        starts = [b.map[0] for b in _top_level(_parser().parse(self.rest[:end], env)) if b.map]
+        maps = [b.map for b in _top_level(_parser().parse(self.rest[:end], env)) if b.map]
+        starts = [start for start, _ in maps]
         if env.get("references"):
-            # A definition may serve a link in any block: the cuts stop before it.
+            # A definition may serve a link in any block: the cuts stop at the first one (it
+            # begins a block itself unless it is inside a list or a quote).
             first = min((ref.get("map") or [0])[0] for ref in env["references"].values())
-            starts = [line for line in starts if line <= first]
+            starts = [line for line in starts if line < first]
+            if not any(start <= first < stop for start, stop in maps):
+                starts.append(first)
         if len(starts) < 2:
             return []
-        lines = starts[1:]
-        cuts = _line_offsets(self.rest, lines)
+        cuts = _line_offsets(self.rest, starts[1:])
         finished = [self.rest[a:b] for a, b in zip([0, *cuts], cuts, strict=False)]
         self.rest = self.rest[cuts[-1] :]
+        self._line -= cuts[-1]
         return finished
+
+    def _may_begin_block(self) -> bool:
+        """Whether the line being written, after a blank line, has begun a block already.
+
+        After a blank line a block goes on only at an indentation or with a list marker, which
+        its first characters show, or inside a fence or an HTML block, which the parse knows;
+        except a number that may yet become an ordered list's next item (`2` then `2. b`). So
+        the next block's start is known before its first line is whole (a parse tries once).
+        """
+        line = self.rest[self._line :]
+        if not self._line or not line.strip(" \t") or _DIGITS.fullmatch(line):
+            return False
+        end = self._line - 1  # the line before: is it blank?
+        if self.rest[end] == "\n" and end and self.rest[end - 1] == "\r":
+            end -= 1
+        begin = max(self.rest.rfind("\n", 0, end), self.rest.rfind("\r", 0, end)) + 1
+        return not self.rest[begin:end].strip(" \t")
 
     def close(self) -> str:
         """The last block (whatever is left), and a fresh start."""
         rest = self.rest
-        self.rest = ""
+        self.rest, self._line, self._tried = "", 0, False
         return rest
 
 

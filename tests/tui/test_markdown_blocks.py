@@ -45,8 +45,17 @@ TEXTS = {
         "***\n- a\n\n***\n> q\n\n***\n```\nc\n```\n***\n    code\n\n***\n<p>h</p>\n\n***\n"
     ),
     "setext or list": "- a\n---\n\nPara\n- b\n\nTitle\n---\n",
+    "after blank lines": (
+        "- a\n\n  b\n\n- c\n\n   d\n\nx\n\n1. a\n\n   b\n\n10. c\n\n1) d\n\n"
+        "* e\n\n*f*\n\n- g\n\n---\n\n- h\n\n\ti\n\n\tcode\n\n\tmore\n\npara\n"
+    ),
+    "blank lines inside": (
+        "```\ncode\n\n```x\n```\n\n<!--\n\n-->\n\n<div>\n\nx\n\n<span>\n\n</span>\n"
+    ),
     "inline styles": "Some *em\nacross* lines and `code`\n\n**bold** [link](http://x)\n",
 }
+# `webui chat` prints a block that uses a link before the definition comes: it stays as printed.
+CLI_CANNOT = {"link references"}
 WIDTH = 40
 _LINK_IDS = re.compile("\x1b]8;[^\x1b]*\x1b\\\\")  # rich numbers each hyperlink it writes
 
@@ -82,6 +91,11 @@ def printed(out: io.StringIO) -> str:
     return _LINK_IDS.sub("", out.getvalue())
 
 
+def at_once(text: str) -> tuple[list[str], str]:
+    splitter = BlockSplitter()
+    return splitter.feed(text), splitter.rest
+
+
 @pytest.mark.parametrize("name", TEXTS)
 def test_blocks_and_rest_are_the_text_cut_as_a_whole_feed_cuts_it(name: str) -> None:
     text = TEXTS[name]
@@ -91,9 +105,9 @@ def test_blocks_and_rest_are_the_text_cut_as_a_whole_feed_cuts_it(name: str) -> 
             fed += piece
             blocks += splitter.feed(piece)
             assert "".join(blocks) + splitter.rest == fed
-            at_once = BlockSplitter()
-            at_once.feed(fed)
-            assert at_once.rest == splitter.rest, (fed, pieces)
+            if fed.endswith(("\n", "\r")):  # within a line a cut may come sooner or later
+                assert splitter.rest == at_once(fed)[1], (fed, pieces)
+        assert (blocks, splitter.rest) == at_once(text)
         assert "".join(blocks) + splitter.close() == text
         assert splitter.rest == ""
 
@@ -115,9 +129,11 @@ def test_each_split_draws_as_the_whole_text_in_the_tui_and_the_cli(name: str) ->
             writer.content(piece)
             assert lines(shown) == lines(markdown(fed)), (fed, pieces)
             assert streamed.rest == writer.rest  # the same cut in the TUI and the CLI
-            assert whole.startswith(printed(out)), (fed, pieces)  # printed once, for good
+            if name not in CLI_CANNOT:  # printed once, for good
+                assert whole.startswith(printed(out)), (fed, pieces)
         writer.finish()
-        assert printed(out) == whole, pieces
+        if name not in CLI_CANNOT:
+            assert printed(out) == whole, pieces
 
 
 def test_the_cut_waits_for_a_whole_line() -> None:
@@ -130,12 +146,24 @@ def test_the_cut_waits_for_a_whole_line() -> None:
 
 
 def test_no_cut_is_made_after_a_link_reference_definition() -> None:
-    """A definition may serve a link in any block, so from the block where it begins (or the
-    block before, at the top level) the text stays one open block."""
+    """A definition may serve a link in any block, so from the first one (or from the block
+    that holds it, in a quote or a list) the text stays one open block."""
     splitter = BlockSplitter()
     assert splitter.feed("First.\n\nSecond.\n") == ["First.\n\n"]
-    assert splitter.feed("\n[x]: http://e.com\n\nUse [x].\n\nMore.\n") == []
-    assert splitter.rest.startswith("Second.\n")
+    assert splitter.feed("\n[x]: http://e.com\n\nUse [x].\n\nMore.\n") == ["Second.\n\n"]
+    assert splitter.feed("\nAnd more.\n") == []
+    assert splitter.rest == "[x]: http://e.com\n\nUse [x].\n\nMore.\n\nAnd more.\n"
     quoted = BlockSplitter()
     assert quoted.feed("A\n\n> q\n>\n> [x]: http://e.com\n\nB\n\nC\n") == ["A\n\n"]
     assert quoted.rest == "> q\n>\n> [x]: http://e.com\n\nB\n\nC\n"
+
+
+def test_the_tui_draws_a_text_with_a_definition_as_one() -> None:
+    """A link used before its definition: the block that uses it is finished before the
+    definition comes, so the TUI draws the text as one Markdown from then on."""
+    streamed = StreamedMarkdown()
+    streamed.update("See [x].\n\nMore.\n")
+    assert streamed.rest == "More.\n"
+    text = "See [x].\n\nMore.\n\n[x]: http://e.com\n"
+    assert lines(streamed.update(text)) == lines(markdown(text))
+    assert "http://e.com" in "".join(ch for line in lines(markdown(text))[:1] for ch, _ in line)

@@ -10,9 +10,7 @@ repeat lines in the scrollback.
 
 import asyncio
 import time
-from collections.abc import Sequence
 
-from markdown_it.token import Token
 from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.live import Live
 from rich.markdown import Markdown
@@ -20,7 +18,7 @@ from rich.segment import Segment
 from rich.text import Text
 
 from webui_tui.cli.tty_echo import EchoOff
-from webui_tui.markdown_blocks import BlockSplitter, separated
+from webui_tui.markdown_blocks import BlockSplitter, flag_edges
 
 REFRESH_PER_SECOND = 15
 THINKING_LINES = 4
@@ -91,7 +89,7 @@ class MarkdownWriter:
         self._thinking: list[str] = []
         self._printed = False  # a line that is not blank has been printed
         self._held: list[list[Segment]] = []  # blank lines after it, printed if more follows
-        self._before: Sequence[Token] = ()  # the tokens of the last block printed
+        self._flag = False  # rich's blank-line flag after what is printed (flag_edges)
         self._started = False
         self._finished = False
         self._last_draw = 0.0
@@ -115,14 +113,13 @@ class MarkdownWriter:
         # One line spare: the cursor sits below the region.
         return max(2, self.console.size.height - 2)
 
-    def _layout(
-        self, source: str
-    ) -> tuple[list[list[Segment]], list[list[Segment]], Sequence[Token]]:
+    def _layout(self, source: str) -> tuple[list[list[Segment]], list[list[Segment]], bool | None]:
         """The lines `source` adds below what is printed, the blank lines at their end (held
-        back), and its tokens: together, what rich draws for the whole text, trimmed."""
+        back), and the flag it leaves: together, what rich draws for the whole text, trimmed."""
         part = Markdown(source)
         lines = self.console.render_lines(part, self.console.options, pad=False)
-        if separated(self._before, part.parsed):
+        reads, leaves = flag_edges(part.parsed)
+        if reads and self._flag:
             lines.insert(0, [])
         lines = self._held + lines
         start, end = 0, len(lines)
@@ -130,7 +127,7 @@ class MarkdownWriter:
             start += 1
         while end > start and _blank(lines[end - 1]):
             end -= 1
-        return lines[start:end], lines[end:], part.parsed
+        return lines[start:end], lines[end:], leaves
 
     def region(self) -> RenderableType:
         """The live region: the open block (or the model's thinking), cut to fit the screen."""
@@ -182,9 +179,9 @@ class MarkdownWriter:
         self._changed()
 
     def _print(self, source: str) -> None:
-        lines, self._held, tokens = self._layout(source)
-        if tokens:
-            self._before = tokens
+        lines, self._held, leaves = self._layout(source)
+        if leaves is not None:
+            self._flag = leaves
         if lines:
             self._live.console.print(_Lines(lines))
             self._printed = True

@@ -7,16 +7,16 @@ lines; a redraw renders the last block, once. When the stream ends the message i
 as one Markdown again, exactly as a reopened chat shows it.
 """
 
-from collections.abc import Hashable, Sequence
+import re
+from collections.abc import Hashable
 
-from markdown_it.token import Token
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markdown import Markdown
 from rich.measure import Measurement
 from rich.segment import Segment
 from rich.text import Text
 
-from webui_tui.markdown_blocks import BlockSplitter, separated
+from webui_tui.markdown_blocks import BlockSplitter, flag_edges
 
 
 def markdown(text: str) -> Markdown:
@@ -59,6 +59,8 @@ class Rendered:
 
 
 _BLANK = Text("")
+# A line that may hold a link reference definition (`[x]: url`, maybe in a quote or a list).
+_DEFINITION = re.compile(r"^[ \t>*+0-9.)-]*\[[^\]\n]+\]:", re.MULTILINE)
 
 
 class StreamedMarkdown:
@@ -70,8 +72,9 @@ class StreamedMarkdown:
     def __init__(self) -> None:
         self._text = ""  # the text fed to the splitter
         self._splitter = BlockSplitter()
-        # the finished blocks' renderings, with their parsed tokens (for the blank lines between)
-        self._parts: list[tuple[Sequence[Token], Rendered]] = []
+        # the finished blocks' renderings, with how they join the blocks before (flag_edges)
+        self._parts: list[tuple[tuple[bool, bool | None], Rendered]] = []
+        self._whole = False  # the text may define a link reference: drawn as one
 
     @property
     def rest(self) -> str:
@@ -82,20 +85,28 @@ class StreamedMarkdown:
         """The renderable for `text` (usually the text before plus more)."""
         if not text.startswith(self._text):
             self._text, self._splitter, self._parts = "", BlockSplitter(), []
+            self._whole = False
         finished = self._splitter.feed(text[len(self._text) :])
         self._text = text
+        # A link reference definition may change how a finished block draws: from the first
+        # line that may hold one, the text is drawn as one (correct, if slower).
+        self._whole = self._whole or bool(_DEFINITION.search(self._splitter.rest))
+        if self._whole:
+            self._parts = []
+            return Rendered(markdown(text))
         if finished:
             done = markdown("".join(finished))
-            self._parts.append((done.parsed, Rendered(done)))
+            self._parts.append((flag_edges(done.parsed), Rendered(done)))
         parts = list(self._parts)
         if self._splitter.rest:
             rest = markdown(self._splitter.rest)
-            parts.append((rest.parsed, Rendered(rest)))
+            parts.append((flag_edges(rest.parsed), Rendered(rest)))
         out: list[RenderableType] = []
-        before: Sequence[Token] = ()
-        for tokens, rendered in parts:
-            if separated(before, tokens):
+        flag = False
+        for (reads, leaves), rendered in parts:
+            if flag and reads:
                 out.append(_BLANK)
             out.append(rendered)
-            before = tokens
+            if leaves is not None:
+                flag = leaves
         return Group(*out)
