@@ -133,10 +133,10 @@ class BlockSplitter:
         maps = [b.map for b in _top_level(_parser().parse(self.rest[:end], env)) if b.map]
         starts = [start for start, _ in maps]
         if env.get("references"):
-            # A definition may serve a link in any block: the cuts stop at the first one (it
-            # begins a block itself unless it is inside a list or a quote).
+            # A definition may serve a link in any block: the cuts stop at the first one, or
+            # at the list or quote that holds it (at the top level it begins a block itself).
             first = min((ref.get("map") or [0])[0] for ref in env["references"].values())
-            starts = [line for line in starts if line < first]
+            starts = [line for line in starts if line <= first]
             if not any(start <= first < stop for start, stop in maps):
                 starts.append(first)
         if len(starts) < 2:

@@ -45,6 +45,7 @@ TEXTS = {
         "***\n- a\n\n***\n> q\n\n***\n```\nc\n```\n***\n    code\n\n***\n<p>h</p>\n\n***\n"
     ),
     "setext or list": "- a\n---\n\nPara\n- b\n\nTitle\n---\n",
+    "definition in a quote": "Para\n\n> [y]: http://e.com\n\nUse [y].\n\nMore\n",
     "after blank lines": (
         "- a\n\n  b\n\n- c\n\n   d\n\nx\n\n1. a\n\n   b\n\n10. c\n\n1) d\n\n"
         "* e\n\n*f*\n\n- g\n\n---\n\n- h\n\n\ti\n\n\tcode\n\n\tmore\n\npara\n"
@@ -115,25 +116,51 @@ def test_blocks_and_rest_are_the_text_cut_as_a_whole_feed_cuts_it(name: str) -> 
 @pytest.mark.parametrize("name", TEXTS)
 def test_each_split_draws_as_the_whole_text_in_the_tui_and_the_cli(name: str) -> None:
     text = TEXTS[name]
+    for pieces in splits(text):
+        check_streaming(text, pieces, cli=name not in CLI_CANNOT)
+
+
+def check_streaming(text: str, pieces: list[str], cli: bool = True) -> None:
+    """Feeds `pieces` (making `text`) to the TUI's and the CLI's Markdown; checks each draws
+    what the whole text draws, at every piece, and that both cut at the same place."""
     console, whole_out = terminal()
     console.print(Trimmed(Markdown(text)))  # what `webui chat` prints for the answer at once
     whole = printed(whole_out)
-    for pieces in splits(text):
-        streamed = StreamedMarkdown()
-        console, out = terminal()  # not a terminal to rich: the live region draws nothing
-        writer = MarkdownWriter(console)
-        fed = ""
-        for piece in pieces:
-            fed += piece
-            shown = streamed.update(fed)
-            writer.content(piece)
-            assert lines(shown) == lines(markdown(fed)), (fed, pieces)
-            assert streamed.rest == writer.rest  # the same cut in the TUI and the CLI
-            if name not in CLI_CANNOT:  # printed once, for good
-                assert whole.startswith(printed(out)), (fed, pieces)
-        writer.finish()
-        if name not in CLI_CANNOT:
-            assert printed(out) == whole, pieces
+    streamed = StreamedMarkdown()
+    console, out = terminal()  # not a terminal to rich: the live region draws nothing
+    writer = MarkdownWriter(console)
+    fed = ""
+    for piece in pieces:
+        fed += piece
+        shown = streamed.update(fed)
+        writer.content(piece)
+        assert lines(shown) == lines(markdown(fed)), (fed, pieces)
+        assert streamed.rest == writer.rest  # the same cut in the TUI and the CLI
+        if cli:  # printed once, for good
+            assert whole.startswith(printed(out)), (fed, pieces)
+    writer.finish()
+    if cli:
+        assert printed(out) == whole, pieces
+
+
+def test_random_documents_draw_as_the_whole_text() -> None:
+    """Lines of the texts above (and a few more) in random orders, fed char by char."""
+    pool = sorted(
+        {
+            line
+            for text in TEXTS.values()
+            for line in re.split(r"(?<=\n)", text.replace("\r\n", "\n").replace("\r", "\n"))
+            if line
+        }
+    )
+    pool += ["\n", "\n", "  - nested\n", "    indented\n", "2. two\n", "3\n", "> > deep\n"]
+    pool += ["Title\n", "===\n", "| x |\n", "|---|\n", "  continued\n", "```\n", "~~~\n"]
+    rng = random.Random(7)  # noqa: S311 - reproducible documents, not a secret
+    for _ in range(40):
+        text = "".join(rng.choice(pool) for _ in range(rng.randint(3, 14)))
+        blocks, rest = at_once(text)
+        assert "".join(blocks) + rest == text
+        check_streaming(text, list(text), cli="]:" not in text)
 
 
 def test_the_cut_waits_for_a_whole_line() -> None:
