@@ -9,7 +9,7 @@ next one is closed and stays closed whatever comes after, while the last block c
 or change its kind (a paragraph becomes a setext heading or a table's head, a list turns loose,
 a fence runs on until it is closed). A line still being written is left out of the parse (its
 first characters can look like the start of a block its end denies: ```` ``` ```` then `` ` ``
-is no fence), unless a blank line comes before it (see `BlockSplitter._may_begin_block`).
+is no fence), unless a blank line comes before it (see `BlockSplitter._has_begun_block`).
 Blank lines belong to the block they follow.
 
 Link reference definitions (`[x]: url`) reach across blocks (a link in any block may use one):
@@ -114,7 +114,8 @@ class BlockSplitter:
     def __init__(self) -> None:
         self.rest = ""
         self._line = 0  # where the line being written starts in `rest`
-        self._tried = False  # that line has been parsed (see `_may_begin_block`)
+        self._after_blank = False  # a blank line comes before it (in `rest`)
+        self._tried = False  # it has been parsed once (see `_has_begun_block`)
 
     def feed(self, text: str) -> list[str]:
         start = len(self.rest)
@@ -123,8 +124,9 @@ class BlockSplitter:
         end = None
         if last_end >= 0:
             self._line, self._tried = start + last_end + 1, False
+            self._after_blank = self._follows_blank_line()
             end = self._line
-        if not self._tried and self._may_begin_block():
+        if self._after_blank and not self._tried and self._has_begun_block():
             self._tried = True
             end = len(self.rest)
         if end is None:
@@ -145,29 +147,35 @@ class BlockSplitter:
         finished = [self.rest[a:b] for a, b in zip([0, *cuts], cuts, strict=False)]
         self.rest = self.rest[cuts[-1] :]
         self._line -= cuts[-1]
+        self._after_blank = self._after_blank and self._line > 0
         return finished
 
-    def _may_begin_block(self) -> bool:
-        """Whether the line being written, after a blank line, has begun a block already.
-
-        After a blank line a block goes on only at an indentation or with a list marker, which
-        its first characters show, or inside a fence or an HTML block, which the parse knows;
-        except a number that may yet become an ordered list's next item (`2` then `2. b`). So
-        the next block's start is known before its first line is whole (a parse tries once).
-        """
-        line = self.rest[self._line :]
-        if not self._line or not line.strip(" \t") or _DIGITS.fullmatch(line):
+    def _follows_blank_line(self) -> bool:
+        """Whether the line being written comes after a blank line of `rest`."""
+        end = self._line - 1
+        if end < 0:
             return False
-        end = self._line - 1  # the line before: is it blank?
         if self.rest[end] == "\n" and end and self.rest[end - 1] == "\r":
             end -= 1
         begin = max(self.rest.rfind("\n", 0, end), self.rest.rfind("\r", 0, end)) + 1
         return not self.rest[begin:end].strip(" \t")
 
+    def _has_begun_block(self) -> bool:
+        """Whether the line being written (after a blank line) shows already that it begins a
+        block, if the parse says so.
+
+        After a blank line a block goes on only at an indentation or with a list marker, which
+        the line's first characters show, or inside a fence or an HTML block, which the parse
+        knows; except a number, which may yet become an ordered list's next item (`2` then
+        `2. b`). So the next block's start is known before its first line is whole.
+        """
+        line = self.rest[self._line :]
+        return bool(line.strip(" \t")) and not _DIGITS.fullmatch(line)
+
     def close(self) -> str:
         """The last block (whatever is left), and a fresh start."""
         rest = self.rest
-        self.rest, self._line, self._tried = "", 0, False
+        self.rest, self._line, self._after_blank, self._tried = "", 0, False, False
         return rest
 
 

@@ -183,8 +183,8 @@ class MarkdownWriter:
         if leaves is not None:
             self._flag = leaves
         if lines:
+            self._printed = True  # before printing, which redraws the region below
             self._live.console.print(_Lines(lines))
-            self._printed = True
 
     def finish(self) -> None:
         if self._finished:
