@@ -2,7 +2,7 @@
 
 Run: python -m bench.markdown [--runs 5]
 
-Two answers stream in 4-character tokens: a mixed one (~10,000 characters: headings,
+Two answers stream in 4-character tokens: a mixed one (~5,000 characters: headings,
 paragraphs, lists, fences, tables, quotes) and one long paragraph (bench.tui's stand-in
 answer, 1,000 words). TUI: after every 5 tokens (at 100 tok/s the TUI redraws every 50 ms)
 `StreamedMarkdown.update` gets the text so far and its lines are drawn at 80 columns, beside
