@@ -6,8 +6,8 @@ import pytest
 from rich.console import Console
 
 from webui_tui.cli.answer_out import PlainWriter
-from webui_tui.cli.blocks import BlockSplitter
 from webui_tui.cli.markdown_live import MarkdownWriter, Trimmed
+from webui_tui.markdown_blocks import BlockSplitter
 
 DOC = (
     "# Title\n\n"
@@ -18,11 +18,11 @@ DOC = (
     "Last words.\n"
 )
 BLOCKS = [
-    "# Title\n",
-    "A paragraph\nover two lines.\n",
-    "```python\ndef f():\n\n    return 1\n```\n",
-    "- item one\n\n  still item one\n- item two\n",
-    "~~~\nblank line below\n\n~~~\n",
+    "# Title\n\n",
+    "A paragraph\nover two lines.\n\n",
+    "```python\ndef f():\n\n    return 1\n```\n\n",
+    "- item one\n\n  still item one\n- item two\n\n",
+    "~~~\nblank line below\n\n~~~\n\n",
 ]
 
 
@@ -35,21 +35,22 @@ def _split(pieces: list[str]) -> tuple[list[str], str]:
 
 
 @pytest.mark.parametrize("size", [1, 3, 7, len(DOC)])
-def test_blocks_end_at_blank_lines_outside_fences(size: int) -> None:
+def test_blocks_end_where_the_next_block_begins(size: int) -> None:
     blocks, rest = _split([DOC[i : i + size] for i in range(0, len(DOC), size)])
-    assert [b.rstrip("\n") + "\n" for b in blocks] == BLOCKS
+    assert blocks == BLOCKS  # each with the blank lines after it
     assert rest == "Last words.\n"
-    assert "\n".join([*blocks, rest]) == DOC  # only the blank separator lines are dropped
+    assert "".join([*blocks, rest]) == DOC
 
 
-def test_a_block_waits_for_the_next_line() -> None:
+def test_a_block_ends_once_the_next_one_has_begun() -> None:
     splitter = BlockSplitter()
-    assert splitter.feed("Para.\n\n") == []  # the next line may be indented (same block)
-    assert splitter.feed("    code\n") == []
-    assert splitter.feed("\nNext") == []  # its first line is not complete yet
-    assert splitter.feed("\n") == ["Para.\n\n    code\n"]
-    assert splitter.rest == "Next\n"
-    assert splitter.close() == "Next\n" and splitter.rest == ""
+    assert splitter.feed("Para.\n\n") == []  # the next line may still continue it (a list's)
+    assert splitter.feed("    code\n") == ["Para.\n\n"]  # indented code after a paragraph
+    assert splitter.feed("\nNext") == ["    code\n\n"]  # after a blank line: begun already
+    assert splitter.feed("\n\n2") == []  # may become an ordered list's item yet
+    assert splitter.feed(" is a number\n") == ["Next\n\n"]
+    assert splitter.rest == "2 is a number\n"
+    assert splitter.close() == "2 is a number\n" and splitter.rest == ""
 
 
 def test_an_unclosed_fence_holds_everything() -> None:

@@ -1,22 +1,24 @@
 """Streaming Markdown on a terminal without flicker or repeated lines (imports rich).
 
-Finished blocks (see `blocks.BlockSplitter`) are printed once, above a small live region that
-shows only the block still being written. The live region is cut to its last lines so it
-always fits on the screen: a region taller than the screen cannot be redrawn in place, which
-is what makes naive "re-render everything" streaming repeat lines in the scrollback.
+Finished blocks (cut where `webui_tui.markdown_blocks` says, as in the TUI) are printed once,
+above a small live region that shows only the block still being written. What is printed is
+what rich draws for the whole answer, less its leading and trailing blank lines. The live
+region is cut to its last lines so it always fits on the screen: a region taller than the
+screen cannot be redrawn in place, which is what makes naive "re-render everything" streaming
+repeat lines in the scrollback.
 """
 
 import asyncio
 import time
 
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.console import Console, ConsoleOptions, RenderableType, RenderResult
 from rich.live import Live
 from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.text import Text
 
-from webui_tui.cli.blocks import BlockSplitter
 from webui_tui.cli.tty_echo import EchoOff
+from webui_tui.markdown_blocks import BlockSplitter, flag_edges
 
 REFRESH_PER_SECOND = 15
 THINKING_LINES = 4
@@ -48,6 +50,30 @@ class Trimmed:
             yield newline
 
 
+class _Lines:
+    """Rendered lines, drawn as they are."""
+
+    def __init__(self, lines: list[list[Segment]]) -> None:
+        self.lines = lines
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        newline = Segment.line()
+        for line in self.lines:
+            yield from line
+            yield newline
+
+
+class _Region:
+    """The live region, drawn from the writer's state whenever rich draws it (so a block
+    printed above it never leaves the region showing that block again)."""
+
+    def __init__(self, writer: "MarkdownWriter") -> None:
+        self.writer = writer
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        yield self.writer.region()
+
+
 class MarkdownWriter:
     """Renders the answer block by block; see the module docstring.
 
@@ -61,13 +87,16 @@ class MarkdownWriter:
         self.console = console or Console(highlight=False)
         self._splitter = BlockSplitter()
         self._thinking: list[str] = []
-        self._printed = False
+        self._printed = False  # a line that is not blank has been printed
+        self._held: list[list[Segment]] = []  # blank lines after it, printed if more follows
+        self._flag = False  # rich's blank-line flag after what is printed (flag_edges)
         self._started = False
         self._finished = False
         self._last_draw = 0.0
         self._timer: asyncio.TimerHandle | None = None
         self._echo = EchoOff()
         self._live = Live(
+            _Region(self),
             console=self.console,
             auto_refresh=False,
             transient=True,
@@ -75,17 +104,39 @@ class MarkdownWriter:
             redirect_stderr=False,
         )
 
+    @property
+    def rest(self) -> str:
+        """The source of the open block (in the live region); the text before it is printed."""
+        return self._splitter.rest
+
     def _room(self) -> int:
         # One line spare: the cursor sits below the region.
         return max(2, self.console.size.height - 2)
 
-    def _tail(self) -> RenderableType:
+    def _layout(self, source: str) -> tuple[list[list[Segment]], list[list[Segment]], bool | None]:
+        """The lines `source` adds below what is printed, the blank lines at their end (held
+        back), and the flag it leaves: together, what rich draws for the whole text, trimmed."""
+        part = Markdown(source)
+        lines = self.console.render_lines(part, self.console.options, pad=False)
+        reads, leaves = flag_edges(part.parsed)
+        if reads and self._flag:
+            lines.insert(0, [])
+        lines = self._held + lines
+        start, end = 0, len(lines)
+        while not self._printed and start < end and _blank(lines[start]):
+            start += 1
+        while end > start and _blank(lines[end - 1]):
+            end -= 1
+        return lines[start:end], lines[end:], leaves
+
+    def region(self) -> RenderableType:
         """The live region: the open block (or the model's thinking), cut to fit the screen."""
+        if self._finished:
+            return Text("")
         rest = self._splitter.rest
         if rest.strip():
-            if self._printed:  # with the blank line that will separate it from the block above
-                return Group(Text(""), Trimmed(Markdown(rest), last=self._room() - 1))
-            return Trimmed(Markdown(rest), last=self._room())
+            lines = self._layout(rest)[0]
+            return _Lines(lines[-self._room() :])
         if self._thinking and not self._printed:
             thought = Text("".join(self._thinking).strip(), style="dim italic")
             return Trimmed(thought, last=min(THINKING_LINES, self._room()))
@@ -112,16 +163,13 @@ class MarkdownWriter:
             self._timer = None
         if self._finished:
             return
-        self._live.update(self._tail(), refresh=True)
+        self._live.refresh()
         self._last_draw = time.monotonic()
 
     def content(self, text: str) -> None:
         blocks = self._splitter.feed(text)
-        if blocks and self._started:
-            # Printing redraws the region below the block: with the new tail, not the old one.
-            self._live.update(self._tail())
-        for block in blocks:
-            self._print_block(block)
+        if blocks:
+            self._print("".join(blocks))
         self._changed()
 
     def reasoning(self, text: str) -> None:
@@ -130,13 +178,13 @@ class MarkdownWriter:
         self._thinking.append(text)
         self._changed()
 
-    def _print_block(self, block: str) -> None:
-        if not block.strip():
-            return
-        if self._printed:
-            self._live.console.print()
-        self._live.console.print(Trimmed(Markdown(block)))
-        self._printed = True
+    def _print(self, source: str) -> None:
+        lines, self._held, leaves = self._layout(source)
+        if leaves is not None:
+            self._flag = leaves
+        if lines:
+            self._printed = True  # before printing, which redraws the region below
+            self._live.console.print(_Lines(lines))
 
     def finish(self) -> None:
         if self._finished:
@@ -146,7 +194,7 @@ class MarkdownWriter:
             self._timer.cancel()
             self._timer = None
         if self._started:
-            self._live.update(Text(""), refresh=True)
+            self._live.refresh()
             self._live.stop()
-        self._print_block(self._splitter.close())
+        self._print(self._splitter.close())
         self._echo.stop()

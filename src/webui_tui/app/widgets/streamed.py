@@ -7,17 +7,16 @@ lines; a redraw renders the last block, once. When the stream ends the message i
 as one Markdown again, exactly as a reopened chat shows it.
 """
 
+import re
 from collections.abc import Hashable
 
-from markdown_it import MarkdownIt
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.markdown import Markdown
 from rich.measure import Measurement
 from rich.segment import Segment
 from rich.text import Text
 
-# As rich's Markdown parses (so the blocks found here are the blocks it renders).
-_PARSER = MarkdownIt().enable("strikethrough").enable("table")
+from webui_tui.markdown_blocks import BlockSplitter, flag_edges
 
 
 def markdown(text: str) -> Markdown:
@@ -59,59 +58,55 @@ class Rendered:
         return Measurement.get(console, options, self.renderable)
 
 
-def _top_blocks(text: str) -> list[tuple[int, str]]:
-    """(first line, token type) of each top-level block of `text`."""
-    return [
-        (token.map[0], token.type)
-        for token in _PARSER.parse(text)
-        if token.level == 0 and token.nesting in (0, 1) and token.map is not None
-    ]
-
-
-def _line_offset(text: str, line: int) -> int:
-    """Where line `line` (from 0) of `text` starts."""
-    offset = 0
-    for _ in range(line):
-        offset = text.index("\n", offset) + 1
-    return offset
-
-
-# Top-level blocks rich renders with no blank line of their own before them: it puts one
-# between them and the block before unless that one was a rule. (Lists, quotes and tables
-# bring their own blank line, from the blocks inside them.)
-_LEAVES = {"paragraph_open", "heading_open", "fence", "code_block", "hr", "html_block"}
 _BLANK = Text("")
+# A line that may hold a link reference definition (`[x]: url`, maybe in a quote or a list).
+_DEFINITION = re.compile(r"^[ \t>*+0-9.)-]*\[[^\]\n]+\]:", re.MULTILINE)
 
 
 class StreamedMarkdown:
-    """The Markdown of a streaming answer: finished blocks kept rendered, the last one redone."""
+    """The Markdown of a streaming answer: finished blocks kept rendered, the last one redone.
+
+    Where the finished blocks end is `markdown_blocks.BlockSplitter`'s rule, as in `webui chat`.
+    """
 
     def __init__(self) -> None:
-        self._done = ""  # the source of the finished blocks, a prefix of the text
-        # their renderings, with the type of the first and of the last block of each
-        self._parts: list[tuple[str, str, Rendered]] = []
+        self._text = ""  # the text fed to the splitter
+        self._splitter = BlockSplitter()
+        # the finished blocks' renderings, with how they join the blocks before (flag_edges)
+        self._parts: list[tuple[tuple[bool, bool | None], Rendered]] = []
+        self._whole = False  # the text may define a link reference: drawn as one
+
+    @property
+    def rest(self) -> str:
+        """The source of the open block (redrawn each update); the text before it is kept."""
+        return self._splitter.rest
 
     def update(self, text: str) -> RenderableType:
         """The renderable for `text` (usually the text before plus more)."""
-        if not text.startswith(self._done):
-            self._done, self._parts = "", []
-        tail = text[len(self._done) :]
-        # (markdown-it counts lines after turning \r\n and \r into \n: not split then)
-        blocks = _top_blocks(tail) if "\r" not in tail else []
-        if len(blocks) > 1:
-            finished = tail[: _line_offset(tail, blocks[-1][0])]
-            self._parts.append((blocks[0][1], blocks[-2][1], Rendered(markdown(finished))))
-            self._done += finished
-            tail = tail[len(finished) :]
-            blocks = blocks[-1:]
+        if not text.startswith(self._text):
+            self._text, self._splitter, self._parts = "", BlockSplitter(), []
+            self._whole = False
+        finished = self._splitter.feed(text[len(self._text) :])
+        self._text = text
+        # A link reference definition may change how a finished block draws: from the first
+        # line that may hold one, the text is drawn as one (correct, if slower).
+        self._whole = self._whole or bool(_DEFINITION.search(self._splitter.rest))
+        if self._whole:
+            self._parts = []
+            return Rendered(markdown(text))
+        if finished:
+            done = markdown("".join(finished))
+            self._parts.append((flag_edges(done.parsed), Rendered(done)))
         parts = list(self._parts)
-        if blocks:
-            parts.append((blocks[0][1], blocks[-1][1], Rendered(markdown(tail))))
+        if self._splitter.rest:
+            rest = markdown(self._splitter.rest)
+            parts.append((flag_edges(rest.parsed), Rendered(rest)))
         out: list[RenderableType] = []
-        last = ""
-        for first, end, rendered in parts:
-            if out and last != "hr" and first in _LEAVES:
+        flag = False
+        for (reads, leaves), rendered in parts:
+            if flag and reads:
                 out.append(_BLANK)
             out.append(rendered)
-            last = end
+            if leaves is not None:
+                flag = leaves
         return Group(*out)
