@@ -4,7 +4,7 @@ from typing import Any
 
 from webui_daemon.schemas.chats import ChatResponse, ChatTitleIdResponse, TagModel
 from webui_daemon.schemas.folders import FolderModel
-from webui_daemon.services import chat_tree
+from webui_daemon.services.chats import chat_tree
 from webui_daemon.storage.chats import ChatTitle
 from webui_daemon.storage.rows import (
     ChatMessageRow,

@@ -17,8 +17,8 @@ chat: 401, as 0.12.
 from typing import Any
 
 from webui_daemon.services import errors
-from webui_daemon.services.chat_mapping import message_dict
-from webui_daemon.services.chats import ChatService
+from webui_daemon.services.chats.chat_mapping import message_dict
+from webui_daemon.services.chats.chats import ChatService
 from webui_daemon.storage.chats import ChatRepo
 
 

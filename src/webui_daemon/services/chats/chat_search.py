@@ -6,7 +6,7 @@ syntax: quotes are doubled, and operators, asterisks and dashes stay inside a st
 
 from dataclasses import dataclass, field
 
-from webui_daemon.services.chat_tree import tag_id
+from webui_daemon.services.chats.chat_tree import tag_id
 
 _FLAGS = ("pinned", "archived", "shared")
 _BOOLS = {"true": True, "false": False}

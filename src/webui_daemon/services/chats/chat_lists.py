@@ -12,9 +12,9 @@ manager's running turns); `snippet` (search only) is the message text around the
 from collections.abc import Callable, Collection
 
 from webui_daemon.schemas.chats import ChatResponse, ChatTitleIdResponse
-from webui_daemon.services import chat_search
-from webui_daemon.services.chat_mapping import chat_response, title_id
-from webui_daemon.services.chats import now
+from webui_daemon.services.chats import chat_search
+from webui_daemon.services.chats.chat_mapping import chat_response, title_id
+from webui_daemon.services.chats.chats import now
 from webui_daemon.storage.chats import ChatQuery, ChatRepo
 from webui_daemon.storage.db import Database
 from webui_daemon.storage.folders import FolderRepo

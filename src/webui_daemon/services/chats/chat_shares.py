@@ -3,8 +3,8 @@
 import uuid
 
 from webui_daemon.schemas.chats import ChatResponse
-from webui_daemon.services.chat_mapping import share_response
-from webui_daemon.services.chats import ChatService, not_found, now
+from webui_daemon.services.chats.chat_mapping import share_response
+from webui_daemon.services.chats.chats import ChatService, not_found, now
 from webui_daemon.storage.chats import ChatRepo
 from webui_daemon.storage.db import Database
 from webui_daemon.storage.rows import ChatShareRow

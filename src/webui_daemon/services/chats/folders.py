@@ -11,8 +11,8 @@ from webui_daemon.schemas.folders import (
     FolderUpdateForm,
 )
 from webui_daemon.services import errors
-from webui_daemon.services.chat_mapping import folder_model
-from webui_daemon.services.chats import NOT_FOUND
+from webui_daemon.services.chats.chat_mapping import folder_model
+from webui_daemon.services.chats.chats import NOT_FOUND
 from webui_daemon.storage.chats import ChatQuery, ChatRepo
 from webui_daemon.storage.db import Database
 from webui_daemon.storage.folders import FolderRepo

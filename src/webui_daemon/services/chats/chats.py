@@ -16,8 +16,9 @@ from webui_daemon.schemas.chats import (
     ChatImportForm,
     ChatResponse,
 )
-from webui_daemon.services import chat_tree, errors
-from webui_daemon.services.chat_mapping import (
+from webui_daemon.services import errors
+from webui_daemon.services.chats import chat_tree
+from webui_daemon.services.chats.chat_mapping import (
     chat_response,
     message_dict,
     message_row,

@@ -2,9 +2,9 @@
 
 from webui_daemon.schemas.chats import ChatTitleIdResponse, TagModel
 from webui_daemon.services import errors
-from webui_daemon.services.chat_mapping import tag_model, title_id
-from webui_daemon.services.chat_tree import tag_id
-from webui_daemon.services.chats import not_found
+from webui_daemon.services.chats.chat_mapping import tag_model, title_id
+from webui_daemon.services.chats.chat_tree import tag_id
+from webui_daemon.services.chats.chats import not_found
 from webui_daemon.storage.chats import ChatQuery, ChatRepo
 from webui_daemon.storage.db import Database
 from webui_daemon.storage.rows import ChatRow
