@@ -13,7 +13,6 @@ from webui_daemon.rag.engine import RagEngine
 from webui_daemon.security.ratelimit import SlidingWindowLimiter
 from webui_daemon.security.tokens import new_secret_key, parse_duration
 from webui_daemon.services.admin_config import AdminConfigService
-from webui_daemon.services.answers import AnswerService
 from webui_daemon.services.auth import AuthService
 from webui_daemon.services.chats.chat_lists import ChatListService
 from webui_daemon.services.chats.chat_shares import ChatShareService
@@ -21,9 +20,11 @@ from webui_daemon.services.chats.chat_tags import ChatTagService
 from webui_daemon.services.chats.chats import ChatService
 from webui_daemon.services.chats.folders import FolderService
 from webui_daemon.services.chats.message_events import MessageEventService
-from webui_daemon.services.completions import CompletionService
+from webui_daemon.services.completions.answers import AnswerService
+from webui_daemon.services.completions.completions import CompletionService
+from webui_daemon.services.completions.embeddings import EmbeddingService
+from webui_daemon.services.completions.proxies import ProxyService
 from webui_daemon.services.connections import ConnectionService
-from webui_daemon.services.embeddings import EmbeddingService
 from webui_daemon.services.files import FileService
 from webui_daemon.services.groups import GroupService
 from webui_daemon.services.ingest import IngestService
@@ -33,7 +34,6 @@ from webui_daemon.services.models import ModelService
 from webui_daemon.services.ollama_admin import OllamaAdmin
 from webui_daemon.services.preset_transfer import PresetTransfer
 from webui_daemon.services.presets import PresetService
-from webui_daemon.services.proxies import ProxyService
 from webui_daemon.services.rag_admin import RagAdminService
 from webui_daemon.services.rag_config import (
     LocalModel,

@@ -16,7 +16,7 @@ from webui_daemon.providers.catalog import Catalog, Route
 from webui_daemon.providers.http import HttpClient, dumps, open_raw, request_bytes
 from webui_daemon.providers.ollama import OllamaProvider
 from webui_daemon.services import errors
-from webui_daemon.services.completions import upstream_error
+from webui_daemon.services.completions.completions import upstream_error
 from webui_daemon.services.connections import ConnectionService
 from webui_daemon.services.models import MODEL_NOT_FOUND
 

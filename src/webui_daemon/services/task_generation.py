@@ -17,7 +17,7 @@ from typing import Any
 
 from webui_daemon.schemas.completions import ChatCompletionForm
 from webui_daemon.services import errors, task_prompts
-from webui_daemon.services.answers import AnswerService
+from webui_daemon.services.completions.answers import AnswerService
 from webui_daemon.storage.config import ConfigRepo
 from webui_daemon.storage.rows import UserRow
 

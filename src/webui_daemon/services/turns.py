@@ -20,8 +20,8 @@ from pydantic import ValidationError
 from webui_daemon.schemas.completions import ChatCompletionForm, ChatMessage
 from webui_daemon.schemas.tools import TOOL_KEY
 from webui_daemon.services import errors
-from webui_daemon.services.answers import Answer
 from webui_daemon.services.chats.chats import DEFAULT_TITLE, is_temporary
+from webui_daemon.services.completions.answers import Answer
 from webui_daemon.services.scheduling.queue import QUEUE_KEY
 from webui_daemon.services.turn_state import (
     Turn,

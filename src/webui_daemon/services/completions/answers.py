@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from webui_daemon.schemas.completions import ChatCompletionForm
-from webui_daemon.services.chat_images import Resolve, inline_images
-from webui_daemon.services.completions import CompletionService, PreparedCompletion
+from webui_daemon.services.completions.chat_images import Resolve, inline_images
+from webui_daemon.services.completions.completions import CompletionService, PreparedCompletion
 from webui_daemon.services.rag_context import RagContextService, retrieval_items
 from webui_daemon.services.tools.loop import ToolLoop
 from webui_daemon.services.tools.servers import ToolServerService

@@ -36,8 +36,9 @@ from webui_daemon.providers.base import (
 from webui_daemon.providers.catalog import ProviderModel, Route
 from webui_daemon.providers.router import NodePool, NodeState
 from webui_daemon.schemas.completions import ChatCompletionForm, ChatMessage
-from webui_daemon.services import errors, model_params, system_prompt
-from webui_daemon.services.chat_images import file_id_of
+from webui_daemon.services import errors
+from webui_daemon.services.completions import model_params, system_prompt
+from webui_daemon.services.completions.chat_images import file_id_of
 from webui_daemon.services.models import MODEL_NOT_FOUND, ModelService
 from webui_daemon.services.scheduling.queue import (
     NodeGone,

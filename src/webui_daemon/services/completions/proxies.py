@@ -22,8 +22,13 @@ from webui_daemon.providers.base import Kind, Provider, ProviderError, RawStream
 from webui_daemon.providers.catalog import Route
 from webui_daemon.providers.http import HttpClient, dumps, open_raw
 from webui_daemon.providers.openai import upstream_body
-from webui_daemon.services import errors, model_params, system_prompt
-from webui_daemon.services.completions import CompletionService, Requester, upstream_error
+from webui_daemon.services import errors
+from webui_daemon.services.completions import model_params, system_prompt
+from webui_daemon.services.completions.completions import (
+    CompletionService,
+    Requester,
+    upstream_error,
+)
 from webui_daemon.services.connections import ConnectionService
 from webui_daemon.services.models import MODEL_NOT_FOUND, ModelService, Resolved
 from webui_daemon.storage.rows import UserRow
