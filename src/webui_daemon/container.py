@@ -47,10 +47,10 @@ from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
 from webui_daemon.services.scheduling.generations import Generations
 from webui_daemon.services.scheduling.queue import Scheduler
 from webui_daemon.services.scheduling.usage import UsageRecorder
-from webui_daemon.services.task_generation import TaskGenerationService, task_defaults
 from webui_daemon.services.tools.build import open_tool_servers
 from webui_daemon.services.tools.servers import ToolServerService
-from webui_daemon.services.turns import TurnManager
+from webui_daemon.services.turns.task_generation import TaskGenerationService, task_defaults
+from webui_daemon.services.turns.turns import TurnManager
 from webui_daemon.services.users import UserService
 from webui_daemon.services.workspace.memories import MemoryService, MemorySettings
 from webui_daemon.services.workspace.notes import NoteService

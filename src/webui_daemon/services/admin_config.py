@@ -11,7 +11,7 @@ suggestions are stored and exported; /api/config does not send them yet.
 from typing import Any
 
 from webui_daemon.services import errors
-from webui_daemon.services.task_generation import CONFIG_KEYS as TASK_KEYS
+from webui_daemon.services.turns.task_generation import CONFIG_KEYS as TASK_KEYS
 from webui_daemon.storage.config import ConfigRepo
 
 MODELS_KEYS = {

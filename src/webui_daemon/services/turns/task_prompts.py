@@ -14,7 +14,7 @@ import re
 from typing import Any
 
 from webui_daemon.rag.template import last_user_text, message_text
-from webui_daemon.services.turn_text import TITLE_PROMPT
+from webui_daemon.services.turns.turn_text import TITLE_PROMPT
 
 TAGS_PROMPT = """Give 1 to 3 broad tags for the main themes of the chat below (for example \
 Science, Technology, Arts, Business, Health, Education), then 1 to 3 narrower subtopic tags. \

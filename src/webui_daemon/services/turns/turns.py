@@ -23,7 +23,7 @@ from webui_daemon.services import errors
 from webui_daemon.services.chats.chats import DEFAULT_TITLE, is_temporary
 from webui_daemon.services.completions.answers import Answer
 from webui_daemon.services.scheduling.queue import QUEUE_KEY
-from webui_daemon.services.turn_state import (
+from webui_daemon.services.turns.turn_state import (
     Turn,
     TurnEvent,
     absorb,
@@ -32,7 +32,7 @@ from webui_daemon.services.turn_state import (
     error_content,
     turn_reply,
 )
-from webui_daemon.services.turn_text import (
+from webui_daemon.services.turns.turn_text import (
     TITLE_PROMPT,
     parse_title,
     reply_text,

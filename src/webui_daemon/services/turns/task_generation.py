@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from webui_daemon.schemas.completions import ChatCompletionForm
-from webui_daemon.services import errors, task_prompts
+from webui_daemon.services import errors
 from webui_daemon.services.completions.answers import AnswerService
+from webui_daemon.services.turns import task_prompts
 from webui_daemon.storage.config import ConfigRepo
 from webui_daemon.storage.rows import UserRow
 
