@@ -25,24 +25,24 @@ from webui_daemon.services.completions.completions import CompletionService
 from webui_daemon.services.completions.embeddings import EmbeddingService
 from webui_daemon.services.completions.proxies import ProxyService
 from webui_daemon.services.connections import ConnectionService
-from webui_daemon.services.files import FileService
 from webui_daemon.services.groups import GroupService
-from webui_daemon.services.ingest import IngestService
-from webui_daemon.services.knowledge import KnowledgeService
-from webui_daemon.services.knowledge_access import AccessResolver
-from webui_daemon.services.models import ModelService
-from webui_daemon.services.ollama_admin import OllamaAdmin
-from webui_daemon.services.preset_transfer import PresetTransfer
-from webui_daemon.services.presets import PresetService
-from webui_daemon.services.rag_admin import RagAdminService
-from webui_daemon.services.rag_config import (
+from webui_daemon.services.knowledge.files import FileService
+from webui_daemon.services.knowledge.ingest import IngestService
+from webui_daemon.services.knowledge.knowledge import KnowledgeService
+from webui_daemon.services.knowledge.knowledge_access import AccessResolver
+from webui_daemon.services.knowledge.rag_admin import RagAdminService
+from webui_daemon.services.knowledge.rag_config import (
     LocalModel,
     RagConfig,
     RagConfigService,
     embedding_config,
 )
-from webui_daemon.services.rag_context import RagContextService
-from webui_daemon.services.retrieval import RetrievalService
+from webui_daemon.services.knowledge.rag_context import RagContextService
+from webui_daemon.services.knowledge.retrieval import RetrievalService
+from webui_daemon.services.models import ModelService
+from webui_daemon.services.ollama_admin import OllamaAdmin
+from webui_daemon.services.preset_transfer import PresetTransfer
+from webui_daemon.services.presets import PresetService
 from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
 from webui_daemon.services.scheduling.generations import Generations
 from webui_daemon.services.scheduling.queue import Scheduler

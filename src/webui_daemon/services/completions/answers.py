@@ -13,7 +13,7 @@ from typing import Any
 from webui_daemon.schemas.completions import ChatCompletionForm
 from webui_daemon.services.completions.chat_images import Resolve, inline_images
 from webui_daemon.services.completions.completions import CompletionService, PreparedCompletion
-from webui_daemon.services.rag_context import RagContextService, retrieval_items
+from webui_daemon.services.knowledge.rag_context import RagContextService, retrieval_items
 from webui_daemon.services.tools.loop import ToolLoop
 from webui_daemon.services.tools.servers import ToolServerService
 from webui_daemon.services.workspace.memories import MemoryService

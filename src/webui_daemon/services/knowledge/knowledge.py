@@ -27,9 +27,9 @@ from webui_daemon.services.access import (
     normalize,
     permission_refused,
 )
-from webui_daemon.services.files import FileService, file_response
-from webui_daemon.services.ingest import IngestService
-from webui_daemon.services.knowledge_access import (
+from webui_daemon.services.knowledge.files import FileService, file_response
+from webui_daemon.services.knowledge.ingest import IngestService
+from webui_daemon.services.knowledge.knowledge_access import (
     AccessResolver,
     access_control_from_grants,
     grants_from_wire,

@@ -8,8 +8,12 @@ from webui_daemon.rag.engine import RagEngine
 from webui_daemon.rag.template import DEFAULT_RAG_TEMPLATE
 from webui_daemon.schemas.retrieval import EmbeddingConfigForm, EndpointConfig, RetrievalConfig
 from webui_daemon.services import errors
-from webui_daemon.services.ingest import IngestService
-from webui_daemon.services.rag_config import LocalModel, RagConfigService, embedding_config
+from webui_daemon.services.knowledge.ingest import IngestService
+from webui_daemon.services.knowledge.rag_config import (
+    LocalModel,
+    RagConfigService,
+    embedding_config,
+)
 
 log = logging.getLogger(__name__)
 

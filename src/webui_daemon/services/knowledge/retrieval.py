@@ -28,9 +28,9 @@ from webui_daemon.schemas.retrieval import (
     QueryResult,
 )
 from webui_daemon.services import errors
-from webui_daemon.services.ingest import IngestService
-from webui_daemon.services.knowledge_access import AccessResolver
-from webui_daemon.services.rag_config import RagConfigService, embedding_part, index_key
+from webui_daemon.services.knowledge.ingest import IngestService
+from webui_daemon.services.knowledge.knowledge_access import AccessResolver
+from webui_daemon.services.knowledge.rag_config import RagConfigService, embedding_part, index_key
 from webui_daemon.storage.files import FileRepo, FileRow
 from webui_daemon.storage.knowledge import KnowledgeRepo
 from webui_daemon.storage.rows import UserRow

@@ -27,8 +27,8 @@ from webui_daemon.rag.template import (
 from webui_daemon.schemas.completions import RetrievalItem
 from webui_daemon.schemas.notes import note_markdown
 from webui_daemon.services import errors
-from webui_daemon.services.rag_config import RagConfig, RagConfigService
-from webui_daemon.services.retrieval import RetrievalService, hit_metadata
+from webui_daemon.services.knowledge.rag_config import RagConfig, RagConfigService
+from webui_daemon.services.knowledge.retrieval import RetrievalService, hit_metadata
 from webui_daemon.storage.files import FileRepo, FileRow
 from webui_daemon.storage.knowledge import KnowledgeRepo
 from webui_daemon.storage.notes import NoteRow

@@ -23,9 +23,9 @@ from webui_daemon.schemas.files import (
 )
 from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import errors
-from webui_daemon.services.ingest import TERMINAL, IngestService
-from webui_daemon.services.knowledge_access import AccessResolver
-from webui_daemon.services.rag_config import RagConfigService
+from webui_daemon.services.knowledge.ingest import TERMINAL, IngestService
+from webui_daemon.services.knowledge.knowledge_access import AccessResolver
+from webui_daemon.services.knowledge.rag_config import RagConfigService
 from webui_daemon.storage.files import FileRepo, FileRow
 from webui_daemon.storage.rows import UserRow
 

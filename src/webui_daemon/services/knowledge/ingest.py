@@ -32,8 +32,8 @@ from webui_daemon.rag.loaders import (
     TextBudget,
     load_file,
 )
-from webui_daemon.services.ingest_queue import FairQueue
-from webui_daemon.services.rag_config import RagConfigService, embedding_part, index_key
+from webui_daemon.services.knowledge.ingest_queue import FairQueue
+from webui_daemon.services.knowledge.rag_config import RagConfigService, embedding_part, index_key
 from webui_daemon.storage.files import FileRepo, FileRow
 
 if TYPE_CHECKING:
