@@ -24,7 +24,6 @@ from webui_daemon.services.completions.answers import AnswerService
 from webui_daemon.services.completions.completions import CompletionService
 from webui_daemon.services.completions.embeddings import EmbeddingService
 from webui_daemon.services.completions.proxies import ProxyService
-from webui_daemon.services.connections import ConnectionService
 from webui_daemon.services.groups import GroupService
 from webui_daemon.services.knowledge.files import FileService
 from webui_daemon.services.knowledge.ingest import IngestService
@@ -39,10 +38,11 @@ from webui_daemon.services.knowledge.rag_config import (
 )
 from webui_daemon.services.knowledge.rag_context import RagContextService
 from webui_daemon.services.knowledge.retrieval import RetrievalService
-from webui_daemon.services.models import ModelService
-from webui_daemon.services.ollama_admin import OllamaAdmin
-from webui_daemon.services.preset_transfer import PresetTransfer
-from webui_daemon.services.presets import PresetService
+from webui_daemon.services.models.connections import ConnectionService
+from webui_daemon.services.models.models import ModelService
+from webui_daemon.services.models.ollama_admin import OllamaAdmin
+from webui_daemon.services.models.preset_transfer import PresetTransfer
+from webui_daemon.services.models.presets import PresetService
 from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
 from webui_daemon.services.scheduling.generations import Generations
 from webui_daemon.services.scheduling.queue import Scheduler

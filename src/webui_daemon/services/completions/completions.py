@@ -39,7 +39,7 @@ from webui_daemon.schemas.completions import ChatCompletionForm, ChatMessage
 from webui_daemon.services import errors
 from webui_daemon.services.completions import model_params, system_prompt
 from webui_daemon.services.completions.chat_images import file_id_of
-from webui_daemon.services.models import MODEL_NOT_FOUND, ModelService
+from webui_daemon.services.models.models import MODEL_NOT_FOUND, ModelService
 from webui_daemon.services.scheduling.queue import (
     NodeGone,
     Place,

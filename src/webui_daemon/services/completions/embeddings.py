@@ -14,7 +14,7 @@ from webui_daemon.providers.catalog import Route
 from webui_daemon.providers.http import HttpClient, request_json
 from webui_daemon.services import errors
 from webui_daemon.services.completions.completions import CompletionService
-from webui_daemon.services.models import MODEL_NOT_FOUND, ModelService
+from webui_daemon.services.models.models import MODEL_NOT_FOUND, ModelService
 from webui_daemon.storage.rows import UserRow
 
 # Keys of an OpenAI embeddings body that Ollama's /api/embed takes as they are.

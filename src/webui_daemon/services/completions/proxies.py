@@ -29,8 +29,8 @@ from webui_daemon.services.completions.completions import (
     Requester,
     upstream_error,
 )
-from webui_daemon.services.connections import ConnectionService
-from webui_daemon.services.models import MODEL_NOT_FOUND, ModelService, Resolved
+from webui_daemon.services.models.connections import ConnectionService
+from webui_daemon.services.models.models import MODEL_NOT_FOUND, ModelService, Resolved
 from webui_daemon.storage.rows import UserRow
 
 PASSTHROUGH_OFF = (

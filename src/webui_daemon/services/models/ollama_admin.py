@@ -17,8 +17,8 @@ from webui_daemon.providers.http import HttpClient, dumps, open_raw, request_byt
 from webui_daemon.providers.ollama import OllamaProvider
 from webui_daemon.services import errors
 from webui_daemon.services.completions.completions import upstream_error
-from webui_daemon.services.connections import ConnectionService
-from webui_daemon.services.models import MODEL_NOT_FOUND
+from webui_daemon.services.models.connections import ConnectionService
+from webui_daemon.services.models.models import MODEL_NOT_FOUND
 
 log = logging.getLogger(__name__)
 

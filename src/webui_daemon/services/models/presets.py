@@ -13,7 +13,7 @@ from webui_daemon.schemas.models import (
     ModelUserResponse,
 )
 from webui_daemon.services import access, errors
-from webui_daemon.services.models import ModelService, record_dict
+from webui_daemon.services.models.models import ModelService, record_dict
 from webui_daemon.storage.models import ModelRow
 from webui_daemon.storage.rows import UserRow
 from webui_daemon.storage.users import UserRepo

@@ -14,8 +14,8 @@ from pydantic import ValidationError
 
 from webui_daemon.schemas.models import ModelExport, ModelForm, ModelModel
 from webui_daemon.services import errors
-from webui_daemon.services.models import ModelService, record_dict
-from webui_daemon.services.presets import PresetService
+from webui_daemon.services.models.models import ModelService, record_dict
+from webui_daemon.services.models.presets import PresetService
 from webui_daemon.storage.models import ModelRow
 from webui_daemon.storage.rows import UserRow
 
