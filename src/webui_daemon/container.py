@@ -12,8 +12,11 @@ from webui_daemon.providers.runtime import ProviderRuntime
 from webui_daemon.rag.engine import RagEngine
 from webui_daemon.security.ratelimit import SlidingWindowLimiter
 from webui_daemon.security.tokens import new_secret_key, parse_duration
+from webui_daemon.services.accounts.auth import AuthService
+from webui_daemon.services.accounts.groups import GroupService
+from webui_daemon.services.accounts.runtime_config import ConfigService, RuntimeConfig
+from webui_daemon.services.accounts.users import UserService
 from webui_daemon.services.admin_config import AdminConfigService
-from webui_daemon.services.auth import AuthService
 from webui_daemon.services.chats.chat_lists import ChatListService
 from webui_daemon.services.chats.chat_shares import ChatShareService
 from webui_daemon.services.chats.chat_tags import ChatTagService
@@ -24,7 +27,6 @@ from webui_daemon.services.completions.answers import AnswerService
 from webui_daemon.services.completions.completions import CompletionService
 from webui_daemon.services.completions.embeddings import EmbeddingService
 from webui_daemon.services.completions.proxies import ProxyService
-from webui_daemon.services.groups import GroupService
 from webui_daemon.services.knowledge.files import FileService
 from webui_daemon.services.knowledge.ingest import IngestService
 from webui_daemon.services.knowledge.knowledge import KnowledgeService
@@ -43,7 +45,6 @@ from webui_daemon.services.models.models import ModelService
 from webui_daemon.services.models.ollama_admin import OllamaAdmin
 from webui_daemon.services.models.preset_transfer import PresetTransfer
 from webui_daemon.services.models.presets import PresetService
-from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
 from webui_daemon.services.scheduling.generations import Generations
 from webui_daemon.services.scheduling.queue import Scheduler
 from webui_daemon.services.scheduling.usage import UsageRecorder
@@ -51,7 +52,6 @@ from webui_daemon.services.tools.build import open_tool_servers
 from webui_daemon.services.tools.servers import ToolServerService
 from webui_daemon.services.turns.task_generation import TaskGenerationService, task_defaults
 from webui_daemon.services.turns.turns import TurnManager
-from webui_daemon.services.users import UserService
 from webui_daemon.services.workspace.memories import MemoryService, MemorySettings
 from webui_daemon.services.workspace.notes import NoteService
 from webui_daemon.services.workspace.prompts import PromptService

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from webui_daemon.schemas.groups import GroupForm, GroupResponse, GroupUpdateForm
 from webui_daemon.services import errors
-from webui_daemon.services.mapping import group_response, with_share_default
+from webui_daemon.services.accounts.mapping import group_response, with_share_default
 from webui_daemon.storage.groups import GroupRepo
 from webui_daemon.storage.rows import GroupRow, UserRow
 

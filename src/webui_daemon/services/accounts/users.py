@@ -14,8 +14,8 @@ from webui_daemon.schemas.users import (
 )
 from webui_daemon.security import passwords
 from webui_daemon.services import errors
-from webui_daemon.services.auth import AuthService
-from webui_daemon.services.mapping import user_model
+from webui_daemon.services.accounts.auth import AuthService
+from webui_daemon.services.accounts.mapping import user_model
 from webui_daemon.storage.db import Database
 from webui_daemon.storage.groups import GroupRepo
 from webui_daemon.storage.rows import UserRow

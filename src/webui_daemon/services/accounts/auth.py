@@ -18,7 +18,7 @@ from webui_daemon.security.permissions import (
 )
 from webui_daemon.security.ratelimit import SlidingWindowLimiter
 from webui_daemon.services import errors
-from webui_daemon.services.runtime_config import ConfigService
+from webui_daemon.services.accounts.runtime_config import ConfigService
 from webui_daemon.storage.config import ConfigRepo
 from webui_daemon.storage.db import Database
 from webui_daemon.storage.groups import GroupRepo

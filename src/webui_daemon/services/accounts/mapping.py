@@ -1,4 +1,4 @@
-"""Storage rows to wire schemas (the one place the two layers meet)."""
+"""User and group storage rows to wire schemas (the one place those two layers meet)."""
 
 from typing import Any
 
