@@ -16,7 +16,6 @@ from webui_daemon.services.accounts.auth import AuthService
 from webui_daemon.services.accounts.groups import GroupService
 from webui_daemon.services.accounts.runtime_config import ConfigService, RuntimeConfig
 from webui_daemon.services.accounts.users import UserService
-from webui_daemon.services.admin_config import AdminConfigService
 from webui_daemon.services.chats.chat_lists import ChatListService
 from webui_daemon.services.chats.chat_shares import ChatShareService
 from webui_daemon.services.chats.chat_tags import ChatTagService
@@ -27,6 +26,7 @@ from webui_daemon.services.completions.answers import AnswerService
 from webui_daemon.services.completions.completions import CompletionService
 from webui_daemon.services.completions.embeddings import EmbeddingService
 from webui_daemon.services.completions.proxies import ProxyService
+from webui_daemon.services.config.admin_config import AdminConfigService
 from webui_daemon.services.knowledge.files import FileService
 from webui_daemon.services.knowledge.ingest import IngestService
 from webui_daemon.services.knowledge.knowledge import KnowledgeService
