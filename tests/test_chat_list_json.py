@@ -9,8 +9,8 @@ import pytest
 from pydantic import TypeAdapter
 
 from webui_daemon.schemas.chats import ChatTitleIdResponse
-from webui_daemon.services.chat_lists import PAGE_SIZE, ChatListService
-from webui_daemon.services.chat_mapping import title_id
+from webui_daemon.services.chats.chat_lists import PAGE_SIZE, ChatListService
+from webui_daemon.services.chats.chat_mapping import title_id
 from webui_daemon.storage.chats import ChatQuery, ChatRepo
 from webui_daemon.storage.db import Database
 from webui_daemon.storage.folders import FolderRepo

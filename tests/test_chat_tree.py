@@ -5,8 +5,8 @@ from typing import Any
 
 import pytest
 
-from webui_daemon.services import chat_search, chat_tree
-from webui_daemon.services.chat_mapping import message_dict, message_row
+from webui_daemon.services.chats import chat_search, chat_tree
+from webui_daemon.services.chats.chat_mapping import message_dict, message_row
 
 
 def msg(mid: str, parent: str | None, children: list[str], **extra: Any) -> dict[str, Any]:

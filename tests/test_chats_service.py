@@ -9,8 +9,8 @@ import pytest
 
 from webui_daemon.schemas.chats import ChatForm
 from webui_daemon.services import errors
-from webui_daemon.services.chat_lists import ChatListService
-from webui_daemon.services.chats import ChatService
+from webui_daemon.services.chats.chat_lists import ChatListService
+from webui_daemon.services.chats.chats import ChatService
 from webui_daemon.storage.chats import ChatRepo
 from webui_daemon.storage.db import Database
 from webui_daemon.storage.folders import FolderRepo

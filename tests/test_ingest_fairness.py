@@ -18,7 +18,7 @@ from tests.corpus.make import make_docx, make_pdf, model_env, upload, wait_done
 from tests.daemon_proc import DaemonProc, start_daemon
 from tests.support import add_user, assert_error, assert_no_traceback, bearer, signup, tcp
 from webui_daemon.rag.loaders import LoaderError, TextTooLarge, load_file
-from webui_daemon.services.ingest_queue import FairQueue
+from webui_daemon.services.knowledge.ingest_queue import FairQueue
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"

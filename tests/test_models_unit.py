@@ -7,7 +7,7 @@ import pytest
 from webui_daemon.providers.base import Connection
 from webui_daemon.providers.catalog import Snapshot, merge
 from webui_daemon.services.errors import WebUIError
-from webui_daemon.services.models import ModelService
+from webui_daemon.services.models.models import ModelService
 from webui_daemon.storage.models import ModelRow
 from webui_daemon.storage.rows import UserRow
 

@@ -22,7 +22,8 @@ from webui_daemon.providers.convert import (
     usage_from_ollama,
 )
 from webui_daemon.providers.router import NodePool
-from webui_daemon.services import access, model_params, system_prompt
+from webui_daemon.services import access
+from webui_daemon.services.completions import model_params, system_prompt
 from webui_daemon.settings import Settings
 from webui_daemon.storage.rows import UserRow
 

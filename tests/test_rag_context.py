@@ -19,7 +19,7 @@ from webui_daemon.container import Services
 from webui_daemon.schemas.completions import RetrievalItem
 from webui_daemon.schemas.knowledge import KnowledgeForm
 from webui_daemon.schemas.retrieval import RetrievalConfig
-from webui_daemon.services.rag_context import expand_preset_knowledge, retrieval_items
+from webui_daemon.services.knowledge.rag_context import expand_preset_knowledge, retrieval_items
 from webui_daemon.settings import Settings
 from webui_daemon.storage.rows import UserRow
 

@@ -21,7 +21,7 @@ from webui_daemon.rag.template import (
     render_template,
     source_context,
 )
-from webui_daemon.services.rag_context import expand_preset_knowledge
+from webui_daemon.services.knowledge.rag_context import expand_preset_knowledge
 
 # ---- loaders --------------------------------------------------------------------------------
 

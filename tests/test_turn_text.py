@@ -2,7 +2,7 @@
 
 import pytest
 
-from webui_daemon.services.turn_text import parse_title
+from webui_daemon.services.turns.turn_text import parse_title
 
 
 @pytest.mark.parametrize(

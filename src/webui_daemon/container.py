@@ -12,46 +12,46 @@ from webui_daemon.providers.runtime import ProviderRuntime
 from webui_daemon.rag.engine import RagEngine
 from webui_daemon.security.ratelimit import SlidingWindowLimiter
 from webui_daemon.security.tokens import new_secret_key, parse_duration
-from webui_daemon.services.admin_config import AdminConfigService
-from webui_daemon.services.answers import AnswerService
-from webui_daemon.services.auth import AuthService
-from webui_daemon.services.chat_lists import ChatListService
-from webui_daemon.services.chat_shares import ChatShareService
-from webui_daemon.services.chat_tags import ChatTagService
-from webui_daemon.services.chats import ChatService
-from webui_daemon.services.completions import CompletionService
-from webui_daemon.services.connections import ConnectionService
-from webui_daemon.services.embeddings import EmbeddingService
-from webui_daemon.services.files import FileService
-from webui_daemon.services.folders import FolderService
-from webui_daemon.services.groups import GroupService
-from webui_daemon.services.ingest import IngestService
-from webui_daemon.services.knowledge import KnowledgeService
-from webui_daemon.services.knowledge_access import AccessResolver
-from webui_daemon.services.message_events import MessageEventService
-from webui_daemon.services.models import ModelService
-from webui_daemon.services.ollama_admin import OllamaAdmin
-from webui_daemon.services.preset_transfer import PresetTransfer
-from webui_daemon.services.presets import PresetService
-from webui_daemon.services.proxies import ProxyService
-from webui_daemon.services.rag_admin import RagAdminService
-from webui_daemon.services.rag_config import (
+from webui_daemon.services.accounts.auth import AuthService
+from webui_daemon.services.accounts.groups import GroupService
+from webui_daemon.services.accounts.runtime_config import ConfigService, RuntimeConfig
+from webui_daemon.services.accounts.users import UserService
+from webui_daemon.services.chats.chat_lists import ChatListService
+from webui_daemon.services.chats.chat_shares import ChatShareService
+from webui_daemon.services.chats.chat_tags import ChatTagService
+from webui_daemon.services.chats.chats import ChatService
+from webui_daemon.services.chats.folders import FolderService
+from webui_daemon.services.chats.message_events import MessageEventService
+from webui_daemon.services.completions.answers import AnswerService
+from webui_daemon.services.completions.completions import CompletionService
+from webui_daemon.services.completions.embeddings import EmbeddingService
+from webui_daemon.services.completions.proxies import ProxyService
+from webui_daemon.services.config.admin_config import AdminConfigService
+from webui_daemon.services.knowledge.files import FileService
+from webui_daemon.services.knowledge.ingest import IngestService
+from webui_daemon.services.knowledge.knowledge import KnowledgeService
+from webui_daemon.services.knowledge.knowledge_access import AccessResolver
+from webui_daemon.services.knowledge.rag_admin import RagAdminService
+from webui_daemon.services.knowledge.rag_config import (
     LocalModel,
     RagConfig,
     RagConfigService,
     embedding_config,
 )
-from webui_daemon.services.rag_context import RagContextService
-from webui_daemon.services.retrieval import RetrievalService
-from webui_daemon.services.runtime_config import ConfigService, RuntimeConfig
+from webui_daemon.services.knowledge.rag_context import RagContextService
+from webui_daemon.services.knowledge.retrieval import RetrievalService
+from webui_daemon.services.models.connections import ConnectionService
+from webui_daemon.services.models.models import ModelService
+from webui_daemon.services.models.ollama_admin import OllamaAdmin
+from webui_daemon.services.models.preset_transfer import PresetTransfer
+from webui_daemon.services.models.presets import PresetService
 from webui_daemon.services.scheduling.generations import Generations
 from webui_daemon.services.scheduling.queue import Scheduler
 from webui_daemon.services.scheduling.usage import UsageRecorder
-from webui_daemon.services.task_generation import TaskGenerationService, task_defaults
 from webui_daemon.services.tools.build import open_tool_servers
 from webui_daemon.services.tools.servers import ToolServerService
-from webui_daemon.services.turns import TurnManager
-from webui_daemon.services.users import UserService
+from webui_daemon.services.turns.task_generation import TaskGenerationService, task_defaults
+from webui_daemon.services.turns.turns import TurnManager
 from webui_daemon.services.workspace.memories import MemoryService, MemorySettings
 from webui_daemon.services.workspace.notes import NoteService
 from webui_daemon.services.workspace.prompts import PromptService

@@ -20,7 +20,7 @@ from webui_daemon.schemas.auths import (
     UpdateProfileForm,
 )
 from webui_daemon.schemas.users import UserModel
-from webui_daemon.services.mapping import user_model
+from webui_daemon.services.accounts.mapping import user_model
 from webui_daemon.storage.rows import UserRow
 
 if TYPE_CHECKING:

@@ -22,7 +22,7 @@ from webui_daemon.api.streaming import (
 )
 from webui_daemon.schemas.completions import ChatCompletionForm
 from webui_daemon.services.errors import WebUIError
-from webui_daemon.services.turns import turn_reply
+from webui_daemon.services.turns.turns import turn_reply
 from webui_daemon.storage.rows import ChatRow, UserRow
 
 router = APIRouter(tags=["completions"])

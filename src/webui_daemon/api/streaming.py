@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 from webui_daemon.providers.base import RawStream
 from webui_daemon.schemas.tools import TOOL_COMMENT, TOOL_KEY
 from webui_daemon.services.scheduling.queue import QUEUE_KEY
-from webui_daemon.services.turns import Subscription, TurnEvent
+from webui_daemon.services.turns.turns import Subscription, TurnEvent
 
 log = logging.getLogger(__name__)
 

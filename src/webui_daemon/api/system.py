@@ -27,7 +27,8 @@ from webui_daemon.api.deps import (
 from webui_daemon.api.openapi import error_answers
 from webui_daemon.schemas.connections import ConnectionsState
 from webui_daemon.schemas.system import ConfigResponse, DaemonInfo, StatusResponse, VersionResponse
-from webui_daemon.services import errors, public_config
+from webui_daemon.services import errors
+from webui_daemon.services.config import public_config
 from webui_daemon.services.errors import WebUIError
 
 router = APIRouter(tags=["system"])

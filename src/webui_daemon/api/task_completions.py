@@ -1,5 +1,5 @@
 """/api/v1/tasks: the task settings (GET for everyone signed in, update for admins) and the
-task completions — title, tags, follow-ups, search queries, emoji (services.task_generation).
+task completions — title, tags, follow-ups, search queries, emoji (services.turns.task_generation).
 
 A completion answers the task model's chat.completion as it came; a disabled title, tags or
 follow-up task answers 200 `{"detail": "... is disabled"}`, as 0.12.
@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 
 from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
 from webui_daemon.schemas.tasks import TaskConfigForm, TaskForm
-from webui_daemon.services.task_generation import Disabled, TaskRequest
+from webui_daemon.services.turns.task_generation import Disabled, TaskRequest
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 

@@ -10,7 +10,7 @@ from webui_daemon.api.deps import AdminUser, ServicesDep, VerifiedUser
 from webui_daemon.api.streaming import DONE, SSE_HEADERS, sse_event, turn_sse
 from webui_daemon.schemas.tasks import GenerationOut, StopResponse, UsageOut
 from webui_daemon.services import errors
-from webui_daemon.services.turn_state import output_chunks
+from webui_daemon.services.turns.turn_state import output_chunks
 
 router = APIRouter(tags=["tasks"])
 

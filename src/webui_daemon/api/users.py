@@ -15,7 +15,7 @@ from webui_daemon.schemas.users import (
     UserStatusForm,
     UserUpdateForm,
 )
-from webui_daemon.services.mapping import user_model
+from webui_daemon.services.accounts.mapping import user_model
 
 router = APIRouter(prefix="/api/v1/users", tags=["users"])
 

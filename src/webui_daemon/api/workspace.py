@@ -1,8 +1,8 @@
 """0.12 route families webui answers with documented shapes, never 404: the Python tools and
 functions lists answer empty (api.tools serves the tool servers and refuses Python code);
 /api/v1/configs answers banners, suggestions, the models page and export/import of the stored
-config (services.admin_config); every route of a family webui does not have (channels, images,
-audio, ...) answers 403 naming the feature (`UNSERVED`), registered last.
+config (services.config.admin_config); every route of a family webui does not have (channels,
+images, audio, ...) answers 403 naming the feature (`UNSERVED`), registered last.
 """
 
 from typing import Any
@@ -17,7 +17,7 @@ from webui_daemon.schemas.workspace import (
     SetBannersForm,
     SetDefaultSuggestionsForm,
 )
-from webui_daemon.services.admin_config import not_available
+from webui_daemon.services.config.admin_config import not_available
 
 router = APIRouter(prefix="/api/v1")
 

@@ -91,7 +91,7 @@ class ChatFolderIdForm(BaseModel):
 
 
 class EventForm(BaseModel):
-    """[0.12] An event for a message: `{type, data}` (services.message_events)."""
+    """[0.12] An event for a message: `{type, data}` (services.chats.message_events)."""
 
     type: str = Field(max_length=200)
     data: dict[str, Any]

@@ -1,1 +1,1 @@
-"""Use cases of the daemon; they never import fastapi."""
+"""Use cases of the daemon, one package per domain (errors, access: shared); never fastapi."""

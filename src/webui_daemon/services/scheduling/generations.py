@@ -4,7 +4,7 @@ stopping one (`webui stop ID`). Users see and stop their own; admins everyone's.
 from typing import Any
 
 from webui_daemon.services.scheduling.queue import Scheduler
-from webui_daemon.services.turns import TurnManager
+from webui_daemon.services.turns.turns import TurnManager
 from webui_daemon.storage.rows import UserRow
 
 

@@ -28,7 +28,7 @@ from webui_daemon.rag.template import inject
 from webui_daemon.schemas.completions import CompletionFeatures
 from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import errors
-from webui_daemon.services.rag_config import RagConfigService
+from webui_daemon.services.knowledge.rag_config import RagConfigService
 from webui_daemon.services.workspace import memory_text
 from webui_daemon.storage.db import Database
 from webui_daemon.storage.memories import MemoryRepo, MemoryRow

@@ -1,5 +1,5 @@
 """Notes (Open WebUI 0.12): list, search, pinned, create, get, update, share, pin, delete, and
-the read check a chat's `{"type": "note"}` item goes through (services.rag_context).
+the read check a chat's `{"type": "note"}` item goes through (services.knowledge.rag_context).
 
 Who: the owner and admins always; others through grants (a write grant also reads). Every
 route first checks that notes are enabled (ENABLE_NOTES, else 403 "Notes is disabled") and
@@ -34,7 +34,7 @@ from webui_daemon.services.access import (
     normalize,
     permission_refused,
 )
-from webui_daemon.services.knowledge_access import (
+from webui_daemon.services.knowledge.knowledge_access import (
     access_control_from_grants,
     grants_from_wire,
     grants_to_wire,

@@ -28,7 +28,7 @@ from webui_daemon.schemas.prompts import (
 )
 from webui_daemon.security.permissions import Permissions
 from webui_daemon.services import access, errors
-from webui_daemon.services.knowledge_access import grants_from_wire
+from webui_daemon.services.knowledge.knowledge_access import grants_from_wire
 from webui_daemon.storage.grants import GrantRow, Principal, holds_grant
 from webui_daemon.storage.groups import GroupRepo
 from webui_daemon.storage.prompts import HistoryRow, PromptQuery, PromptRepo, PromptRow

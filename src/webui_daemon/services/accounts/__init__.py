@@ -1,0 +1,1 @@
+"""Accounts: sign-in and tokens, users, groups and the admin's auth settings."""

@@ -1,0 +1,1 @@
+"""Chats: chats and their message trees, lists and search, folders, tags, shares, message events."""

@@ -1,0 +1,1 @@
+"""Knowledge: files, knowledge bases, ingest, retrieval and the RAG context of a chat."""
