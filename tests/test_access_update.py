@@ -9,7 +9,8 @@ import httpx
 import pytest
 
 from tests.corpus.make import model_env
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import add_user, assert_error, bearer, principals, signup, tcp
 
@@ -29,12 +30,10 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = model_env(provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false"))
-    proc = start_daemon(tmp_path_factory.mktemp("access"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda standin: model_env(provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")),
+    tmp="access",
+)
 
 
 @pytest.fixture(scope="module")

@@ -5,13 +5,13 @@ import sqlite3
 import stat
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemons import daemon_fixture
 from tests.support import (
     PASSWORD,
     add_user,
@@ -476,19 +476,15 @@ def test_secret_from_the_environment_is_not_written(daemon: DaemonProc) -> None:
 # ---- other daemons: default role pending, rate limit, admin from env, generated secret ---------
 
 
-@pytest.fixture(scope="module")
-def pending_daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    proc = start_daemon(
-        tmp_path_factory.mktemp("pending"),
-        env={
-            "DEFAULT_USER_ROLE": "pending",
-            "WEBUI_SIGNIN_RATE_LIMIT": "3",
-            "WEBUI_ADMIN_EMAIL": "Root-Admin@Example.com",
-            "WEBUI_ADMIN_PASSWORD": "admin-pw-1",
-        },
-    )
-    yield proc
-    proc.stop()
+pending_daemon = daemon_fixture(
+    env={
+        "DEFAULT_USER_ROLE": "pending",
+        "WEBUI_SIGNIN_RATE_LIMIT": "3",
+        "WEBUI_ADMIN_EMAIL": "Root-Admin@Example.com",
+        "WEBUI_ADMIN_PASSWORD": "admin-pw-1",
+    },
+    tmp="pending",
+)
 
 
 @pytest.fixture(scope="module")

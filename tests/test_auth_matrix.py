@@ -20,7 +20,8 @@ from fastapi.dependencies.utils import get_dependant
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Route
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.support import add_user, bearer, signup, tcp
 from webui_daemon.api.deps import get_admin_user, get_current_user, get_verified_user
 from webui_daemon.app import create_app
@@ -67,20 +68,16 @@ NOT_AS_ADMIN = frozenset({("POST", "/api/webui/shutdown")})
 AUTH_REFUSALS = frozenset({NOT_AUTHENTICATED, INVALID_TOKEN, ACCESS_PROHIBITED})
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    """Like conftest's, with model providers pointed at a closed local port: routes that ask a
-    provider fail fast instead of waiting on a network."""
-    proc = start_daemon(
-        tmp_path_factory.mktemp("matrix"),
-        env={
-            "DEFAULT_USER_ROLE": "user",
-            "OLLAMA_BASE_URL": "http://127.0.0.1:9",
-            "OPENAI_API_BASE_URL": "http://127.0.0.1:9/v1",
-        },
-    )
-    yield proc
-    proc.stop()
+# Like conftest's, with model providers pointed at a closed local port: routes that ask a
+# provider fail fast instead of waiting on a network.
+daemon = daemon_fixture(
+    env={
+        "DEFAULT_USER_ROLE": "user",
+        "OLLAMA_BASE_URL": "http://127.0.0.1:9",
+        "OPENAI_API_BASE_URL": "http://127.0.0.1:9/v1",
+    },
+    tmp="matrix",
+)
 
 
 @dataclass(frozen=True)

@@ -14,21 +14,17 @@ import httpx
 import jwt
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.support import add_user, assert_error, assert_no_traceback, bearer, signup, tcp, unix
 
 LIMIT = 4096
 SECRET = "test-secret-key-for-webui-tests-0123456789"  # tests.daemon_proc.daemon_env's
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    proc = start_daemon(
-        tmp_path_factory.mktemp("bad-input"),
-        env={"WEBUI_MAX_BODY_BYTES": str(LIMIT), "WEBUI_SECRET_KEY": SECRET},
-    )
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda: {"WEBUI_MAX_BODY_BYTES": str(LIMIT), "WEBUI_SECRET_KEY": SECRET}, tmp="bad-input"
+)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
 from tests.test_cli_chat_support import (
     MODEL,
@@ -21,9 +22,9 @@ from tests.test_cli_chat_support import (
     get_chat,
     message,
     poll,
-    provider_daemon,
     read_until,
     spawn,
+    standin_env,
 )
 from tests.test_cli_support import HEAVY, one_error_line, webui
 
@@ -46,11 +47,7 @@ def _fresh(standin: StandIn) -> None:
     standin.reset(models=[MODEL, OTHER_MODEL], reply=REPLY)
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    proc = provider_daemon(tmp_path_factory.mktemp("chat"), standin)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda standin: standin_env(standin), tmp="chat")
 
 
 @pytest.fixture

@@ -11,15 +11,16 @@ from typing import Any
 import pytest
 
 from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
 from tests.test_cli_chat_support import (
     MODEL,
     chat_env,
     chat_ids,
     get_chat,
-    provider_daemon,
     read_until,
     spawn,
+    standin_env,
 )
 from tests.test_cli_support import one_error_line, webui
 
@@ -38,11 +39,7 @@ def _fresh(standin: StandIn) -> None:
     standin.reset(models=[MODEL], reply=REPLY)
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    proc = provider_daemon(tmp_path_factory.mktemp("client-turns"), standin)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda standin: standin_env(standin), tmp="client-turns")
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from tests.corpus.make import model_env
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.test_cli_chat_support import MODEL, chat_env
 from tests.test_cli_support import one_error_line, webui
@@ -27,12 +28,10 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = model_env(provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false"))
-    proc = start_daemon(tmp_path_factory.mktemp("clirag"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda standin: model_env(provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")),
+    tmp="clirag",
+)
 
 
 @pytest.fixture(scope="module")

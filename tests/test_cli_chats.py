@@ -8,8 +8,15 @@ from typing import Any
 import pytest
 
 from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import MODEL, chat_env, chat_ids, get_chat, provider_daemon
+from tests.test_cli_chat_support import (
+    MODEL,
+    chat_env,
+    chat_ids,
+    get_chat,
+    standin_env,
+)
 from tests.test_cli_support import one_error_line, webui
 
 
@@ -66,11 +73,7 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    proc = provider_daemon(tmp_path_factory.mktemp("chats"), standin)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda standin: standin_env(standin), tmp="chats")
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from pathlib import Path
 import pytest
 
 from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import MODEL, OTHER_MODEL, chat_env, provider_daemon
+from tests.test_cli_chat_support import MODEL, OTHER_MODEL, chat_env, standin_env
 from tests.test_cli_support import HEAVY, cli_env, webui
 
 BASH_BREAKS = " \t\n\"'><=;|&(:"  # bash's default COMP_WORDBREAKS
@@ -28,9 +29,7 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    proc = provider_daemon(tmp_path_factory.mktemp("completion"), standin)
+def _seed(proc: DaemonProc) -> None:
     with proc.unix_client(timeout=10) as c:
         for title in ("Glaciers of Norway", "Let's talk: colons"):
             body = {"chat": {"title": title, "models": [MODEL], "history": {"messages": {}}}}
@@ -38,8 +37,9 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterat
         for name in ("My Docs", "Atlas"):
             made = c.post("/api/v1/knowledge/create", json={"name": name, "description": "d"})
             assert made.status_code == 200, made.text
-    yield proc
-    proc.stop()
+
+
+daemon = daemon_fixture(env=lambda standin: standin_env(standin), tmp="completion", setup=_seed)
 
 
 @pytest.fixture

@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 
 from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, closed_port_url, start_ollama, start_openai
-from tests.test_cli_chat_support import MODEL, api, chat_env, provider_daemon
+from tests.test_cli_chat_support import MODEL, api, chat_env, standin_env
 from tests.test_cli_support import PASSWORD, one_error_line, webui
 
 
@@ -27,11 +28,7 @@ def openai() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, ollama: StandIn) -> Iterator[DaemonProc]:
-    proc = provider_daemon(tmp_path_factory.mktemp("connections"), ollama)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda ollama: standin_env(ollama), tmp="connections")
 
 
 @pytest.fixture

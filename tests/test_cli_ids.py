@@ -2,13 +2,13 @@
 by name or id prefix; an ambiguous prefix names the candidates; "not found" reads the same."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.test_cli_support import cli_env, one_error_line, webui
 
 # Enough chats that two ids share their first 4 characters (65,536 prefixes: with 1,500 ids,
@@ -16,11 +16,7 @@ from tests.test_cli_support import cli_env, one_error_line, webui
 CHATS = 1500
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    proc = start_daemon(tmp_path_factory.mktemp("ids"))
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(tmp="ids")
 
 
 @pytest.fixture(scope="module")

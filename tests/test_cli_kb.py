@@ -10,14 +10,14 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.corpus.make import model_env
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.test_cli_chat_support import api, chat_env, poll, spawn
 from tests.test_cli_support import one_error_line, webui
 from tests.test_files_api import index_rows
@@ -28,11 +28,7 @@ HARBOUR = "The harbour of Lune freezes every winter; ferries then sail from Cape
 BELLS = "The bell tower of Amsel rings thirteen times at noon on the day of the fair.\n"
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    proc = start_daemon(tmp_path_factory.mktemp("clikb"), env=model_env())
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda: model_env(), tmp="clikb")
 
 
 @pytest.fixture

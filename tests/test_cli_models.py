@@ -8,8 +8,15 @@ from pathlib import Path
 import pytest
 
 from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import MODEL, OTHER_MODEL, api, chat_env, provider_daemon
+from tests.test_cli_chat_support import (
+    MODEL,
+    OTHER_MODEL,
+    api,
+    chat_env,
+    standin_env,
+)
 from tests.test_cli_support import one_error_line, webui
 
 
@@ -20,12 +27,10 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    # Long-lived model lists: only the daemon's own refresh after a pull or rm can show it.
-    proc = provider_daemon(tmp_path_factory.mktemp("models"), standin, MODELS_CACHE_TTL="300")
-    yield proc
-    proc.stop()
+# Long-lived model lists: only the daemon's own refresh after a pull or rm can show it.
+daemon = daemon_fixture(
+    env=lambda standin: standin_env(standin, MODELS_CACHE_TTL="300"), tmp="models"
+)
 
 
 @pytest.fixture

@@ -11,7 +11,8 @@ import httpx
 import pytest
 
 from tests.corpus.make import model_env
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import PASSWORD, bearer, tcp
 from tests.test_cli_chat_support import api, chat_env
@@ -27,12 +28,10 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = model_env(provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false"))
-    proc = start_daemon(tmp_path_factory.mktemp("cli-perms"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda standin: model_env(provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")),
+    tmp="cli-perms",
+)
 
 
 @pytest.fixture(scope="module")

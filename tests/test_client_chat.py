@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import MODEL, OTHER_MODEL, provider_daemon
+from tests.test_cli_chat_support import MODEL, OTHER_MODEL, standin_env
 from webui_daemon.schemas.chats import ChatResponse
 from webui_daemon.schemas.connections import OllamaConfigForm, OpenAIConfigForm
 from webui_tui.client.api import WebUIClient
@@ -164,11 +165,7 @@ def _fresh(request: pytest.FixtureRequest) -> None:
         request.getfixturevalue("standin").reset(models=[MODEL, OTHER_MODEL], reply=REPLY)
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    proc = provider_daemon(tmp_path_factory.mktemp("client-chat"), standin)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda standin: standin_env(standin), tmp="client-chat")
 
 
 @pytest.fixture

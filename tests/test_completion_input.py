@@ -9,7 +9,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, ollama_standin, openai_standin, provider_env
 from tests.support import assert_error, assert_no_traceback, bearer, signup, tcp
 
@@ -23,14 +24,12 @@ BAD_IMAGE = (
 PNG = "data:image/png;base64," + base64.b64encode(b"\x89PNG fake").decode()
 
 
-@pytest.fixture(scope="module")
-def daemon(
-    tmp_path_factory: pytest.TempPathFactory, ollama_standin: StandIn, openai_standin: StandIn
-) -> Iterator[DaemonProc]:
-    env = provider_env(ollama=[ollama_standin], openai=[openai_standin])
-    proc = start_daemon(tmp_path_factory.mktemp("input"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda ollama_standin, openai_standin: provider_env(
+        ollama=[ollama_standin], openai=[openai_standin]
+    ),
+    tmp="input",
+)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ import ollama
 import openai
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, ollama_standin, openai_standin, provider_env
 from tests.support import add_user, bearer, signup, tcp
 
@@ -22,16 +23,13 @@ REPLY = "Hello from the stand-in."
 USER_MESSAGE = [{"role": "user", "content": "Say hello"}]
 
 
-@pytest.fixture(scope="module")
-def daemon(
-    tmp_path_factory: pytest.TempPathFactory, ollama_standin: StandIn, openai_standin: StandIn
-) -> Iterator[DaemonProc]:
-    env = provider_env(ollama=[ollama_standin], openai=[openai_standin])
-    proc = start_daemon(
-        tmp_path_factory.mktemp("completions"), env={"DEFAULT_USER_ROLE": "user", **env}
-    )
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda ollama_standin, openai_standin: {
+        "DEFAULT_USER_ROLE": "user",
+        **provider_env(ollama=[ollama_standin], openai=[openai_standin]),
+    },
+    tmp="completions",
+)
 
 
 @pytest.fixture(scope="module")

@@ -23,6 +23,7 @@ import httpx
 import pytest
 
 from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import add_user, assert_no_traceback, signup, tcp
 from tests.test_cli_support import cli_env, one_error_line, webui
@@ -42,18 +43,16 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = provider_env(
+daemon = daemon_fixture(
+    env=lambda standin: provider_env(
         ollama=[standin],
         ENABLE_TITLE_GENERATION="false",
         BYPASS_MODEL_ACCESS_CONTROL="true",
         OLLAMA_API_CONFIGS=json.dumps({"0": {"capacity": 1}}),
         WEBUI_USER_MAX_QUEUED="3",
-    )
-    proc = start_daemon(tmp_path_factory.mktemp("fair"), env=env)
-    yield proc
-    proc.stop()
+    ),
+    tmp="fair",
+)
 
 
 @pytest.fixture(scope="module")

@@ -10,18 +10,15 @@ import httpx
 import pytest
 
 from tests.corpus.make import make_docx, make_pdf, model_env, sse_events, upload, wait_done
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.support import assert_error, bearer, signup, tcp
 from webui_daemon.rag.records import table_name
 
 KEY = "fastembed:sentence-transformers/all-MiniLM-L6-v2"
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    proc = start_daemon(tmp_path_factory.mktemp("files"), env=model_env({"FILE_MAX_SIZE": "1"}))
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda: model_env({"FILE_MAX_SIZE": "1"}), tmp="files")
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from tests.corpus.make import make_docx, make_pdf, model_env, upload, wait_done
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.support import add_user, assert_error, assert_no_traceback, bearer, signup, tcp
 from webui_daemon.rag.loaders import LoaderError, TextTooLarge, load_file
 from webui_daemon.services.ingest_queue import FairQueue
@@ -78,14 +79,9 @@ def zip_bomb(unpacked_mb: int) -> bytes:
 # ---- end to end: a daemon with one ingest worker --------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    """One worker: what holds the queue shows at once (with several, a stalled file holds a
-    worker, and the queue's order still decides who waits)."""
-    env = model_env({"WEBUI_INGEST_WORKERS": "1"})
-    proc = start_daemon(tmp_path_factory.mktemp("fair"), env=env)
-    yield proc
-    proc.stop()
+# One worker: what holds the queue shows at once (with several, a stalled file holds a
+# worker, and the queue's order still decides who waits).
+daemon = daemon_fixture(env=lambda: model_env({"WEBUI_INGEST_WORKERS": "1"}), tmp="fair")
 
 
 @pytest.fixture(scope="module")
@@ -160,12 +156,9 @@ def test_users_take_turns_in_the_queue(
 # ---- end to end: a daemon with a small text limit -------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def capped(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    env = model_env({"WEBUI_FILE_MAX_TEXT_BYTES": str(SMALL_CAP)})
-    proc = start_daemon(tmp_path_factory.mktemp("capped"), env=env)
-    yield proc
-    proc.stop()
+capped = daemon_fixture(
+    env=lambda: model_env({"WEBUI_FILE_MAX_TEXT_BYTES": str(SMALL_CAP)}), tmp="capped"
+)
 
 
 def test_text_past_the_limit_fails_naming_it(capped: DaemonProc) -> None:

@@ -10,18 +10,15 @@ import httpx
 import pytest
 
 from tests.corpus.make import model_env, upload, wait_done
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.support import add_user, assert_error, bearer, principals, signup, tcp
 from tests.test_files_api import index_rows
 
 Users = dict[str, dict[str, Any]]
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    proc = start_daemon(tmp_path_factory.mktemp("knowledge"), env=model_env())
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda: model_env(), tmp="knowledge")
 
 
 @pytest.fixture(scope="module")

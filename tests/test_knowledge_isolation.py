@@ -7,15 +7,11 @@ from typing import Any
 import pytest
 
 from tests.corpus.make import model_env, upload, wait_done
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.support import add_user, assert_error, bearer, signup, tcp
 
-
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    proc = start_daemon(tmp_path_factory.mktemp("isolation"), env=model_env())
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda: model_env(), tmp="isolation")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, StandIns, provider_env, standins
 from tests.support import add_user, assert_error, bearer, principals, signup, tcp
 
@@ -21,14 +22,13 @@ def providers(standins: StandIns) -> tuple[StandIn, StandIn]:
     return standins.ollama(models=OLLAMA_MODELS), standins.openai(models=OPENAI_MODELS)
 
 
-@pytest.fixture(scope="module")
-def daemon(
-    tmp_path_factory: pytest.TempPathFactory, providers: tuple[StandIn, StandIn]
-) -> Iterator[DaemonProc]:
-    env = provider_env(ollama=[providers[0]], openai=[providers[1]])
-    proc = start_daemon(tmp_path_factory.mktemp("models"), env={"DEFAULT_USER_ROLE": "user", **env})
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda providers: {
+        "DEFAULT_USER_ROLE": "user",
+        **provider_env(ollama=[providers[0]], openai=[providers[1]]),
+    },
+    tmp="models",
+)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,8 @@ import ollama
 import openai
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standin_admin import vector
 from tests.standins import StandIn, StandIns, closed_port_url, provider_env, standins
 from tests.support import add_user, assert_no_traceback, bearer, signup, tcp
@@ -24,16 +25,15 @@ def nodes(standins: StandIns) -> list[StandIn]:
     return [standins.ollama(), standins.ollama()]
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, nodes: list[StandIn]) -> Iterator[DaemonProc]:
+def _admin_env(nodes: list[StandIn]) -> dict[str, str]:
     # MODELS_CACHE_TTL is long on purpose: only the daemon's own invalidation can show a pulled
     # or deleted model in time.
     # Node 2: nothing listens there.
     urls = [*nodes, closed_port_url()]
-    env = {"DEFAULT_USER_ROLE": "user", "MODELS_CACHE_TTL": "300", **provider_env(ollama=urls)}
-    proc = start_daemon(tmp_path_factory.mktemp("ollama-admin"), env=env)
-    yield proc
-    proc.stop()
+    return {"DEFAULT_USER_ROLE": "user", "MODELS_CACHE_TTL": "300", **provider_env(ollama=urls)}
+
+
+daemon = daemon_fixture(env=_admin_env, tmp="ollama-admin")
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import assert_error, bearer, signup, tcp, unix
 
@@ -53,12 +54,9 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = provider_env(ollama=[standin], DEFAULT_USER_ROLE="user")
-    proc = start_daemon(tmp_path_factory.mktemp("owui012"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda standin: provider_env(ollama=[standin], DEFAULT_USER_ROLE="user"), tmp="owui012"
+)
 
 
 @pytest.fixture(autouse=True)

@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, StandIns, closed_port_url, provider_env, standins
 from tests.support import add_user, assert_error, bearer, signin, signup, tcp
 
@@ -27,12 +28,13 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("connections")
 
 
-@pytest.fixture(scope="module")
-def daemon(data: Path, nodes: dict[str, StandIn]) -> Iterator[DaemonProc]:
+def _env(nodes: dict[str, StandIn]) -> dict[str, str]:
     env = provider_env(ollama=[nodes["ollama"]], openai=[nodes["openai"]], openai_keys=["sk-right"])
-    proc = start_daemon(data, env={"DEFAULT_USER_ROLE": "user", **env})
-    yield proc
-    proc.stop()
+    return {"DEFAULT_USER_ROLE": "user", **env}
+
+
+# In `data`, which a test starts a second daemon on.
+daemon = daemon_fixture(env=_env, tmp=lambda data: data)
 
 
 @pytest.fixture(scope="module")

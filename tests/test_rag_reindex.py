@@ -14,7 +14,8 @@ import lancedb
 import pytest
 
 from tests.corpus.make import model_env, upload, wait_done
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.support import assert_error, bearer, signup, tcp
 from webui_daemon.rag.records import TABLE_PREFIX, table_name
 
@@ -73,11 +74,7 @@ def standin() -> Iterator[EmbeddingStandIn]:
     server.server.shutdown()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    proc = start_daemon(tmp_path_factory.mktemp("reindex"), env=model_env())
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda: model_env(), tmp="reindex")
 
 
 def tables(daemon: DaemonProc) -> dict[str, list[str]]:

@@ -9,17 +9,14 @@ import pytest
 
 from tests.corpus.docs import CORPUS, QUESTIONS
 from tests.corpus.make import model_env, upload, wait_done
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.support import assert_error, bearer, signup, tcp
 
 GOAL = 0.9
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    proc = start_daemon(tmp_path_factory.mktemp("quality"), env=model_env())
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda: model_env(), tmp="quality")
 
 
 @pytest.fixture(scope="module")

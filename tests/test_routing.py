@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, StandIns, closed_port_url, provider_env, standins
 from tests.support import assert_no_traceback, bearer, signup, tcp
 
@@ -29,16 +30,13 @@ def nodes(standins: StandIns) -> tuple[StandIn, StandIn, StandIn]:
     return standins.ollama(), standins.ollama(), hung
 
 
-@pytest.fixture(scope="module")
-def daemon(
-    tmp_path_factory: pytest.TempPathFactory, nodes: tuple[StandIn, StandIn, StandIn]
-) -> Iterator[DaemonProc]:
+def _routing_env(nodes: tuple[StandIn, StandIn, StandIn]) -> dict[str, str]:
     a, b, hung = nodes
     # Node 2 refuses connections; node 3 accepts them but never lists its models.
-    env = provider_env(ollama=[a, b, closed_port_url(), hung])
-    proc = start_daemon(tmp_path_factory.mktemp("routing"), env=env)
-    yield proc
-    proc.stop()
+    return provider_env(ollama=[a, b, closed_port_url(), hung])
+
+
+daemon = daemon_fixture(env=_routing_env, tmp="routing")
 
 
 @pytest.fixture(scope="module")

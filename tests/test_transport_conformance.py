@@ -16,7 +16,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import bearer, signup, tcp
 from tests.test_completions import sse
@@ -287,17 +288,13 @@ def good_node() -> Iterator[StandIn]:
     node.stop()
 
 
-@pytest.fixture(scope="module", params=TRANSPORTS)
-def daemon(
-    request: pytest.FixtureRequest,
-    tmp_path_factory: pytest.TempPathFactory,
-    malformed_node: str,
-    good_node: StandIn,
-) -> Iterator[DaemonProc]:
-    env = provider_env(ollama=[malformed_node, good_node], WEBUI_PROVIDER_TRANSPORT=request.param)
-    proc = start_daemon(tmp_path_factory.mktemp("conformance"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda request, malformed_node, good_node: provider_env(
+        ollama=[malformed_node, good_node], WEBUI_PROVIDER_TRANSPORT=request.param
+    ),
+    tmp="conformance",
+    params=TRANSPORTS,
+)
 
 
 def answer_text(response: httpx.Response, stream: bool) -> str:

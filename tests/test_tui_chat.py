@@ -7,7 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.tui_support import MODEL, OTHER_MODEL, make_app, until
 from webui_tui.app.screens.chat import ChatScreen
@@ -31,12 +32,10 @@ def _fresh(standin: StandIn) -> None:
     standin.reset(models=[MODEL, OTHER_MODEL], reply=REPLY)
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")
-    proc = start_daemon(tmp_path_factory.mktemp("tui-chat"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda standin: provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false"),
+    tmp="tui-chat",
+)
 
 
 def api(daemon: DaemonProc) -> httpx.Client:

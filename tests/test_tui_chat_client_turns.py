@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.test_cli_chat_client_turns import tree_is_linked
 from tests.test_cli_chat_support import chat_ids
@@ -30,12 +31,10 @@ def _fresh(standin: StandIn) -> None:
     standin.reset(models=[MODEL], reply=REPLY)
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")
-    proc = start_daemon(tmp_path_factory.mktemp("tui-client-turns"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda standin: provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false"),
+    tmp="tui-client-turns",
+)
 
 
 def asked(standin: StandIn) -> list[dict[str, Any]]:

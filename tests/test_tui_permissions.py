@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.tui_support import MODEL, make_app, until
 
@@ -19,12 +20,10 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")
-    proc = start_daemon(tmp_path_factory.mktemp("tui-perms"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda standin: provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false"),
+    tmp="tui-perms",
+)
 
 
 def get(daemon: DaemonProc, path: str) -> Any:

@@ -6,7 +6,8 @@ from typing import Any
 
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.tui_support import MODEL, make_app, until
 from webui_tui.app.screens.chat import ChatScreen
@@ -17,13 +18,16 @@ from webui_tui.app.widgets.folder_tree import folder_option_id
 
 
 @pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    standin: StandIn = start_ollama(models=[MODEL], reply="Hi.")
-    env = provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")
-    proc = start_daemon(tmp_path_factory.mktemp("tui-sidebar"), env=env)
-    yield proc
-    proc.stop()
-    standin.stop()
+def standin() -> Iterator[StandIn]:
+    s = start_ollama(models=[MODEL], reply="Hi.")
+    yield s
+    s.stop()
+
+
+daemon = daemon_fixture(
+    env=lambda standin: provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false"),
+    tmp="tui-sidebar",
+)
 
 
 def call(daemon: DaemonProc, method: str, path: str, body: Any = None) -> Any:

@@ -10,7 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.tui_support import MODEL, OTHER_MODEL, make_app, until
 from webui_tui.app.screens.chat import ChatScreen
@@ -57,10 +58,7 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")
-    proc = start_daemon(tmp_path_factory.mktemp("tui-snap"), env=env)
+def _seed(proc: DaemonProc) -> None:
     branches = tree(
         msg("u1", None, "user", "Name a marsupial."),
         msg("a1", "u1", "assistant", "The kangaroo."),
@@ -106,8 +104,13 @@ def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterat
         for command, name in (("summarize", "Summarize"), ("tldr", "Summary in brief")):
             form = {"command": command, "name": name, "content": "Summarize {{CLIPBOARD}}"}
             assert c.post("/api/v1/prompts/create", json=form).status_code == 200
-    yield proc
-    proc.stop()
+
+
+daemon = daemon_fixture(
+    env=lambda standin: provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false"),
+    tmp="tui-snap",
+    setup=_seed,
+)
 
 
 def chat_id_in(c: Any, title: str) -> str:

@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import MODEL, chat_env, provider_daemon
+from tests.test_cli_chat_support import MODEL, chat_env, standin_env
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 
@@ -28,11 +29,7 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    proc = provider_daemon(tmp_path_factory.mktemp("tui-tmux"), standin)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda standin: standin_env(standin), tmp="tui-tmux")
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import assert_error, bearer, signup, tcp, unix
 
@@ -37,12 +38,9 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = provider_env(ollama=[standin], DEFAULT_USER_ROLE="user")
-    proc = start_daemon(tmp_path_factory.mktemp("turns"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda standin: provider_env(ollama=[standin], DEFAULT_USER_ROLE="user"), tmp="turns"
+)
 
 
 @pytest.fixture(autouse=True)

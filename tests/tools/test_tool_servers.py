@@ -13,7 +13,8 @@ import httpx
 import openai
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, closed_port_url, openai_standin, provider_env
 from tests.support import add_user, assert_error, bearer, signup, tcp
 from tests.test_turns import message, wait_message
@@ -33,21 +34,17 @@ TIMEOUT_S = 1.5
 MAX_ROUNDS = 3
 
 
-@pytest.fixture(scope="module")
-def daemon(
-    tmp_path_factory: pytest.TempPathFactory, openai_standin: StandIn
-) -> Iterator[DaemonProc]:
-    env = provider_env(
+daemon = daemon_fixture(
+    env=lambda openai_standin: provider_env(
         openai=[openai_standin],
         DEFAULT_USER_ROLE="user",
         AIOHTTP_CLIENT_TIMEOUT_TOOL_SERVER=str(TIMEOUT_S),
         WEBUI_TOOL_RESULT_MAX_BYTES="100000",
         CHAT_RESPONSE_MAX_TOOL_CALL_ITERATIONS=str(MAX_ROUNDS),
         BYPASS_MODEL_ACCESS_CONTROL="true",
-    )
-    proc = start_daemon(tmp_path_factory.mktemp("tools"), env=env)
-    yield proc
-    proc.stop()
+    ),
+    tmp="tools",
+)
 
 
 @pytest.fixture(scope="module")

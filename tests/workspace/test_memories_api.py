@@ -11,6 +11,7 @@ import pytest
 
 from tests.corpus.make import model_env
 from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import add_user, assert_error, bearer, signup, tcp
 
@@ -19,12 +20,7 @@ NOT_FOUND = "We could not find what you're looking for :/"
 EMBED_MODEL = "nomic-embed-text:latest"
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    env = model_env({"WEBUI_MEMORY_MAX_CHARS": "500"})
-    proc = start_daemon(tmp_path_factory.mktemp("memories"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda: model_env({"WEBUI_MEMORY_MAX_CHARS": "500"}), tmp="memories")
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,8 @@ import openai
 import pytest
 
 from tests.corpus.make import model_env
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_openai
 from tests.support import add_user, bearer, signup, tcp
 
@@ -37,12 +38,12 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = model_env(provider_env(openai=[standin], BYPASS_MODEL_ACCESS_CONTROL="true"))
-    proc = start_daemon(tmp_path_factory.mktemp("memories-chat"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda standin: model_env(
+        provider_env(openai=[standin], BYPASS_MODEL_ACCESS_CONTROL="true")
+    ),
+    tmp="memories-chat",
+)
 
 
 @pytest.fixture(scope="module")

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemons import daemon_fixture
 from tests.support import add_user, assert_error, bearer, principals, signup, tcp
 
 NOTES = "/api/v1/notes"
@@ -20,12 +21,9 @@ NOT_FOUND = "We could not find what you're looking for :/"
 SHARING_REFUSED = "You do not have permission to share with the requested audience"
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    env = {"DEFAULT_USER_ROLE": "user", "WEBUI_NOTE_MAX_BYTES": str(LIMIT)}
-    proc = start_daemon(tmp_path_factory.mktemp("notes"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda: {"DEFAULT_USER_ROLE": "user", "WEBUI_NOTE_MAX_BYTES": str(LIMIT)}, tmp="notes"
+)
 
 
 @pytest.fixture(scope="module")
