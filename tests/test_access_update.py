@@ -9,10 +9,9 @@ import httpx
 import pytest
 
 from tests.corpus.make import model_env
-from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
+from tests.daemons import client_fixture, daemon_fixture, sign_up
 from tests.standins import StandIn, provider_env, start_ollama
-from tests.support import add_user, assert_error, bearer, principals, signup, tcp
+from tests.support import assert_error, bearer, principals
 
 MODELS = ["standin:latest", "other:7b", "third:1b"]
 MODEL_ACCESS = "/api/v1/models/model/access/update"
@@ -36,17 +35,12 @@ daemon = daemon_fixture(
 )
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon) as c:
-        yield c
+client = client_fixture()
 
 
 @pytest.fixture(scope="module")
 def who(client: httpx.Client) -> dict[str, Any]:
-    admin = signup(client, "Admin", "admin@example.com")
-    una = add_user(client, admin["token"], "Una", "una@example.com", "user")
-    bob = add_user(client, admin["token"], "Bob", "bob@example.com", "user")
+    admin, una, bob = sign_up(client, "una", "bob").values()
     return {
         "admin": bearer(admin["token"]),
         "admin_id": admin["id"],

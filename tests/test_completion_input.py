@@ -3,16 +3,15 @@
 the daemon does not read still reaches the provider as sent."""
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
+from tests.daemons import client_fixture, daemon_fixture
 from tests.standins import StandIn, ollama_standin, openai_standin, provider_env
-from tests.support import assert_error, assert_no_traceback, bearer, signup, tcp
+from tests.support import assert_error, assert_no_traceback, bearer, signup
 
 __all__ = ["ollama_standin", "openai_standin"]  # fixtures used below
 
@@ -32,10 +31,7 @@ daemon = daemon_fixture(
 )
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon, timeout=20) as c:
-        yield c
+client = client_fixture(timeout=20)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@
 import json
 import socket
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -12,9 +11,9 @@ import openai
 import pytest
 
 from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
+from tests.daemons import client_fixture, daemon_fixture
 from tests.standins import StandIn, ollama_standin, openai_standin, provider_env
-from tests.support import add_user, bearer, signup, tcp
+from tests.support import add_user, bearer, signup
 
 __all__ = ["ollama_standin", "openai_standin"]  # fixtures used below
 
@@ -32,10 +31,7 @@ daemon = daemon_fixture(
 )
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon, timeout=20) as c:
-        yield c
+client = client_fixture(timeout=20)
 
 
 @pytest.fixture(scope="module")

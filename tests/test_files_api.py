@@ -2,7 +2,6 @@
 routes, deletion removing index rows, unchanged bytes not embedded twice."""
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -11,8 +10,8 @@ import pytest
 
 from tests.corpus.make import make_docx, make_pdf, model_env, sse_events, upload, wait_done
 from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
-from tests.support import assert_error, bearer, signup, tcp
+from tests.daemons import client_fixture, daemon_fixture
+from tests.support import assert_error, bearer, signup
 from webui_daemon.rag.records import table_name
 
 KEY = "fastembed:sentence-transformers/all-MiniLM-L6-v2"
@@ -21,10 +20,7 @@ KEY = "fastembed:sentence-transformers/all-MiniLM-L6-v2"
 daemon = daemon_fixture(env=lambda: model_env({"FILE_MAX_SIZE": "1"}), tmp="files")
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon, timeout=60) as c:
-        yield c
+client = client_fixture(timeout=60)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import functools
 import io
 import time
 import zipfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from pathlib import Path
 
 import httpx
@@ -16,7 +16,7 @@ import pytest
 
 from tests.corpus.make import make_docx, make_pdf, model_env, upload, wait_done
 from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
+from tests.daemons import client_fixture, daemon_fixture
 from tests.support import add_user, assert_error, assert_no_traceback, bearer, signup, tcp
 from webui_daemon.rag.loaders import LoaderError, TextTooLarge, load_file
 from webui_daemon.services.ingest_queue import FairQueue
@@ -84,10 +84,7 @@ def zip_bomb(unpacked_mb: int) -> bytes:
 daemon = daemon_fixture(env=lambda: model_env({"WEBUI_INGEST_WORKERS": "1"}), tmp="fair")
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon, timeout=60) as c:
-        yield c
+client = client_fixture(timeout=60)
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,6 @@ sharing (owner, user and group grants in both forms, public read, admins); an in
 midway (finished files searchable, the rest with no index rows)."""
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -11,8 +10,8 @@ import pytest
 
 from tests.corpus.make import model_env, upload, wait_done
 from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
-from tests.support import add_user, assert_error, bearer, principals, signup, tcp
+from tests.daemons import client_fixture, daemon_fixture, sign_up
+from tests.support import assert_error, bearer, principals
 from tests.test_files_api import index_rows
 
 Users = dict[str, dict[str, Any]]
@@ -21,19 +20,14 @@ Users = dict[str, dict[str, Any]]
 daemon = daemon_fixture(env=lambda: model_env(), tmp="knowledge")
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon, timeout=60) as c:
-        yield c
+client = client_fixture(timeout=60)
 
 
 @pytest.fixture(scope="module")
 def users(client: httpx.Client) -> Users:
     """admin (first sign-up), alice and bob in a group allowed to make and share knowledge,
     carol in a group with no extra permissions, dave and eve on their own."""
-    out = {"admin": signup(client, "Admin", "admin@example.com")}
-    for name in ("alice", "bob", "carol", "dave", "eve"):
-        out[name] = add_user(client, out["admin"]["token"], name.title(), f"{name}@x.io", "user")
+    out: Users = sign_up(client, "alice", "bob", "carol", "dave", "eve", email="{name}@x.io")
     admin = bearer(out["admin"]["token"])
     writers = client.post(
         "/api/v1/groups/create",

@@ -1,15 +1,13 @@
 """Models: the aggregated list, who sees which model, and workspace records (presets)."""
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
+from tests.daemons import client_fixture, daemon_fixture, sign_up
 from tests.standins import StandIn, StandIns, provider_env, standins
-from tests.support import add_user, assert_error, bearer, principals, signup, tcp
+from tests.support import assert_error, bearer, principals
 
 __all__ = ["standins"]  # fixture used below
 
@@ -31,19 +29,15 @@ daemon = daemon_fixture(
 )
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon) as c:
-        yield c
+client = client_fixture()
 
 
 @pytest.fixture(scope="module")
 def tokens(client: httpx.Client) -> dict[str, str]:
-    admin = signup(client, "Admin", "admin@example.com")["token"]
-    una = add_user(client, admin, "Una", "una@example.com", "user")
-    bob = add_user(client, admin, "Bob", "bob@example.com", "user")
+    signed = sign_up(client, "una", "bob")
+    una, bob = signed["una"], signed["bob"]
     return {
-        "admin": admin,
+        "admin": signed["admin"]["token"],
         "una": una["token"],
         "una_id": una["id"],
         "bob": bob["token"],

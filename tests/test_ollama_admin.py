@@ -1,18 +1,16 @@
 """/ollama's model administration, embeddings and OpenAI-compatible routes through a real daemon
 in front of two stand-in Ollama nodes, driven by the official `ollama` and `openai` clients."""
 
-from collections.abc import Iterator
-
 import httpx
 import ollama
 import openai
 import pytest
 
 from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
+from tests.daemons import client_fixture, daemon_fixture
 from tests.standin_admin import vector
 from tests.standins import StandIn, StandIns, closed_port_url, provider_env, standins
-from tests.support import add_user, assert_no_traceback, bearer, signup, tcp
+from tests.support import add_user, assert_no_traceback, bearer, signup
 
 __all__ = ["standins"]  # fixture used below
 
@@ -36,10 +34,7 @@ def _admin_env(nodes: list[StandIn]) -> dict[str, str]:
 daemon = daemon_fixture(env=_admin_env, tmp="ollama-admin")
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon, timeout=20) as c:
-        yield c
+client = client_fixture(timeout=20)
 
 
 @pytest.fixture(scope="module")

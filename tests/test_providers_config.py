@@ -1,15 +1,14 @@
 """Provider connections as an admin manages them: read, change, verify, persist; route auth."""
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
 from tests.daemon_proc import DaemonProc, start_daemon
-from tests.daemons import daemon_fixture
+from tests.daemons import client_fixture, daemon_fixture, sign_up
 from tests.standins import StandIn, StandIns, closed_port_url, provider_env, standins
-from tests.support import add_user, assert_error, bearer, signin, signup, tcp
+from tests.support import assert_error, bearer, signin, tcp
 
 __all__ = ["standins"]  # fixture used below
 
@@ -37,17 +36,13 @@ def _env(nodes: dict[str, StandIn]) -> dict[str, str]:
 daemon = daemon_fixture(env=_env, tmp=lambda data: data)
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon) as c:
-        yield c
+client = client_fixture()
 
 
 @pytest.fixture(scope="module")
 def tokens(client: httpx.Client) -> dict[str, str]:
-    admin = signup(client, "Admin", "admin@example.com")["token"]
-    user = add_user(client, admin, "Una", "una@example.com", "user")["token"]
-    return {"admin": admin, "user": user}
+    signed = sign_up(client, "una")
+    return {"admin": signed["admin"]["token"], "user": signed["una"]["token"]}
 
 
 def ids(client: httpx.Client, headers: dict[str, str]) -> set[str]:

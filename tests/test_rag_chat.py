@@ -12,10 +12,9 @@ import httpx
 import pytest
 
 from tests.corpus.make import model_env, upload, wait_done
-from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
+from tests.daemons import client_fixture, daemon_fixture, sign_up
 from tests.standins import StandIn, provider_env, start_ollama
-from tests.support import add_user, bearer, signup, tcp
+from tests.support import bearer
 
 MODEL = "standin:latest"
 VOLCANO = "Mount Quillon erupted in 1822 and its ash darkened the valley of Serre for a week."
@@ -37,18 +36,13 @@ daemon = daemon_fixture(
 )
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon, timeout=60) as c:
-        yield c
+client = client_fixture(timeout=60)
 
 
 @pytest.fixture(scope="module")
 def world(client: httpx.Client) -> dict[str, Any]:
     """An admin, two users, and a knowledge base of alice's holding two documents."""
-    admin = signup(client, "Admin", "admin@example.com")
-    alice = add_user(client, admin["token"], "Alice", "alice@example.com", "user")
-    bob = add_user(client, admin["token"], "Bob", "bob@example.com", "user")
+    admin, alice, bob = sign_up(client, "alice", "bob").values()
     files = []
     for name, text in (("volcano.md", VOLCANO), ("garden.txt", GARDEN)):
         record = upload(client, alice["token"], name, text.encode(), "text/plain")

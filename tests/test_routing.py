@@ -6,15 +6,14 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
-from tests.daemons import daemon_fixture
+from tests.daemon_proc import start_daemon
+from tests.daemons import client_fixture, daemon_fixture
 from tests.standins import StandIn, StandIns, closed_port_url, provider_env, standins
 from tests.support import assert_no_traceback, bearer, signup, tcp
 
@@ -39,10 +38,7 @@ def _routing_env(nodes: tuple[StandIn, StandIn, StandIn]) -> dict[str, str]:
 daemon = daemon_fixture(env=_routing_env, tmp="routing")
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon, timeout=20) as c:
-        yield c
+client = client_fixture(timeout=20)
 
 
 @pytest.fixture(scope="module")

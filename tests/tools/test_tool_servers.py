@@ -6,7 +6,6 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -14,9 +13,9 @@ import openai
 import pytest
 
 from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
+from tests.daemons import client_fixture, daemon_fixture, sign_up
 from tests.standins import StandIn, closed_port_url, openai_standin, provider_env
-from tests.support import add_user, assert_error, bearer, signup, tcp
+from tests.support import assert_error, bearer
 from tests.test_turns import message, wait_message
 from tests.tools.tool_procs import (
     STDIO_COMMAND,
@@ -47,17 +46,12 @@ daemon = daemon_fixture(
 )
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon, timeout=30) as c:
-        yield c
+client = client_fixture(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def who(client: httpx.Client) -> dict[str, Any]:
-    admin = signup(client, "Admin", "admin@example.com")
-    una = add_user(client, admin["token"], "Una", "una@example.com", "user")
-    bob = add_user(client, admin["token"], "Bob", "bob@example.com", "user")
+    admin, una, bob = sign_up(client, "una", "bob").values()
     return {
         "admin": bearer(admin["token"]),
         "una": bearer(una["token"]),
