@@ -8,11 +8,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.api.test_files_api import index_rows
 from tests.corpus.make import model_env, upload, wait_done
 from tests.daemon_proc import DaemonProc
 from tests.daemons import client_fixture, daemon_fixture, sign_up
 from tests.support import assert_error, bearer, principals
-from tests.test_files_api import index_rows
 
 Users = dict[str, dict[str, Any]]
 

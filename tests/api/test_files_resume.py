@@ -6,10 +6,10 @@ import signal
 import time
 from pathlib import Path
 
+from tests.api.test_files_api import index_rows
 from tests.corpus.make import model_env, upload, wait_done
 from tests.daemon_proc import start_daemon
 from tests.support import add_user, bearer, signin, signup, tcp
-from tests.test_files_api import index_rows
 
 
 def test_killed_daemon_resumes_unfinished_files(tmp_path: Path) -> None:
