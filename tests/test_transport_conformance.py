@@ -16,11 +16,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
+from tests.chat.test_completions import sse
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import bearer, signup, tcp
-from tests.test_completions import sse
 from tests.test_providers_transport import read_request
 from webui_daemon.providers.http import HttpClient, TransportName
 

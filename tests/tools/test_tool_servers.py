@@ -12,11 +12,11 @@ import httpx
 import openai
 import pytest
 
+from tests.chat.test_turns import message, wait_message
 from tests.daemon_proc import DaemonProc
 from tests.daemons import client_fixture, daemon_fixture, sign_up
 from tests.standins import StandIn, closed_port_url, openai_standin, provider_env
 from tests.support import assert_error, bearer
-from tests.test_turns import message, wait_message
 from tests.tools.tool_procs import (
     STDIO_COMMAND,
     ToolServerProc,

@@ -19,13 +19,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.chat.test_turns import message, wait_message
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, openai_standin, provider_env
 from tests.support import PASSWORD, assert_error, bearer, tcp, unix
 from tests.test_cli_chat_support import chat_env
 from tests.test_cli_support import webui
-from tests.test_turns import message, wait_message
 from tests.tools.tool_procs import ToolServerProc, openapi_server
 
 __all__ = ["openai_standin", "openapi_server"]  # fixtures used below

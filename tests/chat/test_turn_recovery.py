@@ -10,10 +10,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.chat.test_turns import message, new_chat, read_tokens, sse_payloads, text_of, turn_body
 from tests.daemon_proc import start_daemon
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import assert_no_traceback, unix
-from tests.test_turns import message, new_chat, read_tokens, sse_payloads, text_of, turn_body
 
 TURNS = 20
 TOKENS = 400
