@@ -61,7 +61,7 @@ MUST_BE_PUBLIC = frozenset(
 # Routes that check the role themselves, past a plain sign-in: classified at the level they
 # enforce. The shutdown route admits admins and the daemon's own OS account on the socket.
 SELF_GATED = {("POST", "/api/webui/shutdown"): "admin"}
-# Not called as an admin: it would stop the daemon under test (tests/test_cli_daemon.py does).
+# Not called as an admin: it would stop the daemon under test (tests/cli/test_cli_daemon.py does).
 NOT_AS_ADMIN = frozenset({("POST", "/api/webui/shutdown")})
 
 # What a refusal for want of credentials or role says (as opposed to a 401 "not found").
