@@ -1,7 +1,7 @@
 """SVG snapshots of each screen and the chat's key states, at 80×24 (one daemon, fixed data).
 
 Chats are made through the API with fixed ids and contents; nothing shown depends on a clock.
-Update with `pytest tests/test_tui_snapshots.py --snapshot-update`.
+Update with `pytest tests/tui/test_tui_snapshots.py --snapshot-update`.
 """
 
 from collections.abc import Iterator
