@@ -15,10 +15,10 @@ import pytest
 from tests.chat.test_completions import sse
 from tests.chat.test_turns import new_chat, sse_payloads, text_of, turn_body, wait_message
 from tests.daemon_proc import DaemonProc, start_daemon
+from tests.providers.test_providers_transport import read_request, serve
 from tests.standin_wire import chunk
 from tests.standins import StandIn, ollama_standin, openai_standin, provider_env
 from tests.support import bearer, signup, tcp, unix
-from tests.test_providers_transport import read_request, serve
 from webui_daemon.providers.base import Connection, StreamBroken
 from webui_daemon.providers.http import HttpClient, parse_json_lines
 from webui_daemon.providers.merge import merge_text_chunks

@@ -19,9 +19,9 @@ import pytest
 from tests.chat.test_completions import sse
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
+from tests.providers.test_providers_transport import read_request
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import bearer, signup, tcp
-from tests.test_providers_transport import read_request
 from webui_daemon.providers.http import HttpClient, TransportName
 
 TRANSPORTS: list[TransportName] = ["lean", "httpx"]

@@ -292,7 +292,7 @@ async def test_requests_waiting_for_a_node_that_dies_move_to_another_node(
         [*STANDIN, "--model", MODEL, "--tokens", "30", "--token-delay", "0.1"],
         stdout=subprocess.PIPE,
         text=True,
-        cwd=Path(__file__).resolve().parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert first.stdout is not None
     first_url = first.stdout.readline().strip()

@@ -20,7 +20,7 @@ from tests.support import assert_no_traceback, bearer, signup, tcp
 __all__ = ["standins"]  # fixture used below
 
 MODEL = "standin:latest"
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")
