@@ -9,7 +9,7 @@ keeps fuzzing until its time is spent). Prints the number of requests and of 5xx
 bar is 0) with each 5xx request, the answers by status, the answers whose status the document
 does not list, and whether the daemon's log has a traceback; exits 1 on any 5xx or traceback
 (and keeps the reports then).
-tests/test_fuzz_api.py runs the same thing with a few examples per operation.
+tests/api/test_fuzz_api.py runs the same thing with a few examples per operation.
 """
 
 import argparse

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from tests.conftest import auth, signup
+from tests.support import bearer, signup
 
 _emails = itertools.count()
 
@@ -23,7 +23,7 @@ class Caller:
     role: str
 
     def _headers(self) -> dict[str, str]:
-        return auth(self.token)
+        return bearer(self.token)
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return self.client.get(path, headers=self._headers(), **kwargs)

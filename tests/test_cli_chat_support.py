@@ -25,10 +25,15 @@ MODEL = "standin:latest"
 OTHER_MODEL = "zephyr:latest"  # sorts after MODEL: MODEL is the first listed
 
 
+def standin_env(standin: StandIn, **env: str) -> dict[str, str]:
+    """A daemon's environment using only `standin`; title generation off unless asked for."""
+    extra = {"ENABLE_TITLE_GENERATION": "false", **env}
+    return provider_env(ollama=[standin], **extra)
+
+
 def provider_daemon(tmp: Path, standin: StandIn, **env: str) -> DaemonProc:
     """A daemon that uses only `standin`; title generation off unless asked for."""
-    extra = {"ENABLE_TITLE_GENERATION": "false", **env}
-    return start_daemon(tmp, env=provider_env(ollama=[standin], **extra))
+    return start_daemon(tmp, env=standin_env(standin, **env))
 
 
 def chat_env(daemon: DaemonProc, tmp: Path) -> dict[str, str]:

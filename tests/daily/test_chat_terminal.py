@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import MODEL, chat_env, provider_daemon
+from tests.test_cli_chat_support import MODEL, chat_env, standin_env
 from tests.test_cli_support import webui
 
 WIDTH, HEIGHT = 80, 24
@@ -34,11 +35,7 @@ def _fresh(standin: StandIn) -> None:
     standin.reset(models=[MODEL], reply=ANSWER, token_delay=0.03)
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    proc = provider_daemon(tmp_path_factory.mktemp("terminal"), standin)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda standin: standin_env(standin), tmp="terminal")
 
 
 @pytest.fixture

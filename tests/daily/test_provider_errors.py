@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import (
     ENGINE_ERRORS,
     StandIn,
@@ -51,16 +52,11 @@ def _fresh(openai: StandIn, ollama: StandIn) -> None:
     ollama.reset(models=[LLAMA])
 
 
-@pytest.fixture(scope="module")
-def daemon(
-    tmp_path_factory: pytest.TempPathFactory, openai: StandIn, ollama: StandIn
-) -> Iterator[DaemonProc]:
-    tmp = tmp_path_factory.mktemp("errors")
-    # Titles are asked of the OpenAI stand-in, so a refused title request can be tested.
-    env = provider_env(ollama=[ollama], openai=[openai], TASK_MODEL=GPT)
-    proc = start_daemon(tmp, env=env)
-    yield proc
-    proc.stop()
+# Titles are asked of the OpenAI stand-in, so a refused title request can be tested.
+daemon = daemon_fixture(
+    env=lambda ollama, openai: provider_env(ollama=[ollama], openai=[openai], TASK_MODEL=GPT),
+    tmp="errors",
+)
 
 
 @pytest.fixture

@@ -2,14 +2,14 @@
 `webui groups rm` of a missing group says so before asking, and counts are singular for 1."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.corpus.make import model_env
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.test_cli_chat_support import chat_env
 from tests.test_cli_support import one_error_line, webui
 from webui_daemon.rag.chunking import chunk_document
@@ -36,11 +36,7 @@ def _headings_only(text: str) -> bool:
     return all(line.lstrip().startswith("#") for line in lines)
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    proc = start_daemon(tmp_path_factory.mktemp("small"), env=model_env())
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda: model_env(), tmp="small")
 
 
 @pytest.fixture

@@ -15,7 +15,8 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama, start_openai
 from tests.support import assert_error, bearer, tcp
 from tests.test_cli_chat_support import api, chat_env
@@ -46,21 +47,17 @@ def openai() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(
-    tmp_path_factory: pytest.TempPathFactory, ollama: StandIn, openai: StandIn
-) -> Iterator[DaemonProc]:
-    env = provider_env(
+daemon = daemon_fixture(
+    env=lambda ollama, openai: provider_env(
         ollama=[ollama],
         openai=[openai],
         ENABLE_TITLE_GENERATION="false",
         DEFAULT_USER_ROLE="user",
         FILE_MAX_SIZE="1",
         BYPASS_MODEL_ACCESS_CONTROL="true",
-    )
-    proc = start_daemon(tmp_path_factory.mktemp("images"), env=env)
-    yield proc
-    proc.stop()
+    ),
+    tmp="images",
+)
 
 
 @pytest.fixture

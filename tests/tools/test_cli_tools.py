@@ -2,13 +2,13 @@
 stand-in model and a real OpenAPI tool server."""
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, closed_port_url, openai_standin, provider_env
 from tests.test_cli_chat_support import chat_env
 from tests.test_cli_support import one_error_line, webui
@@ -19,15 +19,9 @@ __all__ = ["openai_standin", "openapi_server"]  # fixtures used below
 MODEL = "standin-gpt"
 
 
-@pytest.fixture(scope="module")
-def daemon(
-    tmp_path_factory: pytest.TempPathFactory, openai_standin: StandIn
-) -> Iterator[DaemonProc]:
-    proc = start_daemon(
-        tmp_path_factory.mktemp("clitools"), env=provider_env(openai=[openai_standin])
-    )
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda openai_standin: provider_env(openai=[openai_standin]), tmp="clitools"
+)
 
 
 @pytest.fixture

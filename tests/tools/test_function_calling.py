@@ -2,7 +2,6 @@
 loops through the daemon (both wires, streamed and not), against a tool-calling stand-in."""
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -10,7 +9,8 @@ import ollama
 import openai
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, ollama_standin, openai_standin, provider_env
 from tests.support import bearer, signup, tcp
 
@@ -36,14 +36,13 @@ def get_forecast(city: str) -> str:
     return f"Sunny in {city}, 21 degrees"
 
 
-@pytest.fixture(scope="module")
-def daemon(
-    tmp_path_factory: pytest.TempPathFactory, ollama_standin: StandIn, openai_standin: StandIn
-) -> Iterator[DaemonProc]:
-    env = provider_env(ollama=[ollama_standin], openai=[openai_standin])
-    proc = start_daemon(tmp_path_factory.mktemp("fncall"), env={"DEFAULT_USER_ROLE": "user", **env})
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda ollama_standin, openai_standin: {
+        "DEFAULT_USER_ROLE": "user",
+        **provider_env(ollama=[ollama_standin], openai=[openai_standin]),
+    },
+    tmp="fncall",
+)
 
 
 @pytest.fixture(scope="module")

@@ -6,17 +6,17 @@ import json
 import socket
 import time
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import openai
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.chat.test_turns import message, wait_message
+from tests.daemon_proc import DaemonProc
+from tests.daemons import client_fixture, daemon_fixture, sign_up
 from tests.standins import StandIn, closed_port_url, openai_standin, provider_env
-from tests.support import add_user, assert_error, bearer, signup, tcp
-from tests.test_turns import message, wait_message
+from tests.support import assert_error, bearer
 from tests.tools.tool_procs import (
     STDIO_COMMAND,
     ToolServerProc,
@@ -33,34 +33,25 @@ TIMEOUT_S = 1.5
 MAX_ROUNDS = 3
 
 
-@pytest.fixture(scope="module")
-def daemon(
-    tmp_path_factory: pytest.TempPathFactory, openai_standin: StandIn
-) -> Iterator[DaemonProc]:
-    env = provider_env(
+daemon = daemon_fixture(
+    env=lambda openai_standin: provider_env(
         openai=[openai_standin],
         DEFAULT_USER_ROLE="user",
         AIOHTTP_CLIENT_TIMEOUT_TOOL_SERVER=str(TIMEOUT_S),
         WEBUI_TOOL_RESULT_MAX_BYTES="100000",
         CHAT_RESPONSE_MAX_TOOL_CALL_ITERATIONS=str(MAX_ROUNDS),
         BYPASS_MODEL_ACCESS_CONTROL="true",
-    )
-    proc = start_daemon(tmp_path_factory.mktemp("tools"), env=env)
-    yield proc
-    proc.stop()
+    ),
+    tmp="tools",
+)
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon, timeout=30) as c:
-        yield c
+client = client_fixture(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def who(client: httpx.Client) -> dict[str, Any]:
-    admin = signup(client, "Admin", "admin@example.com")
-    una = add_user(client, admin["token"], "Una", "una@example.com", "user")
-    bob = add_user(client, admin["token"], "Bob", "bob@example.com", "user")
+    admin, una, bob = sign_up(client, "una", "bob").values()
     return {
         "admin": bearer(admin["token"]),
         "una": bearer(una["token"]),

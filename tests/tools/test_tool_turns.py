@@ -19,12 +19,13 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.chat.test_turns import message, wait_message
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, openai_standin, provider_env
 from tests.support import PASSWORD, assert_error, bearer, tcp, unix
 from tests.test_cli_chat_support import chat_env
 from tests.test_cli_support import webui
-from tests.test_turns import message, wait_message
 from tests.tools.tool_procs import ToolServerProc, openapi_server
 
 __all__ = ["openai_standin", "openapi_server"]  # fixtures used below
@@ -37,18 +38,7 @@ NOT_APPROVED = "Error: tool call was not approved."
 FORECAST = {"city": "Oslo", "forecast": "Sunny in Oslo, 21 degrees"}
 
 
-@pytest.fixture(scope="module")
-def daemon(
-    tmp_path_factory: pytest.TempPathFactory,
-    openai_standin: StandIn,
-    openapi_server: ToolServerProc,
-) -> Iterator[DaemonProc]:
-    env = provider_env(
-        openai=[openai_standin],
-        WEBUI_TOOL_APPROVAL_TIMEOUT=str(APPROVAL_TIMEOUT_S),
-        BYPASS_MODEL_ACCESS_CONTROL="true",
-    )
-    proc = start_daemon(tmp_path_factory.mktemp("toolturns"), env=env)
+def _seed(proc: DaemonProc, openapi_server: ToolServerProc) -> None:
     with unix(proc) as c:  # the socket's user is the admin
         connection = {
             "url": openapi_server.url,
@@ -58,8 +48,17 @@ def daemon(
         }
         r = c.post("/api/v1/configs/tool_servers", json={"TOOL_SERVER_CONNECTIONS": [connection]})
         assert r.status_code == 200, r.text
-    yield proc
-    proc.stop()
+
+
+daemon = daemon_fixture(
+    env=lambda openai_standin: provider_env(
+        openai=[openai_standin],
+        WEBUI_TOOL_APPROVAL_TIMEOUT=str(APPROVAL_TIMEOUT_S),
+        BYPASS_MODEL_ACCESS_CONTROL="true",
+    ),
+    tmp="toolturns",
+    setup=_seed,
+)
 
 
 @pytest.fixture

@@ -1,1 +1,2 @@
-"""TUI tests: help, footer, command palette, attachments, inline mode (Pilot and tmux)."""
+"""TUI tests: the screens, chat, sidebar, help, palette, attachments and snapshots (Pilot and
+tmux)."""

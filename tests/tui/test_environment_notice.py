@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, closed_port_url, provider_env, start_ollama
 from tests.tui_support import make_app, until
 
@@ -19,11 +20,7 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    proc = start_daemon(tmp_path_factory.mktemp("tui-env"), env=provider_env(ollama=[standin]))
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda standin: provider_env(ollama=[standin]), tmp="tui-env")
 
 
 def shown(app: object) -> list[str]:

@@ -13,7 +13,8 @@ from textual.command import CommandPalette
 from textual.widgets import DataTable, Input, OptionList
 from textual.widgets._footer import FooterKey
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.tui_support import MODEL, OTHER_MODEL, make_app, until
 from webui_tui.app.screens.attach import AttachScreen
@@ -34,16 +35,18 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")
-    proc = start_daemon(tmp_path_factory.mktemp("tui-help"), env=env)
+def _seed(proc: DaemonProc) -> None:
     with proc.unix_client(timeout=10) as c:
         doc = {"title": "Saved", "models": [MODEL], "history": {"messages": {}}}
         assert c.post("/api/v1/chats/new", json={"chat": doc}).status_code == 200
         assert c.post("/api/v1/knowledge/create", json={"name": "Docs"}).status_code == 200
-    yield proc
-    proc.stop()
+
+
+daemon = daemon_fixture(
+    env=lambda standin: provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false"),
+    tmp="tui-help",
+    setup=_seed,
+)
 
 
 def help_text(app: Any) -> str:

@@ -9,7 +9,8 @@ import pytest
 from textual.command import CommandList, CommandPalette
 from textual.widgets import SelectionList
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.tui_support import MODEL, make_app, until
 from webui_tui.app.screens.attach import AttachScreen
@@ -43,14 +44,16 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")
-    proc = start_daemon(tmp_path_factory.mktemp("tui-palette"), env=env)
+def _seed(proc: DaemonProc) -> None:
     with proc.unix_client(timeout=10) as c:
         assert c.post("/api/v1/knowledge/create", json={"name": "Docs"}).status_code == 200
-    yield proc
-    proc.stop()
+
+
+daemon = daemon_fixture(
+    env=lambda standin: provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false"),
+    tmp="tui-palette",
+    setup=_seed,
+)
 
 
 async def palette(pilot: Any, query: str = "") -> None:

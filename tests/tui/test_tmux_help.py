@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import MODEL, chat_env, provider_daemon
+from tests.test_cli_chat_support import MODEL, chat_env, standin_env
 from tests.test_cli_support import webui
-from tests.test_tui_tmux import keys, screen, tmux, wait_for
+from tests.tui.test_tui_tmux import keys, screen, tmux, wait_for
 
 __all__ = ["tmux"]  # the fixture, used by name
 
@@ -25,12 +26,13 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    standin: StandIn = start_ollama(models=[MODEL], reply="Hi.")
-    proc = provider_daemon(tmp_path_factory.mktemp("tui-tmux-help"), standin)
-    yield proc
-    proc.stop()
-    standin.stop()
+def standin() -> Iterator[StandIn]:
+    s = start_ollama(models=[MODEL], reply="Hi.")
+    yield s
+    s.stop()
+
+
+daemon = daemon_fixture(env=lambda standin: standin_env(standin), tmp="tui-tmux-help")
 
 
 def test_f1_in_a_real_terminal(daemon: DaemonProc, tmux: list[str], tmp_path: Path) -> None:

@@ -7,14 +7,14 @@ OpenAPI tool server."""
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from textual.widgets import SelectionList
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, openai_standin, provider_env
 from tests.tools.tool_procs import ToolServerProc, openapi_server
 from tests.tui.test_attach import drawn
@@ -32,14 +32,7 @@ FORECAST = {"city": "Oslo", "forecast": "Sunny in Oslo, 21 degrees"}
 ANSWER = f"Here. Tool results: {json.dumps(FORECAST)}"
 
 
-@pytest.fixture(scope="module")
-def daemon(
-    tmp_path_factory: pytest.TempPathFactory,
-    openai_standin: StandIn,
-    openapi_server: ToolServerProc,
-) -> Iterator[DaemonProc]:
-    env = provider_env(openai=[openai_standin], ENABLE_TITLE_GENERATION="false")
-    proc = start_daemon(tmp_path_factory.mktemp("tui-tools"), env=env)
+def _seed(proc: DaemonProc, openapi_server: ToolServerProc) -> None:
     with proc.unix_client(timeout=10) as c:
         connection = {
             "url": openapi_server.url,
@@ -49,8 +42,15 @@ def daemon(
         }
         r = c.post("/api/v1/configs/tool_servers", json={"TOOL_SERVER_CONNECTIONS": [connection]})
         assert r.status_code == 200, r.text
-    yield proc
-    proc.stop()
+
+
+daemon = daemon_fixture(
+    env=lambda openai_standin: provider_env(
+        openai=[openai_standin], ENABLE_TITLE_GENERATION="false"
+    ),
+    tmp="tui-tools",
+    setup=_seed,
+)
 
 
 @pytest.fixture(autouse=True)

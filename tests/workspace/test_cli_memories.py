@@ -10,8 +10,9 @@ import pytest
 
 from tests.corpus.make import model_env
 from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import api, chat_env, provider_daemon
+from tests.test_cli_chat_support import api, chat_env, standin_env
 from tests.test_cli_support import one_error_line, webui
 
 MODEL = "standin:latest"
@@ -24,12 +25,10 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    extra = model_env({"WEBUI_MEMORY_MAX_CHARS": "300"})
-    proc = provider_daemon(tmp_path_factory.mktemp("cli-memories"), standin, **extra)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda standin: standin_env(standin, **model_env({"WEBUI_MEMORY_MAX_CHARS": "300"})),
+    tmp="cli-memories",
+)
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from typing import Any
 import pytest
 
 from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import MODEL, api, chat_env, provider_daemon
+from tests.test_cli_chat_support import MODEL, api, chat_env, standin_env
 from tests.test_cli_support import one_error_line, webui
 
 REPLY = "Looks fine."
@@ -32,11 +33,7 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    proc = provider_daemon(tmp_path_factory.mktemp("prompts"), standin)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda standin: standin_env(standin), tmp="prompts")
 
 
 @pytest.fixture

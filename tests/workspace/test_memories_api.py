@@ -10,36 +10,23 @@ import httpx
 import pytest
 
 from tests.corpus.make import model_env
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import start_daemon
+from tests.daemons import client_fixture, daemon_fixture, users_fixture
 from tests.standins import StandIn, provider_env, start_ollama
-from tests.support import add_user, assert_error, bearer, signup, tcp
+from tests.support import assert_error, bearer, signup, tcp
 
 MEMORIES = "/api/v1/memories"
 NOT_FOUND = "We could not find what you're looking for :/"
 EMBED_MODEL = "nomic-embed-text:latest"
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    env = model_env({"WEBUI_MEMORY_MAX_CHARS": "500"})
-    proc = start_daemon(tmp_path_factory.mktemp("memories"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(env=lambda: model_env({"WEBUI_MEMORY_MAX_CHARS": "500"}), tmp="memories")
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon, timeout=60) as c:
-        yield c
+client = client_fixture(timeout=60)
 
 
-@pytest.fixture(scope="module")
-def users(client: httpx.Client) -> dict[str, Any]:
-    admin = signup(client, "Admin", "admin@example.com")
-    out = {"admin": admin}
-    for name in ("alice", "bob"):
-        out[name] = add_user(client, admin["token"], name.title(), f"{name}@x.io", "user")
-    return out
+users = users_fixture("alice", "bob", email="{name}@x.io")
 
 
 def h(users: dict[str, Any], who: str) -> dict[str, str]:

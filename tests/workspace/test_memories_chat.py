@@ -14,9 +14,10 @@ import openai
 import pytest
 
 from tests.corpus.make import model_env
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import client_fixture, daemon_fixture, sign_up
 from tests.standins import StandIn, provider_env, start_openai
-from tests.support import add_user, bearer, signup, tcp
+from tests.support import bearer
 
 MODEL = "standin-gpt"
 MEMORIES = "/api/v1/memories"
@@ -37,26 +38,20 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = model_env(provider_env(openai=[standin], BYPASS_MODEL_ACCESS_CONTROL="true"))
-    proc = start_daemon(tmp_path_factory.mktemp("memories-chat"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda standin: model_env(
+        provider_env(openai=[standin], BYPASS_MODEL_ACCESS_CONTROL="true")
+    ),
+    tmp="memories-chat",
+)
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon, timeout=60) as c:
-        yield c
+client = client_fixture(timeout=60)
 
 
 @pytest.fixture(scope="module")
 def users(client: httpx.Client) -> dict[str, Any]:
-    admin = signup(client, "Admin", "admin@example.com")
-    out = {"admin": admin}
-    for name in ("alice", "bob"):
-        out[name] = add_user(client, admin["token"], name.title(), f"{name}@x.io", "user")
+    out = sign_up(client, "alice", "bob", email="{name}@x.io")
     alice = bearer(out["alice"]["token"])
     for body in (
         {"content": "I am vegetarian.", "type": "user", "path": "food"},

@@ -3,14 +3,14 @@ and through group grants, sharing rules, the size limit (413, nothing stored), t
 `features.notes` permission, and a deleted note taking its grants and pins with it."""
 
 import sqlite3
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.daemon_proc import DaemonProc, start_daemon
-from tests.support import add_user, assert_error, bearer, principals, signup, tcp
+from tests.daemons import client_fixture, daemon_fixture, sign_up
+from tests.support import assert_error, bearer, principals, signup, tcp
 
 NOTES = "/api/v1/notes"
 LIMIT = 4000  # WEBUI_NOTE_MAX_BYTES of this module's daemon
@@ -20,26 +20,18 @@ NOT_FOUND = "We could not find what you're looking for :/"
 SHARING_REFUSED = "You do not have permission to share with the requested audience"
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DaemonProc]:
-    env = {"DEFAULT_USER_ROLE": "user", "WEBUI_NOTE_MAX_BYTES": str(LIMIT)}
-    proc = start_daemon(tmp_path_factory.mktemp("notes"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda: {"DEFAULT_USER_ROLE": "user", "WEBUI_NOTE_MAX_BYTES": str(LIMIT)}, tmp="notes"
+)
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Iterator[httpx.Client]:
-    with tcp(daemon) as c:
-        yield c
+client = client_fixture()
 
 
 @pytest.fixture(scope="module")
 def who(client: httpx.Client) -> dict[str, Any]:
     """An admin, Alice and Bob (plain users), and the group `crew` with Bob in it."""
-    admin = signup(client, "Admin", "admin@example.com")
-    alice = add_user(client, admin["token"], "Alice", "alice@example.com", "user")
-    bob = add_user(client, admin["token"], "Bob", "bob@example.com", "user")
+    admin, alice, bob = sign_up(client, "alice", "bob").values()
     crew = client.post(
         "/api/v1/groups/create",
         headers=bearer(admin["token"]),

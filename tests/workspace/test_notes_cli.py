@@ -14,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import PASSWORD, bearer, tcp
 from tests.test_cli_chat_support import MODEL, api, chat_env
@@ -45,14 +46,12 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = provider_env(
+daemon = daemon_fixture(
+    env=lambda standin: provider_env(
         ollama=[standin], ENABLE_TITLE_GENERATION="false", BYPASS_MODEL_ACCESS_CONTROL="true"
-    )
-    proc = start_daemon(tmp_path_factory.mktemp("notes-cli"), env=env)
-    yield proc
-    proc.stop()
+    ),
+    tmp="notes-cli",
+)
 
 
 @pytest.fixture

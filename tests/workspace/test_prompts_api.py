@@ -10,25 +10,21 @@ import httpx
 import pytest
 
 from tests.daemon_proc import DaemonProc
-from tests.support import add_user, assert_error, bearer, signup, tcp
+from tests.daemons import client_fixture, sign_up
+from tests.support import add_user, assert_error, bearer
 
 Users = dict[str, Any]
 TAKEN = "Uh-oh! This command is already registered. Please choose another command string. ({})"
 
 
-@pytest.fixture(scope="module")
-def client(daemon: DaemonProc) -> Any:
-    with tcp(daemon, timeout=30) as c:
-        yield c
+client = client_fixture(timeout=30)
 
 
 @pytest.fixture(scope="module")
 def users(client: httpx.Client) -> Users:
     """admin; alice and bob in "writers" (may make and share prompts); carol in "readers"
     (nothing extra); dave on his own."""
-    out: Users = {"admin": signup(client, "Admin", "admin@example.com")}
-    for name in ("alice", "bob", "carol", "dave"):
-        out[name] = add_user(client, out["admin"]["token"], name.title(), f"{name}@x.io", "user")
+    out: Users = sign_up(client, "alice", "bob", "carol", "dave", email="{name}@x.io")
     admin = bearer(out["admin"]["token"])
     groups = {}
     for group, permissions, members in (

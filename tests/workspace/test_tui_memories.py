@@ -9,7 +9,8 @@ import pytest
 from textual.widgets import DataTable, Input, Switch
 
 from tests.corpus.make import model_env
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.tui_support import MODEL, OTHER_MODEL, make_app, until
 from webui_tui.app.screens.dialogs import ConfirmScreen, PickScreen, PromptScreen
@@ -24,12 +25,10 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = model_env(provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false"))
-    proc = start_daemon(tmp_path_factory.mktemp("tui-memories"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda standin: model_env(provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")),
+    tmp="tui-memories",
+)
 
 
 def memories(daemon: DaemonProc) -> list[dict[str, Any]]:

@@ -11,7 +11,8 @@ import httpx
 import pytest
 from textual.widgets import Input, TextArea
 
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import PASSWORD
 from tests.tui_support import MODEL, Recording, make_app, until
@@ -42,21 +43,23 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
+def _seed(proc: DaemonProc) -> None:
     """The socket's own account (the admin) owns PROMPTS; they are private to it. Every user
     may use the stand-in's model."""
-    env = provider_env(
-        ollama=[standin], ENABLE_TITLE_GENERATION="false", BYPASS_MODEL_ACCESS_CONTROL="true"
-    )
-    proc = start_daemon(tmp_path_factory.mktemp("tui-prompts"), env=env)
     with proc.unix_client(timeout=10) as c:
         for command, name, content in PROMPTS:
             form = {"command": command, "name": name, "content": content}
             r = c.post("/api/v1/prompts/create", json=form)
             assert r.status_code == 200, r.text
-    yield proc
-    proc.stop()
+
+
+daemon = daemon_fixture(
+    env=lambda standin: provider_env(
+        ollama=[standin], ENABLE_TITLE_GENERATION="false", BYPASS_MODEL_ACCESS_CONTROL="true"
+    ),
+    tmp="tui-prompts",
+    setup=_seed,
+)
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ timeout, per read; the daemon sets none), RemoteProtocolError for anything that 
 HTTP/1.1 as h11 reads it (http11.py: status line, headers, lengths, chunk lines, a body cut
 short or a response that never came) and UnsupportedProtocol for a URL that is not http://.
 Interim 1xx responses (100 Continue, 103 Early Hints) are skipped; 101 is an error (no request
-asks to switch). tests/test_transport_conformance.py holds it to that, beside httpx's own.
+asks to switch). tests/providers/test_transport_conformance.py holds it to that, beside httpx's own.
 
 A request whose reused keep-alive connection turns out closed before any byte of an answer
 is sent again on another connection (the server closed it while it was idle). A batched

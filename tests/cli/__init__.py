@@ -1,0 +1,1 @@
+"""Tests of the `webui` command line, run in subprocesses against real daemons."""

@@ -1,0 +1,1 @@
+"""Tests of WebUIClient, the CLI's and TUI's HTTP client."""
