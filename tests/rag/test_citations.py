@@ -15,7 +15,8 @@ from textual.widgets import Static
 from tests.contract.replay import Replay
 from tests.contract.test_contract_cli import Invoke, webui  # noqa: F401  (the fixture)
 from tests.corpus.make import model_env
-from tests.daemon_proc import DaemonProc, start_daemon
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.test_cli_chat_support import MODEL, chat_env
 from tests.test_cli_support import webui as run_webui
@@ -211,12 +212,10 @@ def standin() -> Iterator[StandIn]:
     s.stop()
 
 
-@pytest.fixture(scope="module")
-def daemon(tmp_path_factory: pytest.TempPathFactory, standin: StandIn) -> Iterator[DaemonProc]:
-    env = model_env(provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false"))
-    proc = start_daemon(tmp_path_factory.mktemp("cite"), env=env)
-    yield proc
-    proc.stop()
+daemon = daemon_fixture(
+    env=lambda standin: model_env(provider_env(ollama=[standin], ENABLE_TITLE_GENERATION="false")),
+    tmp="cite",
+)
 
 
 def test_webui_chat_lists_the_numbers_the_model_was_given(
