@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 
 from tests.auth.test_shared_box import MODELS, ask, call, open_dir, shared
+from tests.cli_support import cli_env, webui
 from tests.daemon_proc import DaemonProc
 from tests.os_users import OsUser, os_user_account, run_as
 from tests.standins import StandIn, start_ollama
 from tests.support import unix
-from tests.test_cli_support import cli_env, webui
 
 __all__ = ["open_dir"]  # fixture used below
 

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_support import HEAVY, PASSWORD, cli_env, one_error_line, webui
 from tests.daemon_proc import DaemonProc
 from tests.support import signin, tcp, whoami
-from tests.test_cli_support import HEAVY, PASSWORD, cli_env, one_error_line, webui
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from tests.cli_support import cli_env, lock_pid, one_error_line, stop_pid, webui
 from tests.daemon_proc import daemon_env
-from tests.test_cli_support import cli_env, lock_pid, one_error_line, stop_pid, webui
 
 
 def _private_env(tmp_path: Path, **extra: str) -> dict[str, str]:

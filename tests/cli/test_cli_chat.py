@@ -10,10 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
-from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import (
+from tests.cli_chat_support import (
     MODEL,
     OTHER_MODEL,
     api,
@@ -26,7 +23,10 @@ from tests.test_cli_chat_support import (
     spawn,
     standin_env,
 )
-from tests.test_cli_support import HEAVY, one_error_line, webui
+from tests.cli_support import HEAVY, one_error_line, webui
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
+from tests.standins import StandIn, start_ollama
 
 REPLY = "Hello from the stand-in."
 
@@ -191,7 +191,7 @@ def test_answer_cut_midway_keeps_what_arrived(
 
 
 def test_daemon_down_is_exit_2(tmp_path: Path) -> None:
-    from tests.test_cli_support import cli_env
+    from tests.cli_support import cli_env
 
     env = cli_env(tmp_path, WEBUI_SOCKET=str(tmp_path / "nobody.sock"))
     result = webui("chat", "hi", env=env)

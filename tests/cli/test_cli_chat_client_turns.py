@@ -10,10 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
-from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import (
+from tests.cli_chat_support import (
     MODEL,
     chat_env,
     chat_ids,
@@ -22,7 +19,10 @@ from tests.test_cli_chat_support import (
     spawn,
     standin_env,
 )
-from tests.test_cli_support import one_error_line, webui
+from tests.cli_support import one_error_line, webui
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
+from tests.standins import StandIn, start_ollama
 
 REPLY = "Hello from the stand-in."
 

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_chat_support import MODEL, chat_env
+from tests.cli_support import one_error_line, webui
 from tests.corpus.make import model_env
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
-from tests.test_cli_chat_support import MODEL, chat_env
-from tests.test_cli_support import one_error_line, webui
 from webui_daemon.schemas.citations import number_sources
 
 REPLY = "It erupted in 1822 [1]."

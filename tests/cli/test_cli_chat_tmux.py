@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_chat_support import MODEL, chat_env, standin_env
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import MODEL, chat_env, standin_env
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
 

@@ -7,17 +7,17 @@ from typing import Any
 
 import pytest
 
-from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
-from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import (
+from tests.cli_chat_support import (
     MODEL,
     chat_env,
     chat_ids,
     get_chat,
     standin_env,
 )
-from tests.test_cli_support import one_error_line, webui
+from tests.cli_support import one_error_line, webui
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
+from tests.standins import StandIn, start_ollama
 
 
 def _message(mid: str, parent: str | None, children: list[str], role: str, text: str) -> Any:

@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_chat_support import MODEL, OTHER_MODEL, chat_env, standin_env
+from tests.cli_support import HEAVY, cli_env, webui
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import MODEL, OTHER_MODEL, chat_env, standin_env
-from tests.test_cli_support import HEAVY, cli_env, webui
 
 BASH_BREAKS = " \t\n\"'><=;|&(:"  # bash's default COMP_WORDBREAKS
 

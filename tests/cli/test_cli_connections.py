@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from tests.cli_chat_support import MODEL, api, chat_env, standin_env
+from tests.cli_support import PASSWORD, one_error_line, webui
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, closed_port_url, start_ollama, start_openai
-from tests.test_cli_chat_support import MODEL, api, chat_env, standin_env
-from tests.test_cli_support import PASSWORD, one_error_line, webui
 
 
 @pytest.fixture(scope="module")

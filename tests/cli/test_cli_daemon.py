@@ -15,10 +15,10 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.cli_support import cli_env, one_error_line, stop_pid, webui
 from tests.daemon_proc import daemon_env, start_daemon
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import bearer, signup, tcp, unix
-from tests.test_cli_support import cli_env, one_error_line, stop_pid, webui
 from webui_daemon.schemas.system import DaemonInfo
 from webui_tui.cli import daemon_files
 from webui_tui.cli.status import duration

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from tests.cli_support import cli_env, one_error_line, webui
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
-from tests.test_cli_support import cli_env, one_error_line, webui
 
 # Enough chats that two ids share their first 4 characters (65,536 prefixes: with 1,500 ids,
 # the odds that none do are below 1e-7).

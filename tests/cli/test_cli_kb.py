@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 
 from tests.api.test_files_api import index_rows
+from tests.cli_chat_support import api, chat_env, poll, spawn
+from tests.cli_support import one_error_line, webui
 from tests.corpus.make import model_env
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
-from tests.test_cli_chat_support import api, chat_env, poll, spawn
-from tests.test_cli_support import one_error_line, webui
 
 VOLCANO = "# Volcano\n\nMount Quillon erupted in 1822 and its ash darkened the valley of Serre.\n"
 GARDEN = "The walled garden of Ostry grows saffron, quince and heirloom beans.\n"

@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon_proc import DaemonProc
-from tests.daemons import daemon_fixture
-from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import (
+from tests.cli_chat_support import (
     MODEL,
     OTHER_MODEL,
     api,
     chat_env,
     standin_env,
 )
-from tests.test_cli_support import one_error_line, webui
+from tests.cli_support import one_error_line, webui
+from tests.daemon_proc import DaemonProc
+from tests.daemons import daemon_fixture
+from tests.standins import StandIn, start_ollama
 
 
 @pytest.fixture(scope="module")

@@ -10,13 +10,13 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.cli_chat_support import api, chat_env
+from tests.cli_support import one_error_line, webui
 from tests.corpus.make import model_env
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import PASSWORD, bearer, tcp
-from tests.test_cli_chat_support import api, chat_env
-from tests.test_cli_support import one_error_line, webui
 
 MODEL, OTHER = "standin:latest", "zephyr:latest"
 

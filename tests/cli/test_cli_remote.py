@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from tests.cli_support import PASSWORD, cli_env, one_error_line, webui
 from tests.daemon_proc import DaemonProc
 from tests.support import signup, tcp
-from tests.test_cli_support import PASSWORD, cli_env, one_error_line, webui
 
 NOTICE = "no system keyring works here"
 

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
+from tests.cli_chat_support import MODEL, OTHER_MODEL, standin_env
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import MODEL, OTHER_MODEL, standin_env
 from webui_daemon.schemas.chats import ChatResponse
 from webui_daemon.schemas.connections import OllamaConfigForm, OpenAIConfigForm
 from webui_tui.client.api import WebUIClient

@@ -5,8 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.cli_chat_support import chat_env
 from tests.daemon_proc import DaemonProc
-from tests.test_cli_chat_support import chat_env
 
 # Imported by httpx's own transport on its first request (~40 ms); status has no use for them.
 TRANSPORT_STACK = ("httpcore", "anyio", "h11")

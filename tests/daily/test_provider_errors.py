@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_chat_support import api, chat_env, poll
+from tests.cli_support import one_error_line, webui
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import (
@@ -24,8 +26,6 @@ from tests.standins import (
     start_ollama,
     start_openai,
 )
-from tests.test_cli_chat_support import api, chat_env, poll
-from tests.test_cli_support import one_error_line, webui
 
 GPT = "standin-gpt"
 LLAMA = "standin:latest"

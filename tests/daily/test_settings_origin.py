@@ -14,10 +14,10 @@ from typing import Any
 
 import pytest
 
+from tests.cli_chat_support import chat_env
+from tests.cli_support import webui
 from tests.daemon_proc import DaemonProc, start_daemon
 from tests.standins import StandIn, closed_port_url, provider_env, start_ollama
-from tests.test_cli_chat_support import chat_env
-from tests.test_cli_support import webui
 
 OVERRIDDEN = "from the environment"  # the daemon's start-up line about ignored settings
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from tests.cli_chat_support import chat_env
+from tests.cli_support import one_error_line, webui
 from tests.corpus.make import model_env
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
-from tests.test_cli_chat_support import chat_env
-from tests.test_cli_support import one_error_line, webui
 from webui_daemon.rag.chunking import chunk_document
 from webui_daemon.rag.loaders import load_text
 

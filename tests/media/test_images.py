@@ -15,12 +15,12 @@ import httpx
 import pytest
 from PIL import Image
 
+from tests.cli_chat_support import api, chat_env
+from tests.cli_support import one_error_line, webui
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama, start_openai
 from tests.support import assert_error, bearer, tcp
-from tests.test_cli_chat_support import api, chat_env
-from tests.test_cli_support import one_error_line, webui
 from webui_daemon.schemas.images import sniff
 
 OLLAMA_MODEL = "standin:latest"

@@ -22,11 +22,11 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.cli_support import cli_env, one_error_line, webui
 from tests.daemon_proc import DaemonProc, start_daemon
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import add_user, assert_no_traceback, signup, tcp
-from tests.test_cli_support import cli_env, one_error_line, webui
 from tests.tui_support import make_app
 from tests.tui_support import until as pilot_until
 from webui_tui.app.widgets.message_view import MessageView

@@ -12,14 +12,14 @@ import pytest
 from textual.app import App, ComposeResult
 from textual.widgets import Static
 
+from tests.cli_chat_support import MODEL, chat_env
+from tests.cli_support import webui as run_webui
 from tests.contract.replay import Replay
 from tests.contract.test_contract_cli import Invoke, webui  # noqa: F401  (the fixture)
 from tests.corpus.make import model_env
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
-from tests.test_cli_chat_support import MODEL, chat_env
-from tests.test_cli_support import webui as run_webui
 from tests.tui.test_attach import drawn
 from webui_daemon.rag.template import source_context
 from webui_daemon.schemas.citations import number_sources

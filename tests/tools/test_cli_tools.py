@@ -7,11 +7,11 @@ from typing import Any
 
 import pytest
 
+from tests.cli_chat_support import chat_env
+from tests.cli_support import one_error_line, webui
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, closed_port_url, openai_standin, provider_env
-from tests.test_cli_chat_support import chat_env
-from tests.test_cli_support import one_error_line, webui
 from tests.tools.tool_procs import ToolServerProc, openapi_server
 
 __all__ = ["openai_standin", "openapi_server"]  # fixtures used below

@@ -20,12 +20,12 @@ import httpx
 import pytest
 
 from tests.chat.test_turns import message, wait_message
+from tests.cli_chat_support import chat_env
+from tests.cli_support import webui
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, openai_standin, provider_env
 from tests.support import PASSWORD, assert_error, bearer, tcp, unix
-from tests.test_cli_chat_support import chat_env
-from tests.test_cli_support import webui
 from tests.tools.tool_procs import ToolServerProc, openapi_server
 
 __all__ = ["openai_standin", "openapi_server"]  # fixtures used below

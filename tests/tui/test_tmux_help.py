@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli_chat_support import MODEL, chat_env, standin_env
+from tests.cli_support import webui
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import MODEL, chat_env, standin_env
-from tests.test_cli_support import webui
 from tests.tui.test_tui_tmux import keys, screen, tmux, wait_for
 
 __all__ = ["tmux"]  # the fixture, used by name

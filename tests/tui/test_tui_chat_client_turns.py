@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 
 from tests.cli.test_cli_chat_client_turns import tree_is_linked
+from tests.cli_chat_support import chat_ids
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
-from tests.test_cli_chat_support import chat_ids
 from tests.tui.test_tui_chat import ask, screen, settled, start_running_chat, stored, views
 from tests.tui_support import MODEL, Recording, make_app, until
 from webui_tui.app.app import WebUIApp

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
+from tests.cli_chat_support import api, chat_env, standin_env
+from tests.cli_support import one_error_line, webui
 from tests.corpus.make import model_env
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, start_ollama
-from tests.test_cli_chat_support import api, chat_env, standin_env
-from tests.test_cli_support import one_error_line, webui
 
 MODEL = "standin:latest"
 

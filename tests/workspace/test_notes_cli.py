@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
+from tests.cli_chat_support import MODEL, api, chat_env
+from tests.cli_support import cli_env, one_error_line, webui
 from tests.daemon_proc import DaemonProc
 from tests.daemons import daemon_fixture
 from tests.standins import StandIn, provider_env, start_ollama
 from tests.support import PASSWORD, bearer, tcp
-from tests.test_cli_chat_support import MODEL, api, chat_env
-from tests.test_cli_support import cli_env, one_error_line, webui
 
 REPLY = "Pack the red tent [1]."
 TRIP = "# Trip\n\nPack the **red** tent and two stoves.\n"

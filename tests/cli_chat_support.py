@@ -16,9 +16,9 @@ from typing import Any, TypeVar
 
 import httpx
 
+from tests.cli_support import cli_env
 from tests.daemon_proc import DaemonProc, start_daemon
 from tests.standins import StandIn, provider_env
-from tests.test_cli_support import cli_env
 
 T = TypeVar("T")
 MODEL = "standin:latest"
